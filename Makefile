@@ -1,0 +1,43 @@
+# The README's commands. `make run` and `make test` work on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi:app
+
+.PHONY: run test lint bench lock migrate clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/flask db upgrade
+
+run: migrate
+	$(BIN)/flask courses sync
+	$(BIN)/flask demo load
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops the server and the job runner)"
+	@$(BIN)/flask jobs run & runner=$$!; \
+	trap 'kill $$runner 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/flask courses validate
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+# Re-pin constraints.txt to what is installed in .venv now (after changing pyproject.toml).
+lock: $(STAMP)
+	{ echo '# Versions CI tested; `make` installs with `pip install -c constraints.txt`. Refresh with `make lock`.'; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

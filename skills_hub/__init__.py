@@ -1,0 +1,54 @@
+"""Skills Hub: digital-skills courses, progress, certificates and referrals for a city's residents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from skills_hub.config import PROJECT_ROOT, Config
+
+
+def create_app(config: Config | None = None, env: Mapping[str, str] | None = None) -> Flask:
+    """Build the app: config → extensions → blueprints → error handlers → CLI."""
+    from skills_hub import cli, errors, logs, security
+    from skills_hub.accounts import views as accounts_views
+    from skills_hub.admin import views as admin_views
+    from skills_hub.courses import api as courses_api
+    from skills_hub.courses import views as courses_views
+    from skills_hub.extensions import csrf, db, limiter, login_manager
+    from skills_hub.health import views as health_views
+    from skills_hub.jobs import services as jobs
+    from skills_hub.openapi import views as openapi_views
+    from skills_hub.pages import views as pages_views
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    config = config or Config(env, instance_path=Path(app.instance_path))
+    app.config.update(config.as_dict())
+    app.config["APP_CONFIG"] = config
+
+    logs.init_app(app)
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+    jobs.init_app(app)
+
+    app.register_blueprint(health_views.bp)
+    app.register_blueprint(pages_views.bp)
+    app.register_blueprint(courses_views.bp)
+    app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(courses_api.bp)
+    app.register_blueprint(openapi_views.bp)
+
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,17 @@
+"""Every domain's `flask` commands, registered in one place."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from skills_hub import migrate
+from skills_hub.courses.cli import courses_cli
+from skills_hub.demo import demo_cli
+from skills_hub.jobs.cli import jobs_cli
+
+
+def init_app(app: Flask) -> None:
+    migrate.init_app(app)
+    app.cli.add_command(courses_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,94 @@
+"""Configuration: one Config read from SKILLS_HUB_* environment variables, with safe development defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_KEY_BYTES = 32
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-never-use-in-production"  # noqa: S105
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a safe configuration."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings for one app, read once from the environment."""
+
+    def __init__(self, env: Mapping[str, str] | None = None, instance_path: Path | None = None):
+        env = os.environ if env is None else env
+        instance = Path(instance_path or PROJECT_ROOT / "instance")
+        self.ENV_NAME = env.get("SKILLS_HUB_ENV", "development")
+        if self.ENV_NAME not in {"development", "production"}:
+            raise ConfigError("SKILLS_HUB_ENV must be 'development' or 'production'.")
+        production = self.ENV_NAME == "production"
+
+        self.SECRET_KEY = env.get("SKILLS_HUB_SECRET_KEY") or ("" if production else DEVELOPMENT_SECRET_KEY)
+        if production and len(self.SECRET_KEY.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ConfigError(
+                f"SKILLS_HUB_SECRET_KEY must be set to at least {MIN_SECRET_KEY_BYTES} random bytes in "
+                "production, for example the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        self.SQLALCHEMY_DATABASE_URI = env.get("SKILLS_HUB_DATABASE_URL") or f"sqlite:///{instance / 'skills_hub.sqlite3'}"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = env.get("SKILLS_HUB_REDIS_URL") or None
+        self.RQ_QUEUE = env.get("SKILLS_HUB_RQ_QUEUE", "skills-hub")
+        self.BASE_URL = env.get("SKILLS_HUB_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.CONTENT_DIR = Path(env.get("SKILLS_HUB_CONTENT_DIR") or PROJECT_ROOT / "content" / "courses")
+        self.MAIL_DIR = Path(env.get("SKILLS_HUB_MAIL_DIR") or instance / "mail")
+        self.MAIL_FROM = env.get("SKILLS_HUB_MAIL_FROM", "Skills Hub <no-reply@skillshub.test>")
+        self.SMTP_HOST = env.get("SKILLS_HUB_SMTP_HOST") or None
+        self.SMTP_PORT = int(env.get("SKILLS_HUB_SMTP_PORT", "587"))
+        self.SMTP_USERNAME = env.get("SKILLS_HUB_SMTP_USERNAME") or None
+        self.SMTP_PASSWORD = env.get("SKILLS_HUB_SMTP_PASSWORD") or None
+        self.SMTP_STARTTLS = _flag(env.get("SKILLS_HUB_SMTP_STARTTLS"), default=production)
+        if production and not self.SMTP_HOST:
+            raise ConfigError("SKILLS_HUB_SMTP_HOST must be set in production, so that email is delivered.")
+        self.DEMO_ENABLED = not production and _flag(env.get("SKILLS_HUB_DEMO"), default=True)
+        self.LOG_FORMAT = env.get("SKILLS_HUB_LOG_FORMAT", "json" if production else "text")
+        self.LOG_LEVEL = env.get("SKILLS_HUB_LOG_LEVEL", "INFO").upper()
+        self.MAX_CONTENT_LENGTH = int(env.get("SKILLS_HUB_MAX_CONTENT_LENGTH", str(5 * 1024 * 1024)))
+        self.SESSION_MINUTES = int(env.get("SKILLS_HUB_SESSION_MINUTES", "30"))
+        self.JOB_POLL_SECONDS = float(env.get("SKILLS_HUB_JOB_POLL_SECONDS", "2"))
+        self.JOB_MAX_ATTEMPTS = int(env.get("SKILLS_HUB_JOB_MAX_ATTEMPTS", "5"))
+        self.LOGIN_RATE_LIMIT = env.get("SKILLS_HUB_LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+        self.PRODUCTION = production
+        self.TESTING = False
+        self.SESSION_COOKIE_SECURE = production
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = production
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.PREFERRED_URL_SCHEME = "https" if production else "http"
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.JSON_SORT_KEYS = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+class TestConfig(Config):
+    """The suite's settings: the database named by SKILLS_HUB_TEST_DATABASE_URL, or a SQLite file."""
+
+    def __init__(self, env: Mapping[str, str] | None = None, instance_path: Path | None = None):
+        env = dict(os.environ if env is None else env)
+        env.pop("SKILLS_HUB_ENV", None)
+        if env.get("SKILLS_HUB_TEST_DATABASE_URL"):
+            env["SKILLS_HUB_DATABASE_URL"] = env["SKILLS_HUB_TEST_DATABASE_URL"]
+        env["SKILLS_HUB_REDIS_URL"] = env.get("SKILLS_HUB_TEST_REDIS_URL", "")
+        env.setdefault("SKILLS_HUB_SMTP_HOST", "")
+        super().__init__(env, instance_path)
+        self.TESTING = True
+        self.LOGIN_RATE_LIMIT = "1000 per minute"

@@ -1,0 +1,75 @@
+"""Courses and lessons, as synced from content/courses/. The files are the source of truth."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from skills_hub.extensions import db, utcnow
+
+EDS_AREAS = {
+    "foundation": "Foundation skills",
+    "communicating": "Communicating",
+    "handling-information": "Handling information and content",
+    "transacting": "Transacting",
+    "problem-solving": "Problem solving",
+    "being-safe-online": "Being safe and legal online",
+}
+LEVELS = {"foundation": "Foundation", "life": "Life", "work": "Work"}
+
+
+class Course(db.Model):
+    __tablename__ = "courses"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(20))
+    eds_areas: Mapped[list] = mapped_column(default=list)
+    minutes: Mapped[int]
+    version: Mapped[int]
+    published: Mapped[bool] = mapped_column(default=True)
+    outcomes: Mapped[list] = mapped_column(default=list)
+    knowledge_check: Mapped[dict] = mapped_column(default=dict)  # pass_mark and questions, answers included
+    content_hash: Mapped[str] = mapped_column(String(64))
+    lesson_count: Mapped[int] = mapped_column(default=0)  # current (not retired) lessons
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lessons: Mapped[list[Lesson]] = relationship(back_populates="course", order_by="Lesson.position")
+
+    @property
+    def current_lessons(self) -> list[Lesson]:
+        return [lesson for lesson in self.lessons if lesson.retired_at is None]
+
+    @property
+    def level_label(self) -> str:
+        return LEVELS.get(self.level, self.level)
+
+    @property
+    def eds_area_labels(self) -> list[str]:
+        return [EDS_AREAS.get(area, area) for area in self.eds_areas]
+
+
+class Lesson(db.Model):
+    __tablename__ = "lessons"
+    __table_args__ = (UniqueConstraint("course_id", "slug"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int]
+    minutes: Mapped[int]
+    body_markdown: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="lessons")

@@ -1,0 +1,72 @@
+"""Demo data for trying every role at once: `flask demo load` (development only, loaded once)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from skills_hub import codes
+from skills_hub.accounts import services as accounts
+from skills_hub.accounts.models import Branch, Organisation, Role, User
+from skills_hub.extensions import db
+
+DEMO_PASSWORD = "skills-hub-demo"  # noqa: S105 (published in the README; demo mode only)
+DEMO_LEARNER_NUMBER = "DEM0001D"
+DEMO_PIN = "246810"
+assert codes.has_valid_check(DEMO_LEARNER_NUMBER)
+
+DEMO_BRANCH = "Central Library"
+DEMO_ORGANISATIONS = ("Northside Adult Learning (demo)", "Riverside Digital Skills Trust (demo)")
+DEMO_USERS = [
+    # (email, role, given name, family name, organisation index or None, in branch)
+    ("admin@demo.skillshub.test", Role.ADMIN, "Amira", "Haddad", None, False),
+    ("staff@demo.skillshub.test", Role.STAFF, "Sam", "O'Brien", None, True),
+    ("provider@demo.skillshub.test", Role.PROVIDER, "Priya", "Shah", 0, False),
+    ("provider2@demo.skillshub.test", Role.PROVIDER, "Tom", "Kowalski", 1, False),
+    ("learner@demo.skillshub.test", Role.LEARNER, "Siobhán", "Nguyễn", None, True),
+]
+
+
+def load_demo_data() -> bool:
+    """Add the demo people once. Returns False when they are there already. Flushes, never commits."""
+    if db.session.scalar(select(User.id).where(User.email == DEMO_USERS[0][0])) is not None:
+        return False
+    branch = Branch(name=DEMO_BRANCH, is_demo=True)
+    organisations = [Organisation(name=name, is_demo=True) for name in DEMO_ORGANISATIONS]
+    db.session.add_all([branch, *organisations])
+    db.session.flush()
+    for email, role, given, family, org, in_branch in DEMO_USERS:
+        accounts.create_user(role=role, given_name=given, family_name=family, email=email, password=DEMO_PASSWORD,
+                             organisation=organisations[org] if org is not None else None,
+                             branches=[branch] if in_branch else [], is_demo=True)
+    accounts.create_user(role=Role.LEARNER, given_name="Mohammed", family_name="Khan",
+                         learner_number=DEMO_LEARNER_NUMBER, pin=DEMO_PIN, branches=[branch], is_demo=True)
+    return True
+
+
+def sign_ins_text() -> str:
+    lines = ["Demo sign-ins (password for all: skills-hub-demo):"]
+    lines += [f"  {role.value:<9} {email}" for email, role, *_ in DEMO_USERS]
+    lines.append(f"  learner   no email: learner number {codes.grouped(DEMO_LEARNER_NUMBER)}, PIN {DEMO_PIN}")
+    return "\n".join(lines)
+
+
+demo_cli = AppGroup("demo", help="Demo data for trying Skills Hub (never in production).")
+
+
+@demo_cli.command("load")
+def load_command() -> None:
+    """Load the demo people once, and print their sign-ins."""
+    if not current_app.config["DEMO_ENABLED"]:
+        click.echo("Demo data is off here (production, or SKILLS_HUB_DEMO=false).", err=True)
+        sys.exit(1)
+    if load_demo_data():
+        db.session.commit()
+        click.echo("Demo data loaded.")
+    else:
+        click.echo("Demo data is already loaded; nothing changed.")
+    click.echo(sign_ins_text())

@@ -1,0 +1,123 @@
+"""JSON endpoints: load input with a schema, call the view, dump with a schema, and describe it in OpenAPI."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from skills_hub.errors import UnsupportedMediaType, ValidationFailed
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the OpenAPI document says of one endpoint."""
+
+    endpoint: str
+    method: str
+    summary: str
+    tag: str
+    query: Schema | None
+    body: Schema | None
+    response: Schema | None
+    status: int
+    errors: tuple[int, ...]
+
+
+OPERATIONS: dict[str, Operation] = {}
+
+
+class InputSchema(Schema):
+    """Base for every input schema: unknown fields are an error, never dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class PageQuery(InputSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Must be 1 or more."))
+    per_page = fields.Integer(
+        load_default=50, validate=validate.Range(min=1, max=200, error="Must be between 1 and 200.")
+    )
+
+
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    """The list envelope `{"items", "page", "per_page", "total"}` around one item schema."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "page": fields.Integer(),
+            "per_page": fields.Integer(),
+            "total": fields.Integer(),
+        },
+        name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
+    )
+
+
+def load_or_422(schema: Schema, data: Any, what: str) -> Any:
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise ValidationFailed(f"The {what} has problems: see errors.", errors=error.normalized_messages()) from error
+
+
+def _query_args(schema: Schema) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    for key, values in request.args.lists():
+        field = schema.fields.get(key)
+        args[key] = values if isinstance(field, fields.List) or len(values) > 1 else values[0]
+    return args
+
+
+def _json_body() -> Any:
+    if not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON with the header Content-Type: application/json.")
+    return request.get_json()  # a malformed body raises BadRequest → 400
+
+
+def api_endpoint(
+    bp: Blueprint,
+    rule: str,
+    method: str = "GET",
+    *,
+    summary: str,
+    query: Schema | None = None,
+    body: Schema | None = None,
+    response: Schema | None = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a JSON view whose input is loaded (422 on bad input) and whose result is dumped."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(**kwargs: Any) -> Response | tuple[Response, int]:
+            if query is not None:
+                kwargs["query"] = load_or_422(query, _query_args(query), "query string")
+            elif request.args:
+                raise ValidationFailed(
+                    "This address takes no query parameters.",
+                    errors={key: ["Unknown field."] for key in request.args},
+                )
+            if body is not None:
+                kwargs["body"] = load_or_422(body, _json_body(), "request body")
+            result = view(**kwargs)
+            if isinstance(result, Response):
+                return result
+            code = status
+            if isinstance(result, tuple):
+                result, code = result
+            return jsonify(response.dump(result) if response is not None else result), code
+
+        bp.add_url_rule(rule, view.__name__, wrapper, methods=[method])
+        endpoint = f"{bp.name}.{view.__name__}"
+        OPERATIONS[endpoint] = Operation(
+            endpoint, method.lower(), summary, bp.name, query, body, response, status, errors
+        )
+        return wrapper
+
+    return decorate

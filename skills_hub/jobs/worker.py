@@ -1,0 +1,25 @@
+"""What RQ workers run: `rq worker --url "$SKILLS_HUB_REDIS_URL" skills-hub`."""
+
+from __future__ import annotations
+
+import uuid
+from functools import cache
+
+from flask import Flask, has_app_context
+
+
+@cache
+def _worker_app() -> Flask:
+    from skills_hub import create_app
+
+    return create_app()
+
+
+def perform(job_id: str) -> bool:
+    """Run one job from the job table by its id (the table, not Redis, holds the job's data)."""
+    from skills_hub.jobs.services import run_job
+
+    if has_app_context():
+        return run_job(uuid.UUID(job_id))
+    with _worker_app().app_context():
+        return run_job(uuid.UUID(job_id))

@@ -1,0 +1,86 @@
+"""The OpenAPI 3 document, generated from the marshmallow schemas of every JSON endpoint."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, current_app, jsonify
+from marshmallow import Schema, fields
+
+from skills_hub.endpoints import OPERATIONS
+
+bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
+
+_ERROR_DESCRIPTIONS = {
+    400: "The body is not well-formed JSON.",
+    401: "Not signed in.",
+    403: "Signed in but not allowed.",
+    404: "Unknown, or not yours.",
+    409: "Conflict: a duplicate, a stale version or an illegal transition.",
+    413: "The body is too large.",
+    415: "The body is not JSON.",
+    422: "Validation failed; `errors` names each field.",
+    429: "Too many requests.",
+}
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict()
+
+
+def _openapi_path(rule: str) -> str:
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
+
+
+@cache
+def build_spec(server_url: str, rules: tuple[tuple[str, str], ...]) -> dict:
+    spec = APISpec(
+        title="Skills Hub API",
+        version="1.0.0",
+        openapi_version="3.1.0",
+        info={"description": "The public interface of Skills Hub. Errors are RFC 9457 problem details."},
+        servers=[{"url": server_url}],
+        plugins=[MarshmallowPlugin()],
+    )
+    spec.components.schema("Problem", schema=ProblemSchema)
+    for rule, endpoint in rules:
+        operation = OPERATIONS[endpoint]
+        responses: dict = {
+            str(operation.status): {
+                "description": "OK" if operation.status < 300 else "Done",
+                "content": {"application/json": {"schema": operation.response or {"type": "object"}}},
+            }
+        }
+        statuses = set(operation.errors) | {422} if operation.query or operation.body else set(operation.errors)
+        for code in sorted(statuses):
+            responses[str(code)] = {
+                "description": _ERROR_DESCRIPTIONS.get(code, "Error"),
+                "content": {"application/problem+json": {"schema": "Problem"}},
+            }
+        details: dict = {"summary": operation.summary, "tags": [operation.tag], "responses": responses}
+        if operation.query is not None:
+            details["parameters"] = [{"in": "query", "schema": operation.query}]
+        if operation.body is not None:
+            details["requestBody"] = {"content": {"application/json": {"schema": operation.body}}, "required": True}
+        path_params = re.findall(r"<(?:[^:>]+:)?([^>]+)>", rule)
+        if path_params:
+            details.setdefault("parameters", []).extend(
+                {"in": "path", "name": name, "required": True, "schema": {"type": "string"}} for name in path_params
+            )
+        spec.path(path=_openapi_path(rule), operations={operation.method: details})
+    return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    rules = tuple(
+        sorted((rule.rule, rule.endpoint) for rule in current_app.url_map.iter_rules() if rule.endpoint in OPERATIONS)
+    )
+    return jsonify(build_spec(current_app.config["BASE_URL"], rules))

@@ -1,0 +1,220 @@
+"""Fixtures: one app per session on SQLite (default) or SKILLS_HUB_TEST_DATABASE_URL, emptied after each test."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
+
+from skills_hub import create_app, migrate
+from skills_hub.accounts import services as accounts
+from skills_hub.accounts.models import Branch, Organisation, Role, User
+from skills_hub.config import PROJECT_ROOT, TestConfig
+from skills_hub.courses import services as courses
+from skills_hub.extensions import db
+from skills_hub.jobs import services as jobs
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CONTENT_DIR = PROJECT_ROOT / "content" / "courses"
+TEST_PASSWORD = "a long test password"
+
+
+def require(available: bool, what: str, how: str) -> None:
+    """Skip a test that needs something this machine lacks; under CI=true, fail instead."""
+    if available:
+        return
+    message = f"{what} is not available: {how}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: a missing tool fails the run)", pytrace=False)
+    pytest.skip(message)
+
+
+def require_tool(command: str, debian_package: str) -> str:
+    path = shutil.which(command)
+    require(path is not None, command, f"install Debian's {debian_package} package (apt-get install {debian_package})")
+    return path or ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _reset_postgresql(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("SKILLS_HUB_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    try:
+        _reset_postgresql(url)
+    except Exception as error:  # the variable asks for this database: never skip silently
+        pytest.exit(f"SKILLS_HUB_TEST_DATABASE_URL is set but the database does not answer: {error}", returncode=3)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str | None:
+    url = os.environ.get("SKILLS_HUB_TEST_REDIS_URL")
+    if url:
+        from redis import Redis
+
+        try:
+            Redis.from_url(url).ping()
+        except Exception as error:
+            pytest.exit(f"SKILLS_HUB_TEST_REDIS_URL is set but Redis does not answer: {error}", returncode=3)
+    return url
+
+
+def make_test_app(database_url: str, tmp_path: Path, **overrides: str) -> Flask:
+    env = dict(os.environ)
+    env.update({
+        "SKILLS_HUB_TEST_DATABASE_URL": database_url,
+        "SKILLS_HUB_MAIL_DIR": str(tmp_path / "mail"),
+        "SKILLS_HUB_CONTENT_DIR": str(CONTENT_DIR),
+        "SKILLS_HUB_RQ_QUEUE": f"skills-hub-test-{uuid.uuid4().hex[:8]}",
+    })
+    env.update(overrides)
+    app = create_app(TestConfig(env))
+    app.config["RATELIMIT_KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(database_url, redis_url, tmp_path_factory) -> Iterator[Flask]:
+    app = make_test_app(database_url, tmp_path_factory.mktemp("app"))
+    with app.app_context():
+        migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_database_after_each_test(request) -> Iterator[None]:
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def catalogue(app) -> None:
+    """The real course catalogue from content/courses/, synced."""
+    with app.app_context():
+        courses.sync_catalogue(CONTENT_DIR)
+        db.session.commit()
+
+
+@pytest.fixture
+def make_branch(app) -> Callable[..., Branch]:
+    def make(name: str | None = None) -> Branch:
+        with app.app_context():
+            branch = Branch(name=name or f"Branch {uuid.uuid4().hex[:6]}")
+            db.session.add(branch)
+            db.session.commit()
+            db.session.refresh(branch)
+            db.session.expunge(branch)
+            return branch
+
+    return make
+
+
+@pytest.fixture
+def make_user(app) -> Callable[..., User]:
+    def make(role: Role = Role.LEARNER, **overrides) -> User:
+        with app.app_context():
+            organisation = None
+            if role == Role.PROVIDER and "organisation" not in overrides:
+                organisation = Organisation(name=f"Provider {uuid.uuid4().hex[:6]}")
+                db.session.add(organisation)
+                db.session.flush()
+            fields = {
+                "role": role, "given_name": "Siobhán", "family_name": "O'Brien",
+                "email": f"{role.value}-{uuid.uuid4().hex[:8]}@example.test", "password": TEST_PASSWORD,
+                "organisation": organisation,
+            }
+            fields.update(overrides)
+            user = accounts.create_user(**fields)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return make
+
+
+@pytest.fixture
+def login_as(client) -> Callable[[User], FlaskClient]:
+    def login(user: User) -> FlaskClient:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return client
+
+    return login
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def drain_jobs(app, redis_url) -> Callable[[], None]:
+    """Run whatever jobs are waiting, as production would: an RQ worker with Redis, the runner without."""
+
+    def drain() -> None:
+        with app.app_context():
+            jobs.dispatch_due()
+            if app.config["REDIS_URL"]:
+                from rq import SimpleWorker
+
+                queue = jobs.rq_queue()
+                SimpleWorker([queue], connection=queue.connection).work(burst=True)
+            db.session.remove()
+
+    return drain
+
+
+@pytest.fixture
+def count_queries(app) -> Callable[[], list[str]]:
+    """Record the SQL statements run while the returned list is in use."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield lambda: statements
+    event.remove(engine, "before_cursor_execute", record)
