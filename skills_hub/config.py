@@ -38,7 +38,8 @@ class Config:
                 f"SKILLS_HUB_SECRET_KEY must be set to at least {MIN_SECRET_KEY_BYTES} random bytes in "
                 "production, for example the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
             )
-        self.SQLALCHEMY_DATABASE_URI = env.get("SKILLS_HUB_DATABASE_URL") or f"sqlite:///{instance / 'skills_hub.sqlite3'}"
+        self.SQLALCHEMY_DATABASE_URI = (env.get("SKILLS_HUB_DATABASE_URL")
+                                        or f"sqlite:///{instance / 'skills_hub.sqlite3'}")
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = env.get("SKILLS_HUB_REDIS_URL") or None
         self.RQ_QUEUE = env.get("SKILLS_HUB_RQ_QUEUE", "skills-hub")

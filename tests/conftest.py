@@ -20,6 +20,7 @@ from skills_hub.accounts import services as accounts
 from skills_hub.accounts.models import Branch, Organisation, Role, User
 from skills_hub.config import PROJECT_ROOT, TestConfig
 from skills_hub.courses import services as courses
+from skills_hub.courses.files import read_catalogue
 from skills_hub.extensions import db
 from skills_hub.jobs import services as jobs
 
@@ -125,11 +126,19 @@ def client(app) -> FlaskClient:
     return app.test_client()
 
 
+@pytest.fixture(scope="session")
+def real_course_files():
+    """The real course files, read once (reading and checking them is the slow part of a sync)."""
+    files, problems = read_catalogue(CONTENT_DIR)
+    assert not problems, [str(p) for p in problems]
+    return files
+
+
 @pytest.fixture
-def catalogue(app) -> None:
+def catalogue(app, real_course_files) -> None:
     """The real course catalogue from content/courses/, synced."""
     with app.app_context():
-        courses.sync_catalogue(CONTENT_DIR)
+        courses.sync_courses(real_course_files)
         db.session.commit()
 
 

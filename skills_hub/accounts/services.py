@@ -66,8 +66,8 @@ def authenticate_by_pin(learner_number: str, pin: str) -> User | None:
     """Raises ValidationFailed when the number cannot be right (a typo), so the learner can fix it."""
     number = codes.normalise(learner_number)
     if not codes.is_well_formed(number, LEARNER_NUMBER_LENGTH):
-        raise ValidationFailed("A learner number has 8 letters and numbers, like ABCD-1234.",
-                               errors={"learner_number": ["A learner number has 8 letters and numbers, like ABCD-1234."]})
+        message = "A learner number has 8 letters and numbers, like ABCD-1234."
+        raise ValidationFailed(message, errors={"learner_number": [message]})
     if not codes.has_valid_check(number):
         message = "This learner number looks mistyped. Check it against your login card."
         raise ValidationFailed(message, errors={"learner_number": [message]})

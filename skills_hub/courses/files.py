@@ -17,6 +17,7 @@ from skills_hub.courses import markdown, readability
 from skills_hub.courses.schemas import CourseFileSchema
 from skills_hub.validation import flatten_errors
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _LESSON_FILE = re.compile(r"^lessons/(\d{2})-([a-z0-9-]+)\.md$")
 
 
@@ -76,7 +77,7 @@ def read_course(folder: Path) -> tuple[CourseFile | None, list[Problem]]:
     if not course_yaml.is_file():
         return None, [Problem(_shown(folder), "", "has no course.yaml: add one, or move the folder out")]
     try:
-        raw = yaml.safe_load(course_yaml.read_text(encoding="utf-8"))
+        raw = yaml.load(course_yaml.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
     except UnicodeDecodeError:
         return None, [Problem(shown, "", "is not UTF-8 text: save it as UTF-8")]
     except yaml.YAMLError as error:
@@ -85,7 +86,8 @@ def read_course(folder: Path) -> tuple[CourseFile | None, list[Problem]]:
         return None, [Problem(shown, where, f"is not valid YAML ({getattr(error, 'problem', error)}): fix the "
                                             "indentation or quoting there")]
     if not isinstance(raw, dict):
-        return None, [Problem(shown, "", "must be a mapping of fields (slug, title, ...): see content/courses/README.md")]
+        return None, [Problem(shown, "", "must be a mapping of fields (slug, title, ...): "
+                                         "see content/courses/README.md")]
     try:
         data = CourseFileSchema().load(raw)
     except ValidationError as error:
@@ -137,8 +139,8 @@ def read_course(folder: Path) -> tuple[CourseFile | None, list[Problem]]:
 
 
 def _lesson_problems(body: str, folder: Path) -> list[str]:
-    problems = markdown.find_problems(body)
-    for src in markdown.image_sources(body):
+    problems, images = markdown.inspect(body)
+    for src in images:
         if not markdown.is_external(src) and not (folder / src).is_file():
             problems.append(f"image {src} does not exist: put it in the course's images/ folder")
     measured = readability.measure(body)

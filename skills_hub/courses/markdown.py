@@ -58,9 +58,10 @@ def render(markdown: str, image_base: str) -> Markup:
     return Markup(_RENDERER.renderer.render(tokens, _RENDERER.options, {}))  # noqa: S704 (escaped by markdown-it)
 
 
-def find_problems(markdown: str) -> list[str]:
-    """Things a lesson file must not contain, in plain words for the writer."""
+def inspect(markdown: str) -> tuple[list[str], list[str]]:
+    """What a lesson file must not contain, in plain words for the writer; and the images it shows."""
     problems: list[str] = []
+    images: list[str] = []
     for token in _INSPECTOR.parse(markdown):
         if token.type == "html_block" or (token.type == "inline" and any(
                 c.type == "html_inline" for c in token.children or [])):
@@ -69,15 +70,11 @@ def find_problems(markdown: str) -> list[str]:
             problems.append("starts a section with `#`: use `##` (the page shows the lesson title as its heading)")
         for child in token.children or []:
             if child.type == "image":
+                images.append(child.attrGet("src") or "")
                 if not child.content.strip():
                     problems.append(f"image {child.attrGet('src')} has no alt text: describe what it shows")
                 elif is_external(child.attrGet("src") or ""):
                     problems.append(f"image {child.attrGet('src')} is on another site: put it in images/")
             if child.type == "link_open" and (child.attrGet("href") or "").lower().startswith(("javascript:", "data:")):
                 problems.append("has a link that runs code: link to a web address instead")
-    return sorted(set(problems))
-
-
-def image_sources(markdown: str) -> list[str]:
-    return [child.attrGet("src") or "" for token in _INSPECTOR.parse(markdown)
-            for child in token.children or [] if child.type == "image"]
+    return sorted(set(problems)), images

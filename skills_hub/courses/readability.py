@@ -15,7 +15,7 @@ MAX_LESSON_WORDS = 400
 MIN_LESSON_WORDS = 150
 MAX_AVERAGE_SENTENCE_WORDS = 15.0
 
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?]+(?:\s+|$)")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -48,10 +48,9 @@ def _blocks(markdown: str) -> list[str]:
     for raw in markdown.splitlines():
         line = _LINK.sub(r"\1", _IMAGE.sub("", raw))
         starts_block = _BLOCK_MARKER.match(line) is not None
-        if not line.strip() or starts_block:
-            if current:
-                blocks.append(" ".join(current))
-                current = []
+        if (not line.strip() or starts_block) and current:
+            blocks.append(" ".join(current))
+            current = []
         if line.strip():
             current.append(_BLOCK_MARKER.sub("", line).replace("*", "").replace("`", ""))
             if line.lstrip().startswith("#"):

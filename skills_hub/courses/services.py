@@ -39,6 +39,11 @@ def sync_catalogue(root: Path) -> SyncReport:
     files, problems = read_catalogue(root)
     if problems:
         raise CatalogueInvalid(problems)
+    return sync_courses(files)
+
+
+def sync_courses(files: list[CourseFile]) -> SyncReport:
+    """Make the database hold exactly these courses as current (the rest retired). Flushes, never commits."""
     existing = {c.slug: c for c in db.session.scalars(select(Course).options(selectinload(Course.lessons)))}
     report = SyncReport()
     now = utcnow()
