@@ -32,6 +32,7 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     config = config or Config(env, instance_path=Path(app.instance_path))
     app.config.update(config.as_dict())
     app.config["APP_CONFIG"] = config
+    _create_sqlite_folder(config.SQLALCHEMY_DATABASE_URI)
 
     logs.init_app(app)
     db.init_app(app)
@@ -52,3 +53,9 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     errors.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _create_sqlite_folder(database_url: str) -> None:
+    """The embedded default keeps its SQLite file under instance/, which a fresh clone does not have yet."""
+    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

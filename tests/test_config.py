@@ -15,6 +15,7 @@ def test_development_defaults_use_sqlite_under_instance_and_allow_demo():
     assert config.SQLALCHEMY_DATABASE_URI.endswith("instance/skills_hub.sqlite3")
     assert config.DEMO_ENABLED and not config.SESSION_COOKIE_SECURE
     assert config.MAX_CONTENT_LENGTH == 5 * 1024 * 1024
+    assert config.PASSWORD_HASH_METHOD == "scrypt"
 
 
 @pytest.mark.parametrize("secret", [None, "", "too-short", "x" * 31])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -35,6 +36,11 @@ def new_pin() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(PIN_LENGTH))
 
 
+def hash_secret(secret: str) -> str:
+    """A password or PIN, hashed (scrypt unless the configuration says otherwise)."""
+    return generate_password_hash(secret, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 def create_user(*, role: Role, given_name: str, family_name: str, email: str | None = None,
                 password: str | None = None, learner_number: str | None = None, pin: str | None = None,
                 organisation: Organisation | None = None, branches: list[Branch] = (), is_demo: bool = False) -> User:
@@ -42,8 +48,8 @@ def create_user(*, role: Role, given_name: str, family_name: str, email: str | N
     user = User(
         id=uuid.uuid4(), role=role, given_name=given_name, family_name=family_name,
         email=normalise_email(email) if email else None,
-        password_hash=generate_password_hash(password) if password else None,
-        learner_number=learner_number, pin_hash=generate_password_hash(pin) if pin else None,
+        password_hash=hash_secret(password) if password else None,
+        learner_number=learner_number, pin_hash=hash_secret(pin) if pin else None,
         organisation_id=organisation.id if organisation else None, is_demo=is_demo,
     )
     db.session.add(user)
