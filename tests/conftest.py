@@ -84,7 +84,11 @@ def redis_url() -> str | None:
     return url
 
 
-def make_test_app(database_url: str, tmp_path: Path, **overrides: str) -> Flask:
+_APPS_MADE_BY_THE_TEST: list[Flask] = []
+
+
+def make_test_app(database_url: str, tmp_path: Path, *, keep: bool = False, **overrides: str) -> Flask:
+    """A separate app on the test database; its engine is disposed after the test (unless keep)."""
     env = dict(os.environ)
     env.update({
         "SKILLS_HUB_TEST_DATABASE_URL": database_url,
@@ -95,12 +99,23 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides: str) -> Flask:
     env.update(overrides)
     app = create_app(TestConfig(env))
     app.config["RATELIMIT_KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"
+    if not keep:
+        _APPS_MADE_BY_THE_TEST.append(app)
     return app
+
+
+@pytest.fixture(autouse=True)
+def _dispose_apps_made_by_the_test() -> Iterator[None]:
+    yield
+    while _APPS_MADE_BY_THE_TEST:
+        app = _APPS_MADE_BY_THE_TEST.pop()
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def app(database_url, redis_url, tmp_path_factory) -> Iterator[Flask]:
-    app = make_test_app(database_url, tmp_path_factory.mktemp("app"))
+    app = make_test_app(database_url, tmp_path_factory.mktemp("app"), keep=True)
     with app.app_context():
         migrate.upgrade()
     yield app
@@ -110,10 +125,11 @@ def app(database_url, redis_url, tmp_path_factory) -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def _empty_database_after_each_test(request) -> Iterator[None]:
+    uses_database = {"app", "database_url"} & set(request.fixturenames)
+    app = request.getfixturevalue("app") if uses_database else None
     yield
-    if "app" not in request.fixturenames:
+    if app is None:
         return
-    app = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:

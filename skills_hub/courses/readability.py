@@ -63,7 +63,7 @@ def _blocks(markdown: str) -> list[str]:
 
 def main(paths: list[str]) -> int:
     failed = False
-    files = sorted(f for p in paths for f in ([Path(p)] if p.endswith(".md") else Path(p).rglob("*.md")))
+    files = sorted(f for p in paths for f in ([Path(p)] if p.endswith(".md") else Path(p).rglob("lessons/*.md")))
     for path in files:
         result = measure(path.read_text(encoding="utf-8"))
         problems = []

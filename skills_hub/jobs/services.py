@@ -111,7 +111,10 @@ def run_job(job_id: uuid.UUID) -> bool:
 
 
 def rq_queue() -> Queue:
-    connection = Redis.from_url(current_app.config["REDIS_URL"])
+    """The app's RQ queue, on one Redis connection pool per app."""
+    connection = current_app.extensions.get("skills_hub_redis")
+    if connection is None:
+        connection = current_app.extensions["skills_hub_redis"] = Redis.from_url(current_app.config["REDIS_URL"])
     return Queue(current_app.config["RQ_QUEUE"], connection=connection)
 
 
