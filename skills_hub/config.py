@@ -61,7 +61,7 @@ class Config:
         self.SESSION_MINUTES = int(env.get("SKILLS_HUB_SESSION_MINUTES", "30"))
         self.JOB_POLL_SECONDS = float(env.get("SKILLS_HUB_JOB_POLL_SECONDS", "2"))
         self.JOB_MAX_ATTEMPTS = int(env.get("SKILLS_HUB_JOB_MAX_ATTEMPTS", "5"))
-        self.PASSWORD_HASH_METHOD = "scrypt"
+        self.PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a hash method, not a password)
         self.LOGIN_RATE_LIMIT = env.get("SKILLS_HUB_LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
 
         self.PRODUCTION = production
@@ -94,4 +94,4 @@ class TestConfig(Config):
         super().__init__(env, instance_path)
         self.TESTING = True
         self.LOGIN_RATE_LIMIT = "1000 per minute"
-        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast tests; production uses scrypt
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 (fast tests; production uses scrypt)

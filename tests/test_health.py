@@ -1,7 +1,6 @@
 """/healthz and /readyz, including readiness failing when the database is behind or away."""
 
 from skills_hub import migrate
-from skills_hub.extensions import db
 from tests.conftest import free_port, make_test_app
 
 
@@ -29,5 +28,3 @@ def test_readyz_is_503_when_migrations_are_not_at_head(tmp_path):
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert "not at head" in response.get_json()["reason"]
-    with app.app_context():
-        db.engine.dispose()

@@ -73,7 +73,6 @@ def test_a_job_committed_in_a_request_runs_right_after_it_without_redis(database
     assert CALLS == [{"from": "request"}], "ran in the same process, after the commit"
     with app.app_context():
         assert db.session.scalar(select(Job.status)) == JobStatus.DONE
-        db.engine.dispose()
 
 
 def test_a_failing_job_is_retried_with_back_off_then_shown_as_failed(app, drain_jobs, client, make_user, login_as):
@@ -183,7 +182,6 @@ def test_email_is_delivered_by_a_real_smtp_server(database_url, tmp_path):
             jobs.dispatch_due()
             assert inbox.received.wait(10)
             assert db.session.scalar(select(Job.status)) == JobStatus.DONE
-            db.engine.dispose()
     finally:
         controller.stop()
     message = email.message_from_bytes(inbox.messages[0], policy=email.policy.default)
@@ -199,7 +197,6 @@ def test_an_unreachable_smtp_server_leaves_the_email_pending_for_a_retry(databas
         jobs.dispatch_due()
         job = db.session.scalar(select(Job))
         assert job.status == JobStatus.PENDING and "ConnectionRefusedError" in job.last_error
-        db.engine.dispose()
 
 
 @pytest.mark.redis
@@ -229,4 +226,3 @@ def test_with_redis_down_jobs_wait_safely_in_the_table(database_url, tmp_path):
         with pytest.raises(Exception, match=r"(?i)connect"):
             jobs.dispatch_due()
         assert db.session.get(Job, job_id) is not None
-        db.engine.dispose()

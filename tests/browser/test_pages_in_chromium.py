@@ -24,8 +24,8 @@ def assert_accessible(page) -> None:
 
 def sign_in(page, email: str) -> None:
     page.goto("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_label("Email address", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in with email").click()
 
 
@@ -57,7 +57,7 @@ def test_the_check_form_errors_and_result_pass_axe(page):
 def test_sign_in_errors_and_signed_in_pages_pass_axe(page):
     page.goto("/sign-in")
     page.get_by_role("button", name="Sign in with learner number").click()
-    assert page.get_by_role("link", name="Enter your learner number.").is_visible()
+    assert page.get_by_role("link", name="Enter your learner number, like ABCD-1234.").is_visible()
     assert_accessible(page)
     sign_in(page, "admin@demo.skillshub.test")
     assert page.url.endswith("/admin")
@@ -68,8 +68,8 @@ def test_sign_in_errors_and_signed_in_pages_pass_axe(page):
 
 def test_a_learner_signs_in_with_number_and_pin(page):
     page.goto("/sign-in")
-    page.get_by_label("Learner number").fill(DEMO_LEARNER_NUMBER.lower())
-    page.get_by_label("PIN").fill(DEMO_PIN)
+    page.get_by_label("Learner number", exact=True).fill(DEMO_LEARNER_NUMBER.lower())
+    page.get_by_label("PIN", exact=True).fill(DEMO_PIN)
     page.get_by_role("button", name="Sign in with learner number").click()
     assert page.url.endswith("/account")
     assert page.get_by_text("Mohammed Khan").is_visible()
