@@ -39,6 +39,18 @@ def require(available: bool, what: str, how: str) -> None:
     pytest.skip(message)
 
 
+def require_redis(redis_url: str | None) -> None:
+    """Redis tests run in the services pass (SKILLS_HUB_TEST_REDIS_URL); the embedded pass skips them.
+
+    Under CI=true, the services pass (a PostgreSQL URL set) without a Redis URL fails instead of skipping.
+    """
+    if redis_url:
+        return
+    if IN_CI and os.environ.get("SKILLS_HUB_TEST_DATABASE_URL"):
+        pytest.fail("SKILLS_HUB_TEST_REDIS_URL is not set in CI's PostgreSQL and Redis pass", pytrace=False)
+    pytest.skip("needs Redis: set SKILLS_HUB_TEST_REDIS_URL=redis://127.0.0.1:6379/15 (CI's second pass does)")
+
+
 def require_tool(command: str, debian_package: str) -> str:
     path = shutil.which(command)
     require(path is not None, command, f"install Debian's {debian_package} package (apt-get install {debian_package})")

@@ -13,7 +13,7 @@ from skills_hub.extensions import db, utcnow
 from skills_hub.jobs import services as jobs
 from skills_hub.jobs.models import Job, JobStatus
 from skills_hub.mail import queue_email
-from tests.conftest import free_port, make_test_app, require
+from tests.conftest import free_port, make_test_app, require_redis
 
 CALLS: list[dict] = []
 
@@ -201,7 +201,7 @@ def test_an_unreachable_smtp_server_leaves_the_email_pending_for_a_retry(databas
 
 @pytest.mark.redis
 def test_with_redis_jobs_are_handed_to_rq_workers(app, redis_url):
-    require(bool(redis_url), "Redis", "set SKILLS_HUB_TEST_REDIS_URL=redis://127.0.0.1:6379/0")
+    require_redis(redis_url)
     from rq import SimpleWorker
 
     with app.app_context():
