@@ -48,19 +48,20 @@ def demo(app, catalogue) -> None:
         db.session.commit()
 
 
-@pytest.fixture
-def page(browser, live_server, demo):
-    context = browser.new_context(base_url=live_server, bypass_csp=True)
+def _open_page(browser, live_server, **options):
+    context = browser.new_context(base_url=live_server, **options)
     page = context.new_page()
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(browser, live_server, demo):
+    """A page with JavaScript, where axe is injected (bypassing our CSP only for the test's own script)."""
+    yield from _open_page(browser, live_server, bypass_csp=True)
 
 
 @pytest.fixture
 def page_without_javascript(browser, live_server, demo):
-    context = browser.new_context(base_url=live_server, java_script_enabled=False)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
+    yield from _open_page(browser, live_server, java_script_enabled=False)
