@@ -31,7 +31,6 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     )
     config = config or Config(env, instance_path=Path(app.instance_path))
     app.config.update(config.as_dict())
-    app.config["APP_CONFIG"] = config
     _create_sqlite_folder(config.SQLALCHEMY_DATABASE_URI)
 
     logs.init_app(app)

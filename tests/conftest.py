@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,12 +48,6 @@ def require_redis(redis_url: str | None) -> None:
     if IN_CI and os.environ.get("SKILLS_HUB_TEST_DATABASE_URL"):
         pytest.fail("SKILLS_HUB_TEST_REDIS_URL is not set in CI's PostgreSQL and Redis pass", pytrace=False)
     pytest.skip("needs Redis: set SKILLS_HUB_TEST_REDIS_URL=redis://127.0.0.1:6379/15 (CI's second pass does)")
-
-
-def require_tool(command: str, debian_package: str) -> str:
-    path = shutil.which(command)
-    require(path is not None, command, f"install Debian's {debian_package} package (apt-get install {debian_package})")
-    return path or ""
 
 
 def free_port() -> int:
