@@ -13,6 +13,8 @@ from skills_hub.config import PROJECT_ROOT, Config
 def create_app(config: Config | None = None, env: Mapping[str, str] | None = None) -> Flask:
     """Build the app: config → extensions → blueprints → error handlers → CLI."""
     from skills_hub import cli, errors, logs, security
+    from skills_hub.accounts import api as accounts_api
+    from skills_hub.accounts import sessions
     from skills_hub.accounts import views as accounts_views
     from skills_hub.admin import views as admin_views
     from skills_hub.courses import api as courses_api
@@ -22,6 +24,7 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     from skills_hub.jobs import services as jobs
     from skills_hub.openapi import views as openapi_views
     from skills_hub.pages import views as pages_views
+    from skills_hub.staff import views as staff_views
 
     app = Flask(
         __name__,
@@ -37,6 +40,7 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    sessions.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
     jobs.init_app(app)
@@ -45,7 +49,9 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     app.register_blueprint(pages_views.bp)
     app.register_blueprint(courses_views.bp)
     app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(staff_views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(accounts_api.bp)
     app.register_blueprint(courses_api.bp)
     app.register_blueprint(openapi_views.bp)
 

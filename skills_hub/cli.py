@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from skills_hub import migrate
+from skills_hub.accounts.cli import users_cli
 from skills_hub.courses.cli import courses_cli
 from skills_hub.demo import demo_cli
 from skills_hub.jobs.cli import jobs_cli
@@ -15,3 +16,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(courses_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(users_cli)

@@ -45,6 +45,7 @@ class Config:
         self.RQ_QUEUE = env.get("SKILLS_HUB_RQ_QUEUE", "skills-hub")
         self.BASE_URL = env.get("SKILLS_HUB_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.CONTENT_DIR = Path(env.get("SKILLS_HUB_CONTENT_DIR") or PROJECT_ROOT / "content" / "courses")
+        self.PRIVACY_DIR = Path(env.get("SKILLS_HUB_PRIVACY_DIR") or PROJECT_ROOT / "content" / "privacy")
         self.MAIL_DIR = Path(env.get("SKILLS_HUB_MAIL_DIR") or instance / "mail")
         self.MAIL_FROM = env.get("SKILLS_HUB_MAIL_FROM", "Skills Hub <no-reply@skillshub.test>")
         self.SMTP_HOST = env.get("SKILLS_HUB_SMTP_HOST") or None

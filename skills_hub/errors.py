@@ -16,10 +16,15 @@ class DomainError(Exception):
     title = "Bad request"
     slug = "bad-request"
 
-    def __init__(self, detail: str, errors: dict[str, Any] | None = None):
+    def __init__(self, detail: str, errors: dict[str, Any] | None = None, extra: dict[str, Any] | None = None):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or {}
+        self.extra = extra or {}  # more members of the problem details, like a duplicate's candidates
+
+
+class Unauthorized(DomainError):
+    status, title, slug = 401, "Not signed in", "unauthorized"
 
 
 class NotFound(DomainError):
@@ -46,10 +51,12 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-def problem(status: int, title: str, detail: str, slug: str, errors: dict[str, Any] | None = None) -> Response:
+def problem(status: int, title: str, detail: str, slug: str, errors: dict[str, Any] | None = None,
+            extra: dict[str, Any] | None = None) -> Response:
     body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
+    body.update(extra or {})
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
@@ -69,7 +76,10 @@ _HTTP_DETAILS = {
 
 def _handle_domain_error(error: DomainError):
     if is_api_request():
-        return problem(error.status, error.title, error.detail, error.slug, error.errors)
+        response = problem(error.status, error.title, error.detail, error.slug, error.errors, error.extra)
+        if error.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
     return render_template("errors/error.html", title=error.title, detail=error.detail), error.status
 
 

@@ -1,7 +1,9 @@
 """Every domain's models, imported in one place for migrations and tests."""
 
-from skills_hub.accounts.models import Branch, BranchMember, Organisation, User
+from skills_hub.accounts.models import ApiToken, Branch, BranchMember, Consent, OneTimeLink, Organisation, User
+from skills_hub.audit.models import AuditEvent
 from skills_hub.courses.models import Course, Lesson
 from skills_hub.jobs.models import Job
 
-__all__ = ["Branch", "BranchMember", "Course", "Job", "Lesson", "Organisation", "User"]
+__all__ = ["ApiToken", "AuditEvent", "Branch", "BranchMember", "Consent", "Course", "Job", "Lesson", "OneTimeLink",
+           "Organisation", "User"]

@@ -33,3 +33,14 @@ def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     if isinstance(errors, list):
         return [pair for item in errors for pair in flatten_errors(item, prefix)]
     return [(prefix, str(errors))]
+
+
+def load_form(schema: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """Load the posted form with a schema: (data, []) or (None, [(field, message), ...]) for the error summary."""
+    from flask import request
+    from marshmallow import ValidationError
+
+    try:
+        return schema.load(request.form.to_dict()), []
+    except ValidationError as error:
+        return None, flatten_errors(error.messages)

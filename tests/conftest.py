@@ -205,7 +205,7 @@ def make_user(app) -> Callable[..., User]:
 def login_as(client) -> Callable[[User], FlaskClient]:
     def login(user: User) -> FlaskClient:
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return client
 
@@ -248,3 +248,37 @@ def count_queries(app) -> Callable[[], list[str]]:
     event.listen(engine, "before_cursor_execute", record)
     yield lambda: statements
     event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def bearer(app) -> Callable[[User], dict[str, str]]:
+    """Headers with a fresh API token for the user."""
+
+    def headers(user: User) -> dict[str, str]:
+        from skills_hub.accounts import tokens
+
+        with app.app_context():
+            secret, _ = tokens.issue_api_token(db.session.get(User, user.id), name="test")
+            db.session.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    return headers
+
+
+@pytest.fixture
+def staff_in(make_user) -> Callable[[Branch], User]:
+    def make(branch: Branch, **overrides) -> User:
+        return make_user(Role.STAFF, branches=[branch], **overrides)
+
+    return make
+
+
+def new_learner_body(**overrides) -> dict:
+    """A valid `POST /api/v1/learners` body for a resident with no email."""
+    body = {
+        "client_id": str(uuid.uuid4()), "given_name": "Siobhán", "family_name": "O'Brien",
+        "date_of_birth": "1961-04-12", "postcode": "m13 9pl",
+        "consent": {"privacy_notice_version": "2026-11", "given_by": "staff_on_behalf", "method": "in_person"},
+    }
+    body.update(overrides)
+    return body

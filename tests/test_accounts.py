@@ -13,7 +13,7 @@ def sign_in(client, **form):
     return client.post("/sign-in", data={"csrf_token": token, **form})
 
 
-@pytest.mark.parametrize(("role", "home"), [(Role.LEARNER, "/account"), (Role.STAFF, "/account"),
+@pytest.mark.parametrize(("role", "home"), [(Role.LEARNER, "/account"), (Role.STAFF, "/staff"),
                                             (Role.PROVIDER, "/account"), (Role.ADMIN, "/admin")])
 def test_each_role_signs_in_with_email_and_lands_at_home(client, make_user, role, home):
     user = make_user(role, email="Person@Example.test")
@@ -60,7 +60,7 @@ def test_missing_fields_are_named_in_the_error_summary(client):
 def test_next_never_leaves_the_site(client, make_user, target):
     make_user(Role.STAFF, email="s@example.test")
     response = sign_in(client, method="email", email="s@example.test", password=TEST_PASSWORD, next=target)
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/staff"
 
 
 def test_next_takes_a_local_path(client, make_user):

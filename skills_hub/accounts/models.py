@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, String
@@ -55,6 +55,21 @@ class User(UserMixin, db.Model):
     learner_number: Mapped[str | None] = mapped_column(String(8), unique=True)
     pin_hash: Mapped[str | None] = mapped_column(String(255))
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # What the duplicate matcher and staff search compare: the full name without case, accents or spaces.
+    name_key: Mapped[str] = mapped_column(String(200), index=True, default="")
+    date_of_birth: Mapped[date | None]
+    postcode: Mapped[str | None] = mapped_column(String(8))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    preferred_language: Mapped[str | None] = mapped_column(String(35))
+    # The UUID a client sent when it created this learner: a retried create answers with this record.
+    client_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    client_request_hash: Mapped[str | None] = mapped_column(String(64))  # tells a replay from a reused id
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Raised to end every session (sign-out, password change, PIN reset, deactivation).
+    session_version: Mapped[int] = mapped_column(default=1)
+    version: Mapped[int] = mapped_column(default=1)  # for edits: a stale version gets 409
+    failed_pin_attempts: Mapped[int] = mapped_column(default=0)
+    pin_locked_until: Mapped[datetime | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -69,6 +84,15 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # flask-login
         return self.active
 
+    def get_id(self) -> str:
+        """What the session and remember cookies hold: raising session_version makes old cookies useless."""
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_staff_like(self) -> bool:
+        """Staff, provider and admin accounts handle other people's data: stricter sessions and 2SV."""
+        return self.role != Role.LEARNER
+
 
 class BranchMember(db.Model):
     """A staff member working at a branch, or a learner registered with it."""
@@ -79,3 +103,46 @@ class BranchMember(db.Model):
     branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True,
                                                  index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Consent(db.Model):
+    """Agreement to a version of the privacy notice: who, when, which version, and how."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    notice_version: Mapped[str] = mapped_column(String(20))
+    given_by: Mapped[str] = mapped_column(String(20))  # learner | staff_on_behalf
+    method: Mapped[str] = mapped_column(String(20))  # in_person | paper | phone | online
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(db.Model):
+    """A bearer token for the API. Only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class OneTimeLink(db.Model):
+    """A single-use link sent by email: reset a password, accept an invitation, confirm a new email address."""
+
+    __tablename__ = "one_time_links"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # reset_password | invitation | confirm_email
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    new_email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -1,17 +1,203 @@
-"""Sign-in forms."""
+"""Input and output shapes for accounts: sign-in, registration, learners, tokens."""
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+import re
+from datetime import date
 
-from skills_hub.endpoints import InputSchema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from skills_hub import codes
+from skills_hub.accounts import passwords
+from skills_hub.endpoints import InputSchema, PageQuery
 from skills_hub.validation import REQUIRED
 
+GIVEN_BY = ["learner", "staff_on_behalf"]
+CONSENT_METHODS = ["in_person", "paper", "phone", "online"]
+# Full UK postcodes, like M13 9PL, SW1A 1AA or B33 8TH (spaces optional).
+UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+OLDEST_BIRTH_YEAR = 1900
 
-class SignInForm(InputSchema):
+
+def name_field(what: str, required: bool = True) -> fields.String:
+    return fields.String(
+        required=required,
+        error_messages={**REQUIRED, "required": f"Enter the {what}."},
+        validate=validate.Length(min=1, max=100, error=f"Enter the {what} in 100 characters or fewer."),
+    )
+
+
+def password_field(**kwargs) -> fields.String:
+    return fields.String(required=True, error_messages={**REQUIRED, "required": "Enter a password."},
+                         validate=passwords.validate_new_password, **kwargs)
+
+
+class PostcodeField(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = " ".join(super()._deserialize(value, attr, data, **kwargs).upper().split())
+        if not UK_POSTCODE.match(text):
+            raise ValidationError("Enter a full UK postcode, like M13 9PL.")
+        compact = text.replace(" ", "")
+        return f"{compact[:-3]} {compact[-3:]}"
+
+
+class BirthDateField(fields.Date):
+    default_error_messages = {"invalid": "Enter a real date of birth, like 1960-03-27.", **REQUIRED}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        born = super()._deserialize(value, attr, data, **kwargs)
+        if born > date.today() or born.year < OLDEST_BIRTH_YEAR:
+            raise ValidationError("Enter a date of birth in the past, like 1960-03-27.")
+        return born
+
+
+class LearnerNumberField(fields.String):
+    """A learner number typed by a person: spaces, dashes and case ignored; a typo is named as one."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        number = codes.normalise(super()._deserialize(value, attr, data, **kwargs))
+        if not codes.is_well_formed(number, 8):
+            raise ValidationError("A learner number has 8 letters and numbers, like ABCD-1234.")
+        if not codes.has_valid_check(number):
+            raise ValidationError("This learner number looks mistyped. Check it against the login card.")
+        return number
+
+
+class ConsentSchema(InputSchema):
+    privacy_notice_version = fields.String(required=True, error_messages=REQUIRED,
+                                           validate=validate.Length(min=1, max=20))
+    given_by = fields.String(required=True, error_messages=REQUIRED, validate=validate.OneOf(GIVEN_BY))
+    method = fields.String(required=True, error_messages=REQUIRED, validate=validate.OneOf(CONSENT_METHODS))
+
+
+class LearnerDetails(InputSchema):
+    """What staff may record about a resident; all but the names are optional."""
+
+    given_name = name_field("first name")
+    family_name = name_field("last name")
+    date_of_birth = BirthDateField(load_default=None, allow_none=True)
+    postcode = PostcodeField(load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True,
+                         error_messages={"invalid": "Enter an email address like name@example.com."},
+                         validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^\+?[0-9 ]{7,20}$", error="Enter a phone number using digits and spaces, like 07700 900123."))
+    preferred_language = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Use a language code, like en, ur or pl."))
+
+
+class LearnerCreate(LearnerDetails):
+    client_id = fields.UUID(load_default=None)
+    branch_id = fields.UUID(load_default=None)
+    confirm_not_duplicate = fields.Boolean(load_default=False)
+    consent = fields.Nested(ConsentSchema, required=True,
+                            error_messages={**REQUIRED, "required": "Record the resident's agreement to the "
+                                                                    "privacy notice."})
+
+
+class LearnerUpdate(LearnerDetails):
+    """A PATCH: any of the details, and the version the client last saw."""
+
+    version = fields.Integer(required=True, error_messages={**REQUIRED, "required": "Send the version you last "
+                                                                                   "read, to avoid overwriting "
+                                                                                   "someone else's change."})
+
+    def __init__(self, **kwargs):
+        # Only the fields sent change; the version is always needed.
+        super().__init__(partial=tuple(LearnerDetails._declared_fields), **kwargs)
+
+
+class LearnerSearch(PageQuery):
+    q = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+class LearnerLookup(InputSchema):
+    learner_number = LearnerNumberField()
+    given_name = fields.String(validate=validate.Length(min=1, max=100))
+    family_name = fields.String(validate=validate.Length(min=1, max=100))
+    date_of_birth = BirthDateField()
+
+    @validates_schema
+    def _one_way(self, data, **kwargs) -> None:
+        by_name = {"given_name", "family_name", "date_of_birth"}
+        if "learner_number" in data and not by_name & data.keys():
+            return
+        if by_name <= data.keys() and "learner_number" not in data:
+            return
+        raise ValidationError("Look up by learner_number alone, or by given_name, family_name and "
+                              "date_of_birth together.")
+
+
+class BranchLink(InputSchema):
+    branch_id = fields.UUID(required=True, error_messages=REQUIRED)
+
+
+class LearnerOut(Schema):
+    id = fields.UUID()
+    learner_number = fields.Method("_number")
+    given_name = fields.String()
+    family_name = fields.String()
+    date_of_birth = fields.Date(allow_none=True)
+    postcode = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    preferred_language = fields.String(allow_none=True)
+    branch_ids = fields.List(fields.UUID())
+    pin_locked = fields.Boolean()
+    version = fields.Integer()
+
+    def _number(self, learner) -> str | None:
+        number = learner["learner_number"] if isinstance(learner, dict) else learner.learner_number
+        return codes.grouped(number) if number else None
+
+
+class LearnerCreated(LearnerOut):
+    pin = fields.String(allow_none=True)
+
+
+class LearnerFound(Schema):
+    id = fields.UUID()
+    learner_number = fields.Method("_number")
+    given_name = fields.String()
+    branch_ids = fields.List(fields.UUID())
+    _number = LearnerOut._number
+
+
+class TokenRequest(InputSchema):
+    username = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=1000))
+    otp = fields.String(validate=validate.Length(max=20))
+
+
+class TokenOut(Schema):
+    token = fields.String()
+    expires_at = fields.AwareDateTime()
+
+
+class MeOut(Schema):
+    id = fields.UUID()
+    role = fields.String()
+    display_name = fields.String()
+    branch_ids = fields.List(fields.UUID())
+    organisation_id = fields.UUID(allow_none=True)
+
+
+# Forms on pages -------------------------------------------------------------------------------------------------
+
+class FormSchema(InputSchema):
+    """A page's form: an empty box counts as not filled in."""
+
     csrf_token = fields.String()
+
+    @pre_load
+    def _drop_empty_boxes(self, data, **kwargs):
+        return {key: value for key, value in data.items() if value != ""}
+
+
+class SignInForm(FormSchema):
     method = fields.String(required=True, validate=validate.OneOf(["email", "pin"]))
     next = fields.String(load_default="")
+    shared_computer = fields.Boolean(load_default=False, truthy={"yes"}, falsy={"no", ""})
 
 
 class EmailSignInForm(SignInForm):
@@ -22,8 +208,55 @@ class EmailSignInForm(SignInForm):
 
 
 class PinSignInForm(SignInForm):
-    learner_number = fields.String(
-        required=True, error_messages={**REQUIRED, "required": "Enter your learner number."},
-        validate=validate.Length(min=1, max=20, error="Enter your learner number, like ABCD-1234."))
+    learner_number = LearnerNumberField(required=True,
+                                        error_messages={**REQUIRED, "required": "Enter your learner number."})
     pin = fields.String(required=True, error_messages={**REQUIRED, "required": "Enter your PIN."},
                         validate=validate.Length(min=1, max=100, error="Enter your PIN."))
+
+
+class SelfRegisterForm(FormSchema):
+    given_name = name_field("first name")
+    family_name = name_field("last name")
+    email = fields.Email(required=True, error_messages={**REQUIRED, "required": "Enter your email address.",
+                                                        "invalid": "Enter an email address like name@example.com."},
+                         validate=validate.Length(max=254))
+    password = password_field()
+    privacy_notice_version = fields.String(required=True, error_messages=REQUIRED)
+    agree = fields.String(required=True, validate=validate.Equal("yes"), error_messages={
+        **REQUIRED, "required": "Tick the box to say you agree to the privacy notice."})
+
+
+class RegisterResidentForm(FormSchema, LearnerDetails):
+    """The staff page: the API body flattened into form fields."""
+
+    branch_id = fields.UUID(load_default=None)
+    consent_method = fields.String(required=True, validate=validate.OneOf(CONSENT_METHODS, error="Choose how the "
+                                   "resident agreed to the privacy notice."),
+                                   error_messages={**REQUIRED, "required": "Choose how the resident agreed to "
+                                                                           "the privacy notice."})
+    privacy_notice_version = fields.String(required=True, error_messages=REQUIRED)
+    confirm_not_duplicate = fields.Boolean(load_default=False, truthy={"yes"}, falsy={"no", ""})
+
+
+class PasswordForm(FormSchema):
+    current_password = fields.String(load_default=None)
+    password = password_field()
+
+
+class EmailForm(FormSchema):
+    email = fields.Email(required=True, error_messages={**REQUIRED, "required": "Enter your email address.",
+                                                        "invalid": "Enter an email address like name@example.com."},
+                         validate=validate.Length(max=254))
+
+
+class ResetRequestForm(EmailForm):
+    pass
+
+
+class NewPasswordForm(FormSchema):
+    password = password_field()
+
+
+class CardForm(FormSchema):
+    pin = fields.String(load_default="", validate=validate.Length(max=100))
+    with_pin = fields.Boolean(load_default=False, truthy={"yes"}, falsy={"no", ""})

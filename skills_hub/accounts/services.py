@@ -1,23 +1,38 @@
-"""Account services: create people, check their sign-in details, find their branches."""
+"""Account services: create people, check sign-in details, register and find residents, reset PINs."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from skills_hub import codes
-from skills_hub.accounts.models import Branch, BranchMember, Organisation, Role, User
-from skills_hub.errors import ValidationFailed
-from skills_hub.extensions import db
+from skills_hub.accounts import matching, privacy, sessions, tokens
+from skills_hub.accounts.models import Branch, BranchMember, Consent, Organisation, Role, User
+from skills_hub.accounts.policy import Action, branch_ids_of, may_see, require, visible_learners
+from skills_hub.audit import services as audit
+from skills_hub.errors import Conflict, NotFound, ValidationFailed
+from skills_hub.extensions import db, utcnow
+from skills_hub.mail import queue_email
 
 LEARNER_NUMBER_LENGTH = 8
 PIN_LENGTH = 6
+PIN_ATTEMPTS = 5
+PIN_LOCK_MINUTES = 15
 # Checked against when an account is unknown, so that a wrong email takes as long as a wrong password.
 _UNKNOWN_ACCOUNT_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+class PinLocked(ValidationFailed):
+    """Too many wrong PINs: the learner number is locked for a while."""
 
 
 def normalise_email(email: str) -> str:
@@ -43,14 +58,17 @@ def hash_secret(secret: str) -> str:
 
 def create_user(*, role: Role, given_name: str, family_name: str, email: str | None = None,
                 password: str | None = None, learner_number: str | None = None, pin: str | None = None,
-                organisation: Organisation | None = None, branches: list[Branch] = (), is_demo: bool = False) -> User:
+                organisation: Organisation | None = None, branches: list[Branch] = (), is_demo: bool = False,
+                **details: Any) -> User:
     """Add a user. Flushes, never commits."""
+    given_name, family_name = given_name.strip(), family_name.strip()
     user = User(
         id=uuid.uuid4(), role=role, given_name=given_name, family_name=family_name,
+        name_key=matching.name_key(given_name, family_name),
         email=normalise_email(email) if email else None,
         password_hash=hash_secret(password) if password else None,
         learner_number=learner_number, pin_hash=hash_secret(pin) if pin else None,
-        organisation_id=organisation.id if organisation else None, is_demo=is_demo,
+        organisation_id=organisation.id if organisation else None, is_demo=is_demo, **details,
     )
     db.session.add(user)
     db.session.flush()
@@ -59,6 +77,12 @@ def create_user(*, role: Role, given_name: str, family_name: str, email: str | N
     db.session.flush()
     return user
 
+
+def email_in_use(email: str) -> bool:
+    return db.session.scalar(select(User.id).where(User.email == normalise_email(email))) is not None
+
+
+# Signing in -----------------------------------------------------------------------------------------------------
 
 def authenticate_by_email(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
@@ -69,22 +93,342 @@ def authenticate_by_email(email: str, password: str) -> User | None:
 
 
 def authenticate_by_pin(learner_number: str, pin: str) -> User | None:
-    """Raises ValidationFailed when the number cannot be right (a typo), so the learner can fix it."""
-    number = codes.normalise(learner_number)
-    if not codes.is_well_formed(number, LEARNER_NUMBER_LENGTH):
-        message = "A learner number has 8 letters and numbers, like ABCD-1234."
-        raise ValidationFailed(message, errors={"learner_number": [message]})
-    if not codes.has_valid_check(number):
-        message = "This learner number looks mistyped. Check it against your login card."
-        raise ValidationFailed(message, errors={"learner_number": [message]})
-    user = db.session.scalar(select(User).where(User.learner_number == number))
+    """The learner, or None. After 5 wrong PINs the number locks for 15 minutes (PinLocked). The caller commits."""
+    user = db.session.scalar(select(User).where(User.learner_number == codes.normalise(learner_number)))
     if user is None or user.pin_hash is None:
         check_password_hash(_UNKNOWN_ACCOUNT_HASH, pin)
         return None
-    return user if check_password_hash(user.pin_hash, pin.strip()) and user.active else None
+    now = utcnow()
+    if user.pin_locked_until and user.pin_locked_until > now:
+        raise _locked()
+    if check_password_hash(user.pin_hash, pin.strip()) and user.active:
+        user.failed_pin_attempts = 0
+        user.pin_locked_until = None
+        return user
+    user.failed_pin_attempts += 1
+    if user.failed_pin_attempts >= PIN_ATTEMPTS:
+        user.failed_pin_attempts = 0
+        user.pin_locked_until = now + timedelta(minutes=PIN_LOCK_MINUTES)
+        audit.record("learner.pin_locked", user.id, actor_id=None)
+        db.session.commit()
+        raise _locked()
+    return None
+
+
+def _locked() -> PinLocked:
+    message = (f"This learner number is locked for {PIN_LOCK_MINUTES} minutes after {PIN_ATTEMPTS} wrong PINs. "
+               "Wait, or ask library staff to unlock it.")
+    return PinLocked(message, errors={"learner_number": [message]})
+
+
+def user_for_credentials(username: str, password: str) -> User | None:
+    """For `POST /api/v1/tokens`: an email with its password, or a learner number with its PIN."""
+    if "@" in username:
+        return authenticate_by_email(username, password)
+    number = codes.normalise(username)
+    if not (codes.is_well_formed(number, LEARNER_NUMBER_LENGTH) and codes.has_valid_check(number)):
+        return None
+    return authenticate_by_pin(number, password)
+
+
+# Residents --------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Registration:
+    learner: User
+    pin: str | None  # shown once, only when the account was just made and has no email
+    created: bool
+
+
+def _request_hash(body: dict[str, Any]) -> str:
+    canonical = json.dumps({k: v for k, v in body.items() if k != "client_id"}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _branch_for(actor: User, branch_id: uuid.UUID | None) -> Branch | None:
+    if actor.role == Role.ADMIN:
+        if branch_id is None:
+            return None
+        branch = db.session.get(Branch, branch_id)
+        if branch is None:
+            raise ValidationFailed("There is no branch with this id.", errors={"branch_id": ["Unknown branch."]})
+        return branch
+    own = branch_ids_of(actor)
+    if branch_id is None:
+        if len(own) == 1:
+            return db.session.get(Branch, own[0])
+        message = "Choose which of your branches this resident registers with."
+        raise ValidationFailed(message, errors={"branch_id": [message]})
+    if branch_id not in own:
+        message = "You can only register residents with your own branches."
+        raise ValidationFailed(message, errors={"branch_id": [message]})
+    return db.session.get(Branch, branch_id)
+
+
+def _check_consent(consent: dict[str, Any]) -> None:
+    if consent["privacy_notice_version"] not in privacy.versions():
+        message = f"Unknown privacy notice version. The current one is {privacy.current_version()}."
+        raise ValidationFailed(message, errors={"consent": {"privacy_notice_version": [message]}})
+
+
+def duplicate_conflict(actor: User, body: dict[str, Any]) -> Conflict | None:
+    """The 409 for a likely duplicate, naming only learners the actor may see or that match exactly."""
+    matches = matching.likely_duplicates(body["given_name"], body["family_name"], body.get("date_of_birth"),
+                                         body.get("postcode"))
+    if not matches:
+        return None
+    key = matching.name_key(body["given_name"], body["family_name"])
+    shown = [m for m in matches if may_see(actor, m) or m.name_key == key]
+    branches = branch_ids_by_user([m.id for m in shown])
+    candidates = [{"id": str(m.id), "learner_number": codes.grouped(m.learner_number) if m.learner_number else None,
+                   "given_name": m.given_name, "family_name": m.family_name,
+                   "branch_ids": [str(b) for b in branches.get(m.id, [])]} for m in shown]
+    return Conflict(
+        "This resident may already have an account. Check the candidates, or send confirm_not_duplicate: true "
+        "if this is a different person.",
+        extra={"candidates": candidates, "matches_elsewhere": len(matches) - len(shown)})
+
+
+def register_learner(actor: User, body: dict[str, Any]) -> Registration:
+    """Staff register a resident (no email needed). A retried client_id answers with the first result."""
+    require(actor, Action.REGISTER_LEARNER)
+    request_hash = _request_hash(body)
+    if body.get("client_id"):
+        existing = db.session.scalar(select(User).where(User.client_id == body["client_id"]))
+        if existing is not None:
+            if existing.created_by_id != actor.id and not may_see(actor, existing):
+                raise NotFound("There is no resident with this client_id.")
+            if existing.client_request_hash != request_hash:
+                raise ValidationFailed("This client_id was used before with a different body. Use a new "
+                                       "client_id for a new resident.", errors={"client_id": ["Already used."]})
+            return Registration(existing, None, created=False)
+    branch = _branch_for(actor, body.get("branch_id"))
+    _check_consent(body["consent"])
+    if body.get("email") and email_in_use(body["email"]):
+        message = "This email address already has an account. Look the resident up instead."
+        raise Conflict(message, errors={"email": [message]})
+    if not body.get("confirm_not_duplicate"):
+        conflict = duplicate_conflict(actor, body)
+        if conflict:
+            raise conflict
+    pin = None if body.get("email") else new_pin()
+    learner = create_user(
+        role=Role.LEARNER, given_name=body["given_name"], family_name=body["family_name"], email=body.get("email"),
+        learner_number=new_learner_number(), pin=pin, branches=[branch] if branch else [],
+        date_of_birth=body.get("date_of_birth"), postcode=body.get("postcode"), phone=body.get("phone"),
+        preferred_language=body.get("preferred_language"), client_id=body.get("client_id"),
+        client_request_hash=request_hash, created_by_id=actor.id)
+    consent = body["consent"]
+    db.session.add(Consent(user_id=learner.id, notice_version=consent["privacy_notice_version"],
+                           given_by=consent["given_by"], method=consent["method"], recorded_by_id=actor.id))
+    audit.record("learner.registered", learner.id, branch_id=branch.id if branch else "")
+    if learner.email:
+        send_link(learner, "invitation")
+    return Registration(learner, pin, created=True)
+
+
+def register_self(body: dict[str, Any]) -> User:
+    """A resident signs up with email and password, agreeing to the privacy notice online."""
+    if body["privacy_notice_version"] not in privacy.versions():
+        raise ValidationFailed("The privacy notice has changed. Read it again and agree.",
+                               errors={"agree": ["The privacy notice has changed. Read it again and agree."]})
+    if email_in_use(body["email"]):
+        message = "This email address already has an account. Sign in, or reset your password."
+        raise Conflict(message, errors={"email": [message]})
+    learner = create_user(role=Role.LEARNER, given_name=body["given_name"], family_name=body["family_name"],
+                          email=body["email"], password=body["password"], learner_number=new_learner_number())
+    db.session.add(Consent(user_id=learner.id, notice_version=body["privacy_notice_version"],
+                           given_by="learner", method="online"))
+    audit.record("learner.registered", learner.id, actor_id=learner.id, how="self")
+    return learner
+
+
+def reset_pin(actor: User, learner: User) -> str:
+    """A new PIN, shown once. The old PIN stops working and the learner's sessions and tokens end."""
+    require(actor, Action.RESET_PIN)
+    pin = new_pin()
+    learner.pin_hash = hash_secret(pin)
+    learner.failed_pin_attempts = 0
+    learner.pin_locked_until = None
+    if learner.learner_number is None:
+        learner.learner_number = new_learner_number()
+    sessions.end_everywhere(learner)
+    tokens.revoke_api_tokens(learner)
+    audit.record("learner.pin_reset", learner.id)
+    return pin
+
+
+def unlock_pin(actor: User, learner: User) -> None:
+    require(actor, Action.RESET_PIN)
+    learner.failed_pin_attempts = 0
+    learner.pin_locked_until = None
+    audit.record("learner.pin_unlocked", learner.id)
+
+
+def pin_locked(user: User) -> bool:
+    return bool(user.pin_locked_until and user.pin_locked_until > utcnow())
+
+
+def lookup(actor: User, query: dict[str, Any]) -> User:
+    """An exact lookup in any branch: by learner number, or by name and date of birth. Audited."""
+    require(actor, Action.FIND_LEARNER)
+    learners = select(User).where(User.role == Role.LEARNER)
+    if "learner_number" in query:
+        found = list(db.session.scalars(learners.where(User.learner_number == query["learner_number"])))
+    else:
+        key = matching.name_key(query["given_name"], query["family_name"])
+        found = list(db.session.scalars(learners.where(User.name_key == key,
+                                                       User.date_of_birth == query["date_of_birth"])))
+    audit.record("learner.looked_up", found[0].id if len(found) == 1 else None,
+                 by="learner_number" if "learner_number" in query else "name_and_date_of_birth",
+                 results=len(found))
+    if not found:
+        raise NotFound("No resident matches exactly. Check the spelling and the date of birth, or register them.")
+    if len(found) > 1:
+        raise Conflict("More than one resident matches. Look them up by learner number instead.")
+    return found[0]
+
+
+def link_to_branch(actor: User, learner_id: str, branch_id: uuid.UUID) -> User:
+    """Link a resident found by an exact lookup to one of the actor's branches, with the resident present."""
+    require(actor, Action.LINK_LEARNER)
+    try:
+        learner = db.session.get(User, uuid.UUID(learner_id))
+    except ValueError:
+        learner = None
+    if learner is None or learner.role != Role.LEARNER:
+        raise NotFound("There is no resident with this id.")
+    if actor.role != Role.ADMIN and branch_id not in branch_ids_of(actor):
+        message = "You can only link residents to your own branches."
+        raise ValidationFailed(message, errors={"branch_id": [message]})
+    if db.session.get(Branch, branch_id) is None:
+        raise ValidationFailed("There is no branch with this id.", errors={"branch_id": ["Unknown branch."]})
+    if db.session.get(BranchMember, (learner.id, branch_id)) is None:
+        db.session.add(BranchMember(user_id=learner.id, branch_id=branch_id))
+        audit.record("learner.linked_to_branch", learner.id, branch_id=branch_id)
+    return learner
+
+
+def search(actor: User, text: str, page: int, per_page: int) -> tuple[list[User], int]:
+    """Residents in the actor's branches whose name or learner number contains the text."""
+    require(actor, Action.SEARCH_LEARNERS)
+    query = visible_learners(actor)
+    words = matching.name_key(text, "")
+    if words:
+        number = codes.normalise(text)
+        query = query.where(or_(User.name_key.contains(words, autoescape=True),
+                                User.learner_number == number))
+    total = db.session.scalar(query.with_only_columns(func.count(User.id)).order_by(None))
+    rows = db.session.scalars(query.order_by(User.family_name, User.given_name, User.id)
+                              .limit(per_page).offset((page - 1) * per_page))
+    return list(rows), total or 0
+
+
+def update_learner(actor: User, learner: User, changes: dict[str, Any]) -> User:
+    """Change a resident's details. A stale version gets 409 and changes nothing."""
+    if changes.pop("version") != learner.version:
+        raise Conflict("Someone else changed this resident since you loaded it. Reload and try again.",
+                       errors={"version": [f"The current version is {learner.version}."]})
+    if changes.get("email") and normalise_email(changes["email"]) != learner.email and email_in_use(changes["email"]):
+        message = "This email address already has an account."
+        raise Conflict(message, errors={"email": [message]})
+    for name, value in changes.items():
+        setattr(learner, name, normalise_email(value) if name == "email" and value else value)
+    learner.name_key = matching.name_key(learner.given_name, learner.family_name)
+    learner.version += 1
+    audit.record("learner.changed", learner.id, fields=",".join(sorted(changes)))
+    return learner
+
+
+def branch_ids_by_user(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Each user's branch ids, in one query."""
+    result: dict[uuid.UUID, list[uuid.UUID]] = {}
+    if not user_ids:
+        return result
+    rows = db.session.execute(select(BranchMember.user_id, BranchMember.branch_id)
+                              .where(BranchMember.user_id.in_(user_ids)).order_by(BranchMember.branch_id))
+    for user_id, branch_id in rows:
+        result.setdefault(user_id, []).append(branch_id)
+    return result
+
+
+def learner_out(learner: User, branch_ids: list[uuid.UUID] | None = None, pin: str | None = None) -> dict:
+    data = {name: getattr(learner, name) for name in (
+        "id", "learner_number", "given_name", "family_name", "date_of_birth", "postcode", "email", "phone",
+        "preferred_language", "version")}
+    data["branch_ids"] = branch_ids if branch_ids is not None else branch_ids_by_user([learner.id]).get(learner.id, [])
+    data["pin_locked"] = pin_locked(learner)
+    data["pin"] = pin
+    return data
 
 
 def branch_names(user: User) -> list[str]:
     return list(db.session.scalars(
         select(Branch.name).join(BranchMember, BranchMember.branch_id == Branch.id)
         .where(BranchMember.user_id == user.id).order_by(Branch.name)))
+
+
+def branches_of(user: User) -> list[Branch]:
+    query = select(Branch).order_by(Branch.name)
+    if user.role != Role.ADMIN:
+        query = query.join(BranchMember, BranchMember.branch_id == Branch.id).where(BranchMember.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+# Passwords and email ----------------------------------------------------------------------------------------------
+
+LINK_EMAILS = {
+    "reset_password": ("Reset your Skills Hub password", "accounts.new_password",
+                       "Someone asked to reset the password for this email address on Skills Hub.\n\n"
+                       "To choose a new password, open this link within 30 minutes:\n{url}\n\n"
+                       "If this was not you, you can ignore this email. Your password has not changed."),
+    "invitation": ("Set up your Skills Hub account", "accounts.new_password",
+                   "An account has been made for you on Skills Hub.\n\n"
+                   "To choose your password, open this link within 7 days:\n{url}"),
+    "confirm_email": ("Confirm your new email address for Skills Hub", "accounts.confirm_email",
+                      "To use this email address for your Skills Hub account, open this link within a day:\n{url}\n\n"
+                      "If this was not you, you can ignore this email."),
+}
+
+
+def send_link(user: User, purpose: str, to: str | None = None) -> None:
+    """Email a single-use link through the outbox. The email names no one."""
+    from flask import url_for
+
+    secret = tokens.issue_link(user, purpose, new_email=to)
+    subject, endpoint, body = LINK_EMAILS[purpose]
+    url = current_app.config["BASE_URL"] + url_for(endpoint, token=secret)
+    queue_email(to or user.email, subject, body.format(url=url))
+
+
+def request_password_reset(email: str) -> None:
+    """Send a reset link if the address has an account. The caller answers the same either way."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is not None and user.active:
+        send_link(user, "reset_password")
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password: every other session ends and every API token is revoked. The caller commits."""
+    user.password_hash = hash_secret(password)
+    sessions.end_everywhere(user)
+    tokens.revoke_api_tokens(user)
+    audit.record("account.password_changed", user.id, actor_id=user.id)
+
+
+def check_password(user: User, password: str | None) -> bool:
+    return bool(user.password_hash and password and check_password_hash(user.password_hash, password))
+
+
+def change_email(user: User, new_email: str) -> None:
+    if email_in_use(new_email):
+        return  # say nothing: the page answers the same, so nobody learns who has an account
+    send_link(user, "confirm_email", to=normalise_email(new_email))
+
+
+def deactivate(actor: User, user: User) -> None:
+    require(actor, Action.MANAGE_ACCOUNTS)
+    user.active = False
+    sessions.end_everywhere(user)
+    tokens.revoke_api_tokens(user)
+    audit.record("account.deactivated", user.id)

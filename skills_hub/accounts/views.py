@@ -1,34 +1,32 @@
-"""Sign in (email and password, or learner number and PIN), sign out, and the account page."""
+"""Pages for everyone's account: sign in and out, register, the privacy notice, passwords and email."""
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
-from marshmallow import ValidationError
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
-from skills_hub.accounts import services
+from skills_hub.accounts import privacy, services, sessions, tokens
 from skills_hub.accounts.models import Role, User
-from skills_hub.accounts.schemas import EmailSignInForm, PinSignInForm
-from skills_hub.errors import ValidationFailed
+from skills_hub.accounts.schemas import (
+    EmailForm,
+    EmailSignInForm,
+    NewPasswordForm,
+    PasswordForm,
+    PinSignInForm,
+    ResetRequestForm,
+    SelfRegisterForm,
+)
+from skills_hub.errors import DomainError, NotFound
 from skills_hub.extensions import db, limiter, login_manager
-from skills_hub.validation import flatten_errors
+from skills_hub.validation import flatten_errors, load_form
 
 bp = Blueprint("accounts", __name__)
 
 login_manager.login_view = "accounts.sign_in"
 login_manager.login_message = "Sign in to see that page."
 login_manager.login_message_category = "info"
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, uuid.UUID(user_id))
-    except ValueError:
-        return None
 
 
 def safe_next(target: str | None) -> str | None:
@@ -40,40 +38,48 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
-    return url_for("admin.dashboard") if user.role == Role.ADMIN else url_for("accounts.account")
+    return {
+        Role.ADMIN: url_for("admin.dashboard"),
+        Role.STAFF: url_for("staff.dashboard"),
+    }.get(user.role, url_for("accounts.account"))
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_key() -> str:
+    """Throttle per account as well as per address: the email or learner number tried."""
+    return "account:" + (request.form.get("email") or request.form.get("learner_number") or "").strip().lower()
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_account_key)
 def sign_in():
     if request.method == "GET":
-        return render_template("accounts/sign_in.html", errors=[], values={},
+        return render_template("accounts/sign_in.html", errors=[], values={"shared_computer": "yes"},
                                next=safe_next(request.args.get("next")) or "")
-    method = request.form.get("method")
-    schema = PinSignInForm() if method == "pin" else EmailSignInForm()
+    pin = request.form.get("method") == "pin"
     values = {k: v for k, v in request.form.items() if k not in {"password", "pin", "csrf_token"}}
+    form, errors = load_form(PinSignInForm() if pin else EmailSignInForm())
+    if errors:
+        return _sign_in_again(errors, values)
     try:
-        form = schema.load(request.form.to_dict())
-        if method == "pin":
+        if pin:
             user = services.authenticate_by_pin(form["learner_number"], form["pin"])
             wrong = ("learner_number", "The learner number or PIN is not right. Check your login card, or ask "
                                        "library staff to reset your PIN.")
         else:
             user = services.authenticate_by_email(form["email"], form["password"])
             wrong = ("email", "The email address or password is not right.")
-    except ValidationError as error:
-        return _sign_in_again(flatten_errors(error.messages), values)
-    except ValidationFailed as error:
-        return _sign_in_again(flatten_errors(error.errors), values)
+    except services.PinLocked as error:
+        return _sign_in_again(flatten_errors(error.errors), values, status=429)
     if user is None:
+        db.session.commit()  # keep the count of wrong PINs
         return _sign_in_again([wrong], values, status=401)
-    session.clear()
-    login_user(user)
-    session.permanent = True  # ends after SKILLS_HUB_SESSION_MINUTES without activity
+    sessions.start(user, shared_computer=form["shared_computer"])
+    db.session.commit()
     return redirect(safe_next(form.get("next")) or home_for(user))
 
 
@@ -84,12 +90,138 @@ def _sign_in_again(errors: list[tuple[str, str]], values: dict, status: int = 42
 
 @bp.post("/sign-out")
 def sign_out():
-    logout_user()
-    session.clear()
+    sessions.sign_out()
+    flash("You have signed out.", "success")
     return redirect(url_for("pages.home"))
+
+
+@bp.post("/session/keep-alive")
+@login_required
+def keep_alive():
+    """The timeout warning's "Stay signed in" button: any request resets the idle clock."""
+    return redirect(safe_next(request.form.get("next")) or home_for(current_user))
 
 
 @bp.get("/account")
 @login_required
 def account():
-    return render_template("accounts/account.html", branches=services.branch_names(current_user))
+    return render_template("accounts/account.html", branches=services.branch_names(current_user),
+                           device_tokens=tokens.live_api_tokens(current_user)
+                           if current_user.role == Role.STAFF else [])
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def register():
+    version = privacy.current_version()
+    if request.method == "GET":
+        return render_template("accounts/register.html", errors=[], values={}, version=version)
+    values = {k: v for k, v in request.form.items() if k not in {"password", "csrf_token"}}
+    form, errors = load_form(SelfRegisterForm())
+    if not errors:
+        try:
+            learner = services.register_self(form)
+        except DomainError as error:
+            errors = flatten_errors(error.errors)
+    if errors:
+        return render_template("accounts/register.html", errors=errors, values=values, version=version), 422
+    sessions.start(learner, shared_computer=True)
+    db.session.commit()
+    flash("Your account is ready. Welcome to Skills Hub.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.get("/privacy")
+def privacy_notice():
+    version = request.args.get("version") or privacy.current_version()
+    if version not in privacy.versions():
+        raise NotFound("There is no privacy notice with this version.")
+    return render_template("accounts/privacy.html", version=version, notice=privacy.notice_html(version),
+                           current=privacy.current_version(), versions=privacy.versions())
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    if request.method == "GET":
+        return render_template("accounts/password.html", errors=[])
+    form, errors = load_form(PasswordForm())
+    user = db.session.get(User, current_user.id)
+    if not errors and user.password_hash and not services.check_password(user, form.get("current_password")):
+        errors = [("current_password", "Your current password is not right.")]
+    if errors:
+        return render_template("accounts/password.html", errors=errors), 422
+    services.set_password(user, form["password"])
+    sessions.start(user, shared_computer=sessions.session_is_shared())
+    db.session.commit()
+    flash("Your password has changed. You are signed out everywhere else.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+def change_email():
+    if request.method == "GET":
+        return render_template("accounts/email.html", errors=[], values={})
+    form, errors = load_form(EmailForm())
+    if errors:
+        return render_template("accounts/email.html", errors=errors, values=request.form), 422
+    services.change_email(db.session.get(User, current_user.id), form["email"])
+    db.session.commit()
+    flash("We have sent a link to that address. Open it to finish the change.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.get("/account/email/<token>")
+def confirm_email(token: str):
+    link = tokens.find_link(token, "confirm_email")
+    if link is None:
+        raise NotFound("This link has expired or was used already. Ask for a new one on your account page.")
+    if services.email_in_use(link.new_email):
+        raise NotFound("This email address now belongs to another account.")
+    return render_template("accounts/confirm_email.html", token=token, email=link.new_email)
+
+
+@bp.post("/account/email/<token>")
+def finish_email_change(token: str):
+    link = tokens.find_link(token, "confirm_email")
+    if link is None or services.email_in_use(link.new_email):
+        raise NotFound("This link has expired or was used already. Ask for a new one on your account page.")
+    user = db.session.get(User, link.user_id)
+    user.email = link.new_email
+    tokens.use_link(link)
+    services.audit.record("account.email_changed", user.id, actor_id=user.id)
+    db.session.commit()
+    flash("Your email address has changed.", "success")
+    return redirect(url_for("accounts.account") if current_user.is_authenticated else url_for("accounts.sign_in"))
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def request_password_reset():
+    if request.method == "GET":
+        return render_template("accounts/reset_request.html", errors=[], values={})
+    form, errors = load_form(ResetRequestForm())
+    if errors:
+        return render_template("accounts/reset_request.html", errors=errors, values=request.form), 422
+    services.request_password_reset(form["email"])
+    db.session.commit()
+    return render_template("accounts/reset_sent.html")
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+def new_password(token: str):
+    link = tokens.find_link(token, "reset_password") or tokens.find_link(token, "invitation")
+    if link is None:
+        raise NotFound("This link has expired or was used already. Ask for a new password reset link.")
+    if request.method == "GET":
+        return render_template("accounts/new_password.html", errors=[], token=token)
+    form, errors = load_form(NewPasswordForm())
+    if errors:
+        return render_template("accounts/new_password.html", errors=errors, token=token), 422
+    user = db.session.get(User, link.user_id)
+    services.set_password(user, form["password"])
+    tokens.use_link(link)
+    db.session.commit()
+    flash("Your password is set. Sign in with it now.", "success")
+    return redirect(url_for("accounts.sign_in"))

@@ -5,14 +5,41 @@ from __future__ import annotations
 import uuid
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from marshmallow import ValidationError, fields, validate
+from sqlalchemy import select
 
-from skills_hub.accounts.models import Role
+from skills_hub import codes
+from skills_hub.accounts import services
+from skills_hub.accounts.models import Branch, Organisation, Role, User
+from skills_hub.accounts.schemas import FormSchema, name_field
+from skills_hub.audit import services as audit
+from skills_hub.endpoints import PageQuery
 from skills_hub.extensions import db
 from skills_hub.jobs import services as jobs
+from skills_hub.validation import REQUIRED, flatten_errors, load_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+class AuditQuery(PageQuery):
+    actor = fields.String(validate=validate.Length(max=254))
+    subject = fields.String(validate=validate.Length(max=254))
+    action = fields.String(validate=validate.Length(max=40))
+    from_date = fields.Date(error_messages={"invalid": "Enter a date like 2026-11-28."})
+    to_date = fields.Date(error_messages={"invalid": "Enter a date like 2026-11-28."})
+
+
+class InviteForm(FormSchema):
+    given_name = name_field("first name")
+    family_name = name_field("last name")
+    email = fields.Email(required=True, error_messages={**REQUIRED, "invalid": "Enter an email address like "
+                                                                               "name@example.com."})
+    role = fields.String(required=True, error_messages=REQUIRED,
+                         validate=validate.OneOf([Role.STAFF.value, Role.PROVIDER.value, Role.ADMIN.value]))
+    branch_id = fields.UUID(load_default=None)
+    organisation_id = fields.UUID(load_default=None)
 
 
 def admin_required(view):
@@ -39,3 +66,79 @@ def retry_job(job_id: uuid.UUID):
         flash("The job will be tried again.", "success")
     db.session.commit()
     return redirect(url_for("admin.dashboard"))
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log():
+    """The audit log, newest first, filtered by who, whose record, what, and when. Read-only."""
+    values = {k: v for k, v in request.args.items() if v}
+    try:
+        query = AuditQuery().load(values)
+    except ValidationError as error:
+        return render_template("admin/audit.html", errors=flatten_errors(error.messages), values=values, rows=[],
+                               total=0, page=1, per_page=50, actions=audit.actions(), people={}), 422
+    where = audit.AuditFilter(actor_id=_user_id_for(query.get("actor")), subject_id=_user_id_for(query.get("subject")),
+                              action=query.get("action"), on_or_after=query.get("from_date"),
+                              on_or_before=query.get("to_date"))
+    rows, total = audit.entries(where, query["page"], query["per_page"])
+    ids = {row.actor_id for row in rows} | {row.subject_id for row in rows}
+    people = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids - {None})))}
+    return render_template("admin/audit.html", errors=[], values=values, rows=rows, total=total, page=query["page"],
+                           per_page=query["per_page"], actions=audit.actions(), people=people)
+
+
+def _user_id_for(text: str | None) -> uuid.UUID | None:
+    """An email address or learner number typed into a filter, as a user id (an unknown one matches nobody)."""
+    if not text:
+        return None
+    number = codes.normalise(text)
+    user = db.session.scalar(select(User).where((User.email == text.strip().lower()) | (User.learner_number == number)))
+    return user.id if user else uuid.UUID(int=0)
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    staff_like = db.session.scalars(select(User).where(User.role != Role.LEARNER).order_by(User.role, User.family_name))
+    return render_template("admin/users.html", users=list(staff_like), errors=[], values={},
+                           branches=services.branches_of(current_user),
+                           organisations=list(db.session.scalars(select(Organisation).order_by(Organisation.name))))
+
+
+@bp.post("/users")
+@admin_required
+def invite_user():
+    form, errors = load_form(InviteForm())
+    if not errors and services.email_in_use(form["email"]):
+        errors = [("email", "This email address already has an account.")]
+    if not errors and form["role"] == Role.PROVIDER.value and not form.get("organisation_id"):
+        errors = [("organisation_id", "Choose the provider's organisation.")]
+    if not errors and form["role"] == Role.STAFF.value and not form.get("branch_id"):
+        errors = [("branch_id", "Choose the staff member's library.")]
+    if errors:
+        return render_template("admin/users.html", users=[], errors=errors, values=request.form,
+                               branches=services.branches_of(current_user),
+                               organisations=list(db.session.scalars(select(Organisation)))), 422
+    role = Role(form["role"])
+    branch = db.session.get(Branch, form["branch_id"]) if role == Role.STAFF else None
+    organisation = db.session.get(Organisation, form["organisation_id"]) if role == Role.PROVIDER else None
+    user = services.create_user(role=role, given_name=form["given_name"], family_name=form["family_name"],
+                                email=form["email"], organisation=organisation, branches=[branch] if branch else [])
+    services.send_link(user, "invitation")
+    audit.record("account.invited", user.id, role=role.value)
+    db.session.commit()
+    flash(f"We have emailed {user.given_name} a link to set a password.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<uuid:user_id>/deactivate")
+@admin_required
+def deactivate_user(user_id: uuid.UUID):
+    user = db.session.get(User, user_id)
+    if user is None or user.id == current_user.id:
+        abort(404)
+    services.deactivate(current_user, user)
+    db.session.commit()
+    flash(f"{user.display_name} can no longer sign in. Their history is kept.", "success")
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,95 @@
+"""The one place that answers "may this user do this (to this person)?". Every page and endpoint asks it.
+
+Admins may do everything. Staff see the learners registered with their branches. Providers see a learner only
+through a referral sent to their organisation (the referral flow adds that rule). Learners see themselves.
+Code that loads another person's record goes through `learner_for`, which answers 404 for a record the user may
+not see, so a 403 never confirms that it exists.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+
+from sqlalchemy import Select, exists, select
+
+from skills_hub.accounts.models import BranchMember, Role, User
+from skills_hub.errors import Forbidden, NotFound
+from skills_hub.extensions import db
+
+
+class Action(enum.StrEnum):
+    REGISTER_LEARNER = "register a resident"
+    FIND_LEARNER = "look up a resident by learner number, or by name and date of birth"
+    SEARCH_LEARNERS = "search residents"
+    LINK_LEARNER = "link a resident to your branch"
+    VIEW_LEARNER = "see this resident's details"
+    EDIT_LEARNER = "change this resident's details"
+    RESET_PIN = "reset this resident's PIN"
+    PRINT_CARD = "print this resident's login card"
+    READ_AUDIT = "read the audit log"
+    MANAGE_ACCOUNTS = "manage branches, organisations and users"
+
+
+# Who may do each action at all. Actions on a person also need `may_see(actor, learner)`.
+_ROLES: dict[Action, frozenset[Role]] = {
+    Action.REGISTER_LEARNER: frozenset({Role.STAFF, Role.ADMIN}),
+    Action.FIND_LEARNER: frozenset({Role.STAFF, Role.ADMIN}),
+    Action.SEARCH_LEARNERS: frozenset({Role.STAFF, Role.ADMIN}),
+    Action.LINK_LEARNER: frozenset({Role.STAFF, Role.ADMIN}),
+    Action.VIEW_LEARNER: frozenset({Role.STAFF, Role.ADMIN, Role.LEARNER}),
+    Action.EDIT_LEARNER: frozenset({Role.STAFF, Role.ADMIN}),
+    Action.RESET_PIN: frozenset({Role.STAFF, Role.ADMIN}),
+    Action.PRINT_CARD: frozenset({Role.STAFF, Role.ADMIN}),
+    Action.READ_AUDIT: frozenset({Role.ADMIN}),
+    Action.MANAGE_ACCOUNTS: frozenset({Role.ADMIN}),
+}
+
+
+def allowed(actor: User, action: Action) -> bool:
+    return actor.is_authenticated and actor.role in _ROLES[action]
+
+
+def require(actor: User, action: Action) -> None:
+    if not allowed(actor, action):
+        raise Forbidden(f"Your account is not allowed to {action.value}.")
+
+
+def branch_ids_of(user: User) -> list[uuid.UUID]:
+    return list(db.session.scalars(select(BranchMember.branch_id).where(BranchMember.user_id == user.id)))
+
+
+def visible_learners(actor: User) -> Select[tuple[User]]:
+    """The learners this user may see, as a query to filter further."""
+    query = select(User).where(User.role == Role.LEARNER)
+    if actor.role == Role.ADMIN:
+        return query
+    if actor.role == Role.STAFF:
+        shares_a_branch = exists().where(
+            BranchMember.user_id == User.id,
+            BranchMember.branch_id.in_(select(BranchMember.branch_id).where(BranchMember.user_id == actor.id)))
+        return query.where(shares_a_branch)
+    if actor.role == Role.LEARNER:
+        return query.where(User.id == actor.id)
+    return query.where(False)  # providers: only through a referral to their organisation (issue 7)
+
+
+def may_see(actor: User, learner: User) -> bool:
+    if learner.role != Role.LEARNER:
+        return False
+    return db.session.scalar(visible_learners(actor).where(User.id == learner.id).with_only_columns(User.id)) \
+        is not None
+
+
+def learner_for(actor: User, learner_id: uuid.UUID | str, action: Action) -> User:
+    """The learner, when the actor may do `action` to them; otherwise 404, as if they did not exist."""
+    try:
+        learner_id = uuid.UUID(str(learner_id))
+    except ValueError:
+        raise NotFound("There is no resident with this id.") from None
+    learner = None
+    if allowed(actor, action):
+        learner = db.session.scalar(visible_learners(actor).where(User.id == learner_id))
+    if learner is None:
+        raise NotFound("There is no resident with this id.")
+    return learner

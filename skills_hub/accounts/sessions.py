@@ -1,0 +1,127 @@
+"""Who is signed in, for how long, and how signing out ends it for good.
+
+Browsers use the flask-login session cookie (and CSRF tokens on every write). API clients send a bearer token
+and need no CSRF token. Each user has a session_version in the database, held in the cookie: raising it (sign
+out, password change, PIN reset, deactivation) makes every copy of an old session or remember cookie useless,
+and works without Redis.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+from flask import Flask, flash, g, request, session
+from flask_login import current_user, login_user, logout_user
+
+from skills_hub.accounts import tokens
+from skills_hub.accounts.models import Role, User
+from skills_hub.extensions import csrf, db, login_manager
+
+SHARED_COMPUTER_IDLE_MINUTES = 15
+STAFF_IDLE_MINUTES = 30
+REMEMBER_DAYS = 30
+WARNING_SECONDS = 120  # the page offers "stay signed in" this long before a timeout (WCAG 2.2.1)
+# Endpoints that take writes without a CSRF token: signing in for an API token needs no cookie.
+CSRF_EXEMPT_ENDPOINTS = {"accounts_api.create_token"}
+
+
+def bearer_secret() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    return secret.strip() or None if scheme.lower() == "bearer" else None
+
+
+@login_manager.user_loader
+def load_user(value: str) -> User | None:
+    """From the session or remember cookie: `<user id>:<session version>`."""
+    if bearer_secret():
+        return None  # a bearer request is the token's user, whatever cookies came with it
+    user_id, _, version = value.partition(":")
+    try:
+        user = db.session.get(User, uuid.UUID(user_id))
+    except ValueError:
+        return None
+    if user is None or str(user.session_version) != version:
+        return None
+    return user
+
+
+@login_manager.request_loader
+def load_user_from_bearer_token(_request) -> User | None:
+    secret = bearer_secret()
+    found = tokens.user_for_api_token(secret) if secret else None
+    if found is None:
+        return None
+    user, g.api_token = found
+    return user
+
+
+def idle_minutes_for(user: User, shared_computer: bool) -> int | None:
+    """Minutes without activity before sign-out; None for a learner on their own device (remembered)."""
+    if user.role != Role.LEARNER:
+        return STAFF_IDLE_MINUTES
+    return SHARED_COMPUTER_IDLE_MINUTES if shared_computer else None
+
+
+def start(user: User, *, shared_computer: bool) -> None:
+    """Sign in with a fresh session (never reuse the one from before sign-in)."""
+    session.clear()
+    remember = idle_minutes_for(user, shared_computer) is None
+    login_user(user, remember=remember, duration=timedelta(days=REMEMBER_DAYS))
+    session.permanent = True
+    session["idle_minutes"] = idle_minutes_for(user, shared_computer)
+    session["seen"] = int(time.time())
+
+
+def end_everywhere(user: User) -> None:
+    """Make every session and remember cookie of this user stop working. The caller commits."""
+    user.session_version += 1
+
+
+def sign_out() -> None:
+    if current_user.is_authenticated and not g.get("api_token"):
+        user = db.session.get(User, current_user.id)
+        end_everywhere(user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+
+
+def seconds_left() -> int | None:
+    """Seconds until this browser session times out, for the warning; None when it does not."""
+    idle = session.get("idle_minutes")
+    if not idle or not current_user.is_authenticated:
+        return None
+    return max(0, idle * 60 - (int(time.time()) - session.get("seen", 0)))
+
+
+def init_app(app: Flask) -> None:
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, where bearer requests are told apart
+    login_manager.session_protection = "basic"
+
+    @app.before_request
+    def _check_csrf_and_idle_time():
+        if bearer_secret():
+            return
+        if (app.config.get("WTF_CSRF_ENABLED", True) and request.endpoint
+                and request.endpoint not in CSRF_EXEMPT_ENDPOINTS):
+            csrf.protect()
+        idle = session.get("idle_minutes")
+        if idle and current_user.is_authenticated:
+            if int(time.time()) - session.get("seen", 0) > idle * 60:
+                logout_user()
+                session.clear()
+                flash(f"You were signed out because nothing happened for {idle} minutes.", "info")
+                return
+            if request.endpoint != "static":
+                session["seen"] = int(time.time())
+
+    @app.context_processor
+    def _session_timeout():
+        return {"session_seconds_left": seconds_left(), "session_warning_seconds": WARNING_SECONDS}
+
+
+def session_is_shared() -> bool:
+    return session.get("idle_minutes") is not None

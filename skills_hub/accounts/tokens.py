@@ -1,0 +1,76 @@
+"""Secrets we hand out and keep only as hashes: API bearer tokens and single-use links sent by email."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from skills_hub.accounts.models import ApiToken, OneTimeLink, User
+from skills_hub.extensions import db, utcnow
+
+API_TOKEN_DAYS = 30
+DEVICE_TOKEN_DAYS = 90
+LINK_MINUTES = {"reset_password": 30, "confirm_email": 24 * 60, "invitation": 7 * 24 * 60}
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_api_token(user: User, name: str, days: int = API_TOKEN_DAYS) -> tuple[str, ApiToken]:
+    """A new bearer token. The secret is returned once; only its hash is kept."""
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_digest(secret),
+                     expires_at=utcnow() + timedelta(days=days))
+    db.session.add(token)
+    db.session.flush()
+    return secret, token
+
+
+def user_for_api_token(secret: str) -> tuple[User, ApiToken] | None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
+        return None
+    user = db.session.get(User, token.user_id)
+    if user is None or not user.active:
+        return None
+    return user, token
+
+
+def revoke_api_tokens(user: User) -> None:
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
+
+
+def live_api_tokens(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
+                               ApiToken.expires_at > utcnow()).order_by(ApiToken.created_at.desc())))
+
+
+def issue_link(user: User, purpose: str, new_email: str | None = None) -> str:
+    """A single-use link token; earlier unused links for the same purpose stop working."""
+    now = utcnow()
+    db.session.execute(update(OneTimeLink).where(OneTimeLink.user_id == user.id, OneTimeLink.purpose == purpose,
+                                                 OneTimeLink.used_at.is_(None)).values(used_at=now))
+    secret = secrets.token_urlsafe(32)
+    db.session.add(OneTimeLink(user_id=user.id, purpose=purpose, token_hash=_digest(secret), new_email=new_email,
+                               expires_at=now + timedelta(minutes=LINK_MINUTES[purpose])))
+    db.session.flush()
+    return secret
+
+
+def find_link(secret: str, purpose: str) -> OneTimeLink | None:
+    """The link, while it is unused and unexpired."""
+    link = db.session.scalar(select(OneTimeLink).where(OneTimeLink.token_hash == _digest(secret),
+                                                       OneTimeLink.purpose == purpose))
+    if link is None or link.used_at is not None or link.expires_at <= utcnow():
+        return None
+    return link
+
+
+def use_link(link: OneTimeLink, now: datetime | None = None) -> None:
+    link.used_at = now or utcnow()

@@ -1,0 +1,37 @@
+"""PDFs with WeasyPrint, from our templates, fetching nothing but our own static files and data: URIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.request import url2pathname
+
+from flask import current_app
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+
+class RefusedResource(ValueError):
+    """A PDF template asked for something that is not one of our own assets."""
+
+
+class OwnAssetsFetcher(URLFetcher):
+    """Serves data: URIs and files under the app's static folder; refuses the network and every other file."""
+
+    def __init__(self, static_folder: Path):
+        super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False)
+        self.static_folder = static_folder.resolve()
+
+    def fetch(self, url, headers=None):
+        if url.startswith("file:"):
+            path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
+            if not path.is_relative_to(self.static_folder):
+                raise RefusedResource(f"Refused to fetch {url}: only our own static files are allowed.")
+        elif not url.startswith("data:"):
+            raise RefusedResource(f"Refused to fetch {url}: PDFs use no network resources.")
+        return super().fetch(url, headers)
+
+
+def render_pdf(html: str) -> bytes:
+    static_folder = Path(current_app.static_folder)
+    return HTML(string=html, base_url=static_folder.as_uri() + "/",
+                url_fetcher=OwnAssetsFetcher(static_folder)).write_pdf()

@@ -1,0 +1,192 @@
+"""Library staff pages: find or register a resident, reset a PIN, print a login card, tokens for offline devices."""
+
+from __future__ import annotations
+
+import uuid
+from functools import wraps
+
+import segno
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from werkzeug.security import check_password_hash
+
+from skills_hub import codes
+from skills_hub.accounts import policy, privacy, services, tokens
+from skills_hub.accounts.models import ApiToken, User
+from skills_hub.accounts.policy import Action
+from skills_hub.accounts.schemas import CardForm, LearnerLookup, RegisterResidentForm
+from skills_hub.audit import services as audit
+from skills_hub.errors import Conflict, DomainError, NotFound
+from skills_hub.extensions import db
+from skills_hub.pdf import render_pdf
+from skills_hub.validation import flatten_errors, load_form
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+def staff_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not policy.allowed(current_user, Action.SEARCH_LEARNERS):
+            abort(404)  # never confirm that a staff page exists
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _no_store(response: Response) -> Response:
+    """Pages and files that show a PIN must not stay in the browser's cache on a shared PC."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("")
+@staff_required
+def dashboard():
+    text = request.args.get("q", "").strip()[:100]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    learners, total = services.search(current_user, text, page, 50) if text else ([], 0)
+    return render_template("staff/dashboard.html", q=text, learners=learners, total=total,
+                           branches=services.branch_names(current_user))
+
+
+@bp.get("/residents/lookup")
+@staff_required
+def lookup():
+    values = {k: v for k, v in request.args.items() if v}
+    try:
+        query = LearnerLookup().load(values)
+    except ValidationError as error:
+        return render_template("staff/lookup.html", errors=flatten_errors(error.messages), values=values,
+                               learner=None), 422
+    try:
+        learner = services.lookup(current_user, query)
+        errors = []
+    except DomainError as error:
+        learner, errors = None, [("learner_number" if "learner_number" in query else "given_name", error.detail)]
+    db.session.commit()
+    linked = learner is not None and policy.may_see(current_user, learner)
+    return render_template("staff/lookup.html", errors=errors, values=values, learner=learner, linked=linked,
+                           branches=services.branches_of(current_user)), 404 if errors else 200
+
+
+@bp.post("/residents/<learner_id>/link")
+@staff_required
+def link(learner_id: str):
+    try:
+        branch_id = uuid.UUID(request.form.get("branch_id", ""))
+    except ValueError:
+        branch_id = uuid.UUID(int=0)
+    learner = services.link_to_branch(current_user, learner_id, branch_id)
+    db.session.commit()
+    flash(f"{learner.given_name} is now linked to your branch.", "success")
+    return redirect(url_for("staff.resident", learner_id=learner.id))
+
+
+@bp.route("/residents/new", methods=["GET", "POST"])
+@staff_required
+def register():
+    branches = services.branches_of(current_user)
+    context = {"branches": branches, "version": privacy.current_version(), "candidates": [],
+               "matches_elsewhere": 0}
+    if request.method == "GET":
+        return render_template("staff/register.html", errors=[], values={}, **context)
+    values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    form, errors = load_form(RegisterResidentForm())
+    if not errors:
+        body = {key: form[key] for key in ("given_name", "family_name", "date_of_birth", "postcode", "email",
+                                            "phone", "preferred_language", "branch_id", "confirm_not_duplicate")}
+        body["consent"] = {"privacy_notice_version": form["privacy_notice_version"], "given_by": "staff_on_behalf",
+                           "method": form["consent_method"]}
+        try:
+            registration = services.register_learner(current_user, body)
+            db.session.commit()
+            return _no_store(Response(render_template("staff/registered.html", learner=registration.learner,
+                                                      pin=registration.pin)))
+        except Conflict as error:
+            errors = flatten_errors(error.errors) or [("given_name", error.detail.split(" Check")[0])]
+            context.update(candidates=error.extra.get("candidates", []),
+                           matches_elsewhere=error.extra.get("matches_elsewhere", 0))
+        except DomainError as error:
+            errors = flatten_errors(error.errors) or [("given_name", error.detail)]
+    return render_template("staff/register.html", errors=errors, values=values, **context), 422
+
+
+@bp.get("/residents/<learner_id>")
+@staff_required
+def resident(learner_id: str):
+    learner = policy.learner_for(current_user, learner_id, Action.VIEW_LEARNER)
+    audit.record("learner.viewed", learner.id)
+    db.session.commit()
+    return render_template("staff/resident.html", learner=learner, locked=services.pin_locked(learner),
+                           branches=services.branch_names(learner))
+
+
+@bp.post("/residents/<learner_id>/pin")
+@staff_required
+def reset_pin(learner_id: str):
+    learner = policy.learner_for(current_user, learner_id, Action.RESET_PIN)
+    pin = services.reset_pin(current_user, learner)
+    db.session.commit()
+    return _no_store(Response(render_template("staff/registered.html", learner=learner, pin=pin, reset=True)))
+
+
+@bp.post("/residents/<learner_id>/unlock")
+@staff_required
+def unlock(learner_id: str):
+    learner = policy.learner_for(current_user, learner_id, Action.RESET_PIN)
+    services.unlock_pin(current_user, learner)
+    db.session.commit()
+    flash("The learner number is unlocked. They can sign in with their PIN again.", "success")
+    return redirect(url_for("staff.resident", learner_id=learner.id))
+
+
+@bp.post("/residents/<learner_id>/card")
+@staff_required
+def login_card(learner_id: str):
+    """The login card PDF. The PIN is printed only when staff tick the box, and only if it is the right PIN."""
+    learner = policy.learner_for(current_user, learner_id, Action.PRINT_CARD)
+    form, errors = load_form(CardForm())
+    if errors:
+        raise NotFound("The card form was not complete. Go back and try again.")
+    pin = None
+    if form["with_pin"]:
+        if not (learner.pin_hash and form["pin"] and check_password_hash(learner.pin_hash, form["pin"])):
+            raise NotFound("The PIN can only be printed straight after it is made. Reset the PIN to print a new one.")
+        pin = form["pin"]
+    sign_in_url = current_app.config["BASE_URL"] + url_for("accounts.sign_in")
+    qr_svg = segno.make(sign_in_url, error="m").svg_data_uri(scale=4, border=2)
+    html = render_template("staff/card.html", learner=learner, number=codes.grouped(learner.learner_number),
+                           pin=pin, sign_in_url=sign_in_url, qr=qr_svg)
+    audit.record("learner.card_printed", learner.id, with_pin=bool(pin))
+    db.session.commit()
+    response = Response(render_pdf(html), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = 'inline; filename="login-card.pdf"'
+    return _no_store(response)
+
+
+@bp.post("/device-tokens")
+@staff_required
+def create_device_token():
+    name = " ".join(request.form.get("name", "").split())[:100]
+    if not name:
+        flash("Give the device a name, like Outreach laptop 2.", "error")
+        return redirect(url_for("accounts.account"))
+    secret, token = tokens.issue_api_token(db.session.get(User, current_user.id), name=name,
+                                           days=tokens.DEVICE_TOKEN_DAYS)
+    db.session.commit()
+    return _no_store(Response(render_template("staff/device_token.html", secret=secret, token=token)))
+
+
+@bp.post("/device-tokens/<uuid:token_id>/revoke")
+@staff_required
+def revoke_device_token(token_id: uuid.UUID):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        raise NotFound("There is no such token.")
+    token.revoked_at = tokens.utcnow()
+    db.session.commit()
+    flash(f"The token for {token.name} no longer works.", "success")
+    return redirect(url_for("accounts.account"))
