@@ -76,6 +76,8 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # If Redis stops answering, count attempts in this process instead of refusing every sign-in.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.JSON_SORT_KEYS = False
 
     def as_dict(self) -> dict[str, object]:

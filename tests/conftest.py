@@ -135,6 +135,8 @@ def _empty_database_after_each_test(request) -> Iterator[None]:
     yield
     if app is None:
         return
+    for sent in app.config["MAIL_DIR"].glob("*.eml"):
+        sent.unlink()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
@@ -282,3 +284,15 @@ def new_learner_body(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    """The text of a PDF, read by poppler's pdftotext (installed by .ci/run)."""
+    import shutil
+    import subprocess
+
+    require(shutil.which("pdftotext") is not None, "pdftotext", "install poppler-utils (apt install poppler-utils)")
+    path = tmp_path / "file.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout

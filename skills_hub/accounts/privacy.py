@@ -31,4 +31,4 @@ def current_version() -> str:
 
 
 def notice_html(version: str) -> str:
-    return render((_folder() / f"{version}.md").read_text(encoding="utf-8"))
+    return render((_folder() / f"{version}.md").read_text(encoding="utf-8"), image_base="/static")

@@ -12,7 +12,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from flask import Flask, flash, g, request, session
+from flask import Flask, current_app, flash, g, request, session
 from flask_login import current_user, login_user, logout_user
 
 from skills_hub.accounts import tokens
@@ -97,6 +97,16 @@ def seconds_left() -> int | None:
     return max(0, idle * 60 - (int(time.time()) - session.get("seen", 0)))
 
 
+def _needs_csrf_check() -> bool:
+    """Every browser write, and API writes riding on a session cookie. An API call with no session and no
+    token carries no one's authority, so it gets the API's 401 rather than a CSRF error."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True) or not request.endpoint:
+        return False
+    if request.endpoint in CSRF_EXEMPT_ENDPOINTS:
+        return False
+    return current_user.is_authenticated or not request.path.startswith("/api/")
+
+
 def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, where bearer requests are told apart
     login_manager.session_protection = "basic"
@@ -105,8 +115,7 @@ def init_app(app: Flask) -> None:
     def _check_csrf_and_idle_time():
         if bearer_secret():
             return
-        if (app.config.get("WTF_CSRF_ENABLED", True) and request.endpoint
-                and request.endpoint not in CSRF_EXEMPT_ENDPOINTS):
+        if _needs_csrf_check():
             csrf.protect()
         idle = session.get("idle_minutes")
         if idle and current_user.is_authenticated:

@@ -1,0 +1,191 @@
+"""The permission matrix: every route for every role, with a resident of one branch as the object.
+
+Roles: anonymous, the resident themselves, another learner, staff of the resident's branch, staff of another
+branch, a provider, and an admin. Adding a route without a row here fails `test_every_route_has_a_row`.
+Pages are visited with a session cookie and API routes with a bearer token, as their real clients do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from skills_hub.accounts.models import Role
+from tests.conftest import TEST_PASSWORD, csrf_token_from, new_learner_body
+
+ROLES = ("anonymous", "learner_self", "learner_other", "staff_own", "staff_other", "provider", "admin")
+SIGN_IN = "sign in"  # pages redirect to /sign-in; the API answers 401
+
+
+@dataclass
+class Row:
+    method: str
+    rule: str
+    path: str
+    expect: tuple  # one expected status (or SIGN_IN) per role in ROLES
+    body: Any = None  # a dict, or a function of the people that gives one
+    catalogue: bool = False
+    form: bool = field(init=False)
+
+    def __post_init__(self):
+        self.form = not self.rule.startswith("/api/") and self.method != "GET"
+
+
+def every(status) -> tuple:
+    return (status,) * len(ROLES)
+
+
+def signed_in(status) -> tuple:
+    return (SIGN_IN,) + (status,) * (len(ROLES) - 1)
+
+
+#                                   anon     self  other  staff  staff2 provider admin
+STAFF_PAGE = lambda ok: (SIGN_IN, 404, 404, ok, ok, 404, ok)  # noqa: E731
+OWN_RESIDENT_PAGE = lambda ok: (SIGN_IN, 404, 404, ok, 404, 404, ok)  # noqa: E731
+ADMIN_PAGE = lambda ok: (SIGN_IN, 404, 404, 404, 404, 404, ok)  # noqa: E731
+STAFF_API = lambda ok: (SIGN_IN, 403, 403, ok, ok, 403, ok)  # noqa: E731
+
+L = "{learner}"
+ROWS = [
+    Row("GET", "/", "/", every(200)),
+    Row("GET", "/accessibility", "/accessibility", every(200)),
+    Row("GET", "/privacy", "/privacy", every(200)),
+    Row("GET", "/healthz", "/healthz", every(200)),
+    Row("GET", "/readyz", "/readyz", every(200)),
+    Row("GET", "/static/<path:filename>", "/static/site.css", every(200)),
+    Row("GET", "/sign-in", "/sign-in", every(200)),
+    Row("POST", "/sign-in", "/sign-in", every(401),
+        {"method": "email", "email": "nobody@example.test", "password": "wrong"}),
+    Row("POST", "/sign-out", "/sign-out", every(302)),
+    Row("POST", "/session/keep-alive", "/session/keep-alive", signed_in(302)),
+    Row("GET", "/register", "/register", every(200)),
+    Row("POST", "/register", "/register", every(302),
+        lambda p: {"given_name": "New", "family_name": "Person", "email": f"{uuid.uuid4().hex}@example.test",
+                   "password": "purple tractor sunrise", "privacy_notice_version": "2026-11", "agree": "yes"}),
+    Row("GET", "/password-reset", "/password-reset", every(200)),
+    Row("POST", "/password-reset", "/password-reset", every(200), {"email": "self@example.test"}),
+    Row("GET", "/password-reset/<token>", "/password-reset/not-a-token", every(404)),
+    Row("POST", "/password-reset/<token>", "/password-reset/not-a-token", every(404),
+        {"password": "purple tractor sunrise"}),
+    Row("GET", "/account", "/account", signed_in(200)),
+    Row("GET", "/account/password", "/account/password", signed_in(200)),
+    Row("POST", "/account/password", "/account/password", signed_in(302),
+        {"current_password": TEST_PASSWORD, "password": "purple tractor sunrise"}),
+    Row("GET", "/account/email", "/account/email", signed_in(200)),
+    Row("POST", "/account/email", "/account/email", signed_in(302), {"email": "changed@example.test"}),
+    Row("GET", "/account/email/<token>", "/account/email/not-a-token", every(404)),
+    Row("POST", "/account/email/<token>", "/account/email/not-a-token", every(404)),
+    Row("GET", "/courses", "/courses", every(200), catalogue=True),
+    Row("GET", "/courses/<slug>", "/courses/getting-started", every(200), catalogue=True),
+    Row("GET", "/courses/<slug>/lessons/<lesson_slug>", "/courses/getting-started/lessons/switching-on-and-off",
+        every(200), catalogue=True),
+    Row("GET", "/courses/<slug>/images/<path:filename>", "/courses/getting-started/images/none.png", every(404),
+        catalogue=True),
+    Row("GET", "/courses/<slug>/check", "/courses/getting-started/check", every(200), catalogue=True),
+    Row("POST", "/courses/<slug>/check", "/courses/getting-started/check", every(422), {}, catalogue=True),
+    Row("GET", "/staff", "/staff?q=khan", STAFF_PAGE(200)),
+    Row("GET", "/staff/residents/new", "/staff/residents/new", STAFF_PAGE(200)),
+    Row("POST", "/staff/residents/new", "/staff/residents/new", STAFF_PAGE(200),
+        {"given_name": "Grace", "family_name": "Mensah", "consent_method": "paper",
+         "privacy_notice_version": "2026-11"}),
+    Row("GET", "/staff/residents/lookup", "/staff/residents/lookup?learner_number={number}", STAFF_PAGE(200)),
+    Row("GET", "/staff/residents/<learner_id>", f"/staff/residents/{L}", OWN_RESIDENT_PAGE(200)),
+    Row("POST", "/staff/residents/<learner_id>/pin", f"/staff/residents/{L}/pin", OWN_RESIDENT_PAGE(200)),
+    Row("POST", "/staff/residents/<learner_id>/unlock", f"/staff/residents/{L}/unlock", OWN_RESIDENT_PAGE(302)),
+    Row("POST", "/staff/residents/<learner_id>/card", f"/staff/residents/{L}/card", OWN_RESIDENT_PAGE(200)),
+    Row("POST", "/staff/residents/<learner_id>/link", f"/staff/residents/{L}/link", STAFF_PAGE(302),
+        lambda p: {"branch_id": str(p["branch_of_actor"])}),
+    Row("POST", "/staff/device-tokens", "/staff/device-tokens", STAFF_PAGE(200), {"name": "Laptop"}),
+    Row("POST", "/staff/device-tokens/<uuid:token_id>/revoke", f"/staff/device-tokens/{uuid.uuid4()}/revoke",
+        STAFF_PAGE(404)),
+    Row("GET", "/admin", "/admin", ADMIN_PAGE(200)),
+    Row("GET", "/admin/audit", "/admin/audit", ADMIN_PAGE(200)),
+    Row("GET", "/admin/users", "/admin/users", ADMIN_PAGE(200)),
+    Row("POST", "/admin/users", "/admin/users", ADMIN_PAGE(302),
+        {"given_name": "New", "family_name": "Admin", "email": "new-admin@example.test", "role": "admin"}),
+    Row("POST", "/admin/users/<uuid:user_id>/deactivate", "/admin/users/{victim}/deactivate", ADMIN_PAGE(302)),
+    Row("POST", "/admin/jobs/<uuid:job_id>/retry", f"/admin/jobs/{uuid.uuid4()}/retry", ADMIN_PAGE(302)),
+    Row("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", every(200)),
+    Row("GET", "/api/v1/courses", "/api/v1/courses", every(200), catalogue=True),
+    Row("GET", "/api/v1/courses/<slug>", "/api/v1/courses/getting-started", every(200), catalogue=True),
+    Row("POST", "/api/v1/tokens", "/api/v1/tokens", every(401), {"username": "nobody@example.test", "password": "x"}),
+    Row("DELETE", "/api/v1/tokens/current", "/api/v1/tokens/current", signed_in(204)),
+    Row("GET", "/api/v1/me", "/api/v1/me", signed_in(200)),
+    Row("POST", "/api/v1/learners", "/api/v1/learners", STAFF_API(201),
+        lambda p: new_learner_body(given_name=f"Person {uuid.uuid4().hex[:6]}")),
+    Row("GET", "/api/v1/learners", "/api/v1/learners?q=khan", STAFF_API(200)),
+    Row("GET", "/api/v1/learners/lookup", "/api/v1/learners/lookup?learner_number={number}", STAFF_API(200)),
+    Row("GET", "/api/v1/learners/<learner_id>", f"/api/v1/learners/{L}", (SIGN_IN, 200, 404, 200, 404, 404, 200)),
+    Row("PATCH", "/api/v1/learners/<learner_id>", f"/api/v1/learners/{L}", (SIGN_IN, 404, 404, 200, 404, 404, 200),
+        {"postcode": "B33 8TH", "version": 1}),
+    Row("POST", "/api/v1/learners/<learner_id>/branches", f"/api/v1/learners/{L}/branches", STAFF_API(200),
+        lambda p: {"branch_id": str(p["branch_of_actor"] or uuid.uuid4())}),
+]
+
+
+def test_every_route_has_a_row(app):
+    routes = {(method, rule.rule) for rule in app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    rows = {(row.method, row.rule) for row in ROWS}
+    assert routes - rows == set(), "add these routes to the permission matrix"
+    assert rows - routes == set(), "these rows name routes that no longer exist"
+
+
+@pytest.fixture
+def people(app, make_branch, make_user, catalogue_if_needed):
+    home, elsewhere = make_branch("Home Library"), make_branch("Other Library")
+    people = {
+        "learner_self": make_user(Role.LEARNER, email="self@example.test", learner_number="DEM0001D", pin="246810",
+                                  given_name="Mohammed", family_name="Khan", branches=[home]),
+        "learner_other": make_user(Role.LEARNER, branches=[elsewhere]),
+        "staff_own": make_user(Role.STAFF, branches=[home]),
+        "staff_other": make_user(Role.STAFF, branches=[elsewhere]),
+        "provider": make_user(Role.PROVIDER),
+        "admin": make_user(Role.ADMIN),
+        "victim": make_user(Role.STAFF, email="victim@example.test", branches=[home]),
+    }
+    people["branches"] = {"staff_own": home.id, "staff_other": elsewhere.id, "admin": home.id}
+    return people
+
+
+@pytest.fixture
+def catalogue_if_needed(request):
+    if request.node.callspec.params["row"].catalogue:
+        request.getfixturevalue("catalogue")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", ROWS, ids=[f"{row.method} {row.rule}" for row in ROWS])
+def test_the_matrix(app, client, bearer, people, row, role):
+    expected = row.expect[ROLES.index(role)]
+    actor = people.get(role)
+    learner = people["learner_self"]
+    path = row.path.format(learner=learner.id, number="DEM0-001D", victim=people["victim"].id)
+    headers, data, json = {}, None, None
+    body = row.body(dict(people, branch_of_actor=people["branches"].get(role))) if callable(row.body) else row.body
+    if row.rule.startswith("/api/"):
+        if actor:
+            headers = bearer(actor)
+        json = body if row.method in {"POST", "PATCH"} else None
+    else:
+        if actor:
+            with client.session_transaction() as session:
+                session["_user_id"] = actor.get_id()
+        if row.form:
+            data = {"csrf_token": csrf_token_from(client.get("/sign-in").text), **(body or {})}
+    response = client.open(path, method=row.method, headers=headers, data=data, json=json)
+    if expected == SIGN_IN:
+        if row.rule.startswith("/api/"):
+            assert response.status_code == 401, response.get_data(as_text=True)[:300]
+        else:
+            assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+        return
+    assert response.status_code == expected, response.get_data(as_text=True)[:300]
+    if response.status_code == 302:
+        assert not response.headers["Location"].startswith("/sign-in"), "signed in, so never sent to sign in"
+    if expected == 404 and row.rule.startswith("/api/"):
+        assert "no resident" in response.json["detail"] or "nothing at this address" in response.json["detail"]
+    response.close()
