@@ -46,6 +46,8 @@ class Config:
         self.BASE_URL = env.get("SKILLS_HUB_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.CONTENT_DIR = Path(env.get("SKILLS_HUB_CONTENT_DIR") or PROJECT_ROOT / "content" / "courses")
         self.PRIVACY_DIR = Path(env.get("SKILLS_HUB_PRIVACY_DIR") or PROJECT_ROOT / "content" / "privacy")
+        # Two-step verification for staff, provider and admin accounts: on in production unless turned off.
+        self.REQUIRE_MFA = _flag(env.get("SKILLS_HUB_REQUIRE_MFA"), default=production)
         self.MAIL_DIR = Path(env.get("SKILLS_HUB_MAIL_DIR") or instance / "mail")
         self.MAIL_FROM = env.get("SKILLS_HUB_MAIL_FROM", "Skills Hub <no-reply@skillshub.test>")
         self.SMTP_HOST = env.get("SKILLS_HUB_SMTP_HOST") or None

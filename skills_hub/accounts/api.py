@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g
 from flask_login import current_user
 
-from skills_hub.accounts import policy, services, tokens
+from skills_hub.accounts import policy, services, tokens, two_step
 from skills_hub.accounts.policy import Action
 from skills_hub.accounts.schemas import (
     BranchLink,
@@ -22,7 +22,7 @@ from skills_hub.accounts.schemas import (
 )
 from skills_hub.audit import services as audit
 from skills_hub.endpoints import api_endpoint, page_of
-from skills_hub.errors import Unauthorized
+from skills_hub.errors import Forbidden, Unauthorized
 from skills_hub.extensions import db, limiter
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
@@ -43,6 +43,13 @@ def create_token(body: dict):
     db.session.commit()  # a wrong PIN is counted even though the answer is 401
     if user is None:
         raise Unauthorized("The username or password is not right.")
+    if two_step.is_on(user):
+        if not body.get("otp") or not two_step.verify(user, body["otp"]):
+            db.session.commit()  # a recovery code tried is used up only when right; nothing else changed
+            raise Unauthorized("This account uses two-step verification: send the current code as otp.",
+                               errors={"otp": ["Send the 6-number code from the authenticator app."]})
+    elif two_step.required_for(user):
+        raise Forbidden("This account must turn on two-step verification first, on its account page.")
     secret, token = tokens.issue_api_token(user, name="API sign-in")
     db.session.commit()
     return {"token": secret, "expires_at": token.expires_at}

@@ -70,6 +70,10 @@ class User(UserMixin, db.Model):
     version: Mapped[int] = mapped_column(default=1)  # for edits: a stale version gets 409
     failed_pin_attempts: Mapped[int] = mapped_column(default=0)
     pin_locked_until: Mapped[datetime | None]
+    # Two-step verification: the TOTP secret encrypted, and SHA-256 hashes of unused recovery codes.
+    mfa_secret: Mapped[str | None] = mapped_column(String(255))
+    mfa_recovery_hashes: Mapped[list] = mapped_column(default=list)
+    mfa_enabled_at: Mapped[datetime | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

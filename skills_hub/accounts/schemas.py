@@ -257,6 +257,11 @@ class NewPasswordForm(FormSchema):
     password = password_field()
 
 
+class TwoStepForm(FormSchema):
+    code = fields.String(required=True, error_messages={**REQUIRED, "required": "Enter the code."},
+                         validate=validate.Length(min=1, max=20, error="Enter the code."))
+
+
 class CardForm(FormSchema):
     pin = fields.String(load_default="", validate=validate.Length(max=100))
     with_pin = fields.Boolean(load_default=False, truthy={"yes"}, falsy={"no", ""})

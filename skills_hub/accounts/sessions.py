@@ -12,7 +12,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from flask import Flask, current_app, flash, g, request, session
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from skills_hub.accounts import tokens
@@ -97,6 +97,25 @@ def seconds_left() -> int | None:
     return max(0, idle * 60 - (int(time.time()) - session.get("seen", 0)))
 
 
+# Pages a staff member without two-step verification may still reach when it is required.
+TWO_STEP_SETUP_ENDPOINTS = {"accounts.two_step_setup", "accounts.sign_out", "accounts.keep_alive",
+                            "accounts.privacy_notice", "static"}
+
+
+def _insist_on_two_step():
+    from skills_hub.accounts import two_step
+    from skills_hub.errors import Forbidden, is_api_request
+
+    if not current_user.is_authenticated or request.endpoint in TWO_STEP_SETUP_ENDPOINTS:
+        return None
+    if not two_step.required_for(current_user) or two_step.is_on(current_user):
+        return None
+    if is_api_request():
+        raise Forbidden("Your account must turn on two-step verification first, on your account page.")
+    flash("Your account must use two-step verification. Set it up to go on.", "info")
+    return redirect(url_for("accounts.two_step_setup"))
+
+
 def _needs_csrf_check() -> bool:
     """Every browser write, and API writes riding on a session cookie. An API call with no session and no
     token carries no one's authority, so it gets the API's 401 rather than a CSRF error."""
@@ -126,6 +145,7 @@ def init_app(app: Flask) -> None:
                 return
             if request.endpoint != "static":
                 session["seen"] = int(time.time())
+        return _insist_on_two_step()
 
     @app.context_processor
     def _session_timeout():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from skills_hub.accounts import privacy, services, sessions, tokens
+from skills_hub.accounts import privacy, services, sessions, tokens, two_step
 from skills_hub.accounts.models import Role, User
 from skills_hub.accounts.schemas import (
     EmailForm,
@@ -17,12 +18,15 @@ from skills_hub.accounts.schemas import (
     PinSignInForm,
     ResetRequestForm,
     SelfRegisterForm,
+    TwoStepForm,
 )
-from skills_hub.errors import DomainError, NotFound
+from skills_hub.audit import services as audit
+from skills_hub.errors import DomainError, Forbidden, NotFound
 from skills_hub.extensions import db, limiter, login_manager
 from skills_hub.validation import flatten_errors, load_form
 
 bp = Blueprint("accounts", __name__)
+TWO_STEP_TRIES = 5
 
 login_manager.login_view = "accounts.sign_in"
 login_manager.login_message = "Sign in to see that page."
@@ -78,9 +82,42 @@ def sign_in():
     if user is None:
         db.session.commit()  # keep the count of wrong PINs
         return _sign_in_again([wrong], values, status=401)
-    sessions.start(user, shared_computer=form["shared_computer"])
     db.session.commit()
+    if two_step.is_on(user):
+        session.clear()
+        session["two_step"] = {"user": user.get_id(), "shared": form["shared_computer"], "tries": 0,
+                               "next": safe_next(form.get("next")) or "", "until": int(time.time()) + 300}
+        return redirect(url_for("accounts.two_step_sign_in"))
+    sessions.start(user, shared_computer=form["shared_computer"])
     return redirect(safe_next(form.get("next")) or home_for(user))
+
+
+@bp.route("/sign-in/two-step", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def two_step_sign_in():
+    """The second step: a code from the authenticator app, or a recovery code."""
+    pending = session.get("two_step")
+    if not pending or pending["until"] < time.time():
+        session.pop("two_step", None)
+        flash("Sign in again: the time for the second step ran out.", "info")
+        return redirect(url_for("accounts.sign_in"))
+    if request.method == "GET":
+        return render_template("accounts/two_step_sign_in.html", errors=[])
+    form, errors = load_form(TwoStepForm())
+    user = sessions.load_user(pending["user"])
+    if not errors and (user is None or not two_step.verify(user, form["code"])):
+        pending["tries"] += 1
+        session["two_step"] = pending
+        if pending["tries"] >= TWO_STEP_TRIES:
+            session.pop("two_step", None)
+            flash("Too many wrong codes. Sign in again.", "error")
+            return redirect(url_for("accounts.sign_in"))
+        errors = [("code", "The code is not right. Check the app, or use one of your recovery codes.")]
+    if errors:
+        return render_template("accounts/two_step_sign_in.html", errors=errors), 401
+    sessions.start(user, shared_computer=pending["shared"])
+    db.session.commit()  # a recovery code is used up
+    return redirect(pending["next"] or home_for(user))
 
 
 def _sign_in_again(errors: list[tuple[str, str]], values: dict, status: int = 422):
@@ -128,6 +165,51 @@ def register():
     sessions.start(learner, shared_computer=True)
     db.session.commit()
     flash("Your account is ready. Welcome to Skills Hub.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/account/two-step", methods=["GET", "POST"])
+@login_required
+def two_step_setup():
+    """Turn on two-step verification: scan the QR code, then type a code to prove it works."""
+    user = db.session.get(User, current_user.id)
+    if two_step.is_on(user):
+        return render_template("accounts/two_step.html", errors=[], required=two_step.required_for(user))
+    secret = session.get("two_step_secret") or two_step.new_secret()
+    session["two_step_secret"] = secret
+    context = {"qr": two_step.setup_qr(user, secret), "secret": secret, "required": two_step.required_for(user)}
+    if request.method == "GET":
+        return render_template("accounts/two_step_setup.html", errors=[], **context)
+    form, errors = load_form(TwoStepForm())
+    if not errors and not two_step.code_is_right(secret, form["code"]):
+        errors = [("code", "The code is not right. Type the 6 numbers the app shows now.")]
+    if errors:
+        return render_template("accounts/two_step_setup.html", errors=errors, **context), 422
+    recovery = two_step.turn_on(user, secret)
+    session.pop("two_step_secret")
+    audit.record("account.two_step_on", user.id, actor_id=user.id)
+    db.session.commit()
+    response = make_response(render_template("accounts/recovery_codes.html", recovery=recovery))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/two-step/off")
+@login_required
+def two_step_off():
+    user = db.session.get(User, current_user.id)
+    if not two_step.is_on(user):
+        return redirect(url_for("accounts.two_step_setup"))
+    if two_step.required_for(user):
+        raise Forbidden("Your account must use two-step verification.")
+    form, errors = load_form(TwoStepForm())
+    if errors or not two_step.verify(user, form["code"]):
+        return render_template("accounts/two_step.html", required=False, errors=errors or [
+            ("code", "The code is not right. Type the 6 numbers the app shows now.")]), 422
+    two_step.turn_off(user)
+    audit.record("account.two_step_off", user.id, actor_id=user.id)
+    db.session.commit()
+    flash("Two-step verification is off.", "success")
     return redirect(url_for("accounts.account"))
 
 
@@ -190,7 +272,7 @@ def finish_email_change(token: str):
     user = db.session.get(User, link.user_id)
     user.email = link.new_email
     tokens.use_link(link)
-    services.audit.record("account.email_changed", user.id, actor_id=user.id)
+    audit.record("account.email_changed", user.id, actor_id=user.id)
     db.session.commit()
     flash("Your email address has changed.", "success")
     return redirect(url_for("accounts.account") if current_user.is_authenticated else url_for("accounts.sign_in"))

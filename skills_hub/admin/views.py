@@ -11,7 +11,7 @@ from marshmallow import ValidationError, fields, validate
 from sqlalchemy import select
 
 from skills_hub import codes
-from skills_hub.accounts import services
+from skills_hub.accounts import services, sessions, two_step
 from skills_hub.accounts.models import Branch, Organisation, Role, User
 from skills_hub.accounts.schemas import FormSchema, name_field
 from skills_hub.audit import services as audit
@@ -141,4 +141,19 @@ def deactivate_user(user_id: uuid.UUID):
     services.deactivate(current_user, user)
     db.session.commit()
     flash(f"{user.display_name} can no longer sign in. Their history is kept.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<uuid:user_id>/two-step/reset")
+@admin_required
+def reset_two_step(user_id: uuid.UUID):
+    """For someone who lost their phone and recovery codes: they set it up again at their next sign-in."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    two_step.turn_off(user)
+    sessions.end_everywhere(user)
+    audit.record("account.two_step_reset", user.id)
+    db.session.commit()
+    flash(f"Two-step verification is reset for {user.display_name}.", "success")
     return redirect(url_for("admin.users"))
