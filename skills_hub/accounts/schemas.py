@@ -208,8 +208,8 @@ class EmailSignInForm(SignInForm):
 
 
 class PinSignInForm(SignInForm):
-    learner_number = LearnerNumberField(required=True,
-                                        error_messages={**REQUIRED, "required": "Enter your learner number."})
+    learner_number = LearnerNumberField(required=True, error_messages={
+        **REQUIRED, "required": "Enter your learner number, like ABCD-1234."})
     pin = fields.String(required=True, error_messages={**REQUIRED, "required": "Enter your PIN."},
                         validate=validate.Length(min=1, max=100, error="Enter your PIN."))
 

@@ -109,6 +109,6 @@ def test_the_site_works_without_javascript(page_without_javascript):
     page.get_by_role("link", name="Next lesson").click()
     assert "Lesson 2 of" in page.content()
     sign_in(page, "staff@demo.skillshub.test")
-    assert page.url.endswith("/account")
+    assert page.url.endswith("/staff")
     page.get_by_role("button", name="Sign out").click()
     assert page.get_by_role("link", name="Sign in").is_visible()
