@@ -60,3 +60,15 @@ def test_openapi_document_describes_the_endpoints_from_the_schemas(client):
     assert "422" in listing["responses"]
     schemas = spec["components"]["schemas"]
     assert "CourseOut" in schemas and "knowledge_check" in schemas["CourseOut"]["properties"]
+
+
+def test_openapi_document_describes_the_account_endpoints_with_bearer_security(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    learners = spec["paths"]["/api/v1/learners"]
+    assert {"get", "post"} <= learners.keys()
+    assert {"get", "patch"} <= spec["paths"]["/api/v1/learners/{learner_id}"].keys()
+    assert "409" in learners["post"]["responses"] and learners["post"]["security"] == [{"bearerToken": []}]
+    assert spec["components"]["securitySchemes"]["bearerToken"]["scheme"] == "bearer"
+    params = spec["paths"]["/api/v1/learners/{learner_id}"]["get"]["parameters"]
+    assert {"in": "path", "name": "learner_id", "required": True, "schema": {"type": "string"}} in params
+    assert "otp" in spec["components"]["schemas"]["TokenRequest"]["properties"]

@@ -112,6 +112,8 @@ ROWS = [
     Row("GET", "/admin", "/admin", ADMIN_PAGE(200)),
     Row("GET", "/admin/audit", "/admin/audit", ADMIN_PAGE(200)),
     Row("GET", "/admin/users", "/admin/users", ADMIN_PAGE(200)),
+    Row("GET", "/admin/places", "/admin/places", ADMIN_PAGE(200)),
+    Row("POST", "/admin/places", "/admin/places", ADMIN_PAGE(302), {"kind": "branch", "name": "Eastside Library"}),
     Row("POST", "/admin/users", "/admin/users", ADMIN_PAGE(302),
         {"given_name": "New", "family_name": "Admin", "email": "new-admin@example.test", "role": "admin"}),
     Row("POST", "/admin/users/<uuid:user_id>/deactivate", "/admin/users/{victim}/deactivate", ADMIN_PAGE(302)),
@@ -196,4 +198,14 @@ def test_the_matrix(app, client, bearer, people, row, role):
         assert not response.headers["Location"].startswith("/sign-in"), "signed in, so never sent to sign in"
     if expected == 404 and row.rule.startswith("/api/"):
         assert "no resident" in response.json["detail"] or "nothing at this address" in response.json["detail"]
+    response.close()
+
+
+@pytest.mark.parametrize("row", [row for row in ROWS if row.form], ids=lambda row: f"{row.method} {row.rule}")
+def test_every_form_post_without_a_csrf_token_is_refused(client, people, row):
+    with client.session_transaction() as session:
+        session["_user_id"] = people["admin"].get_id()
+    path = row.path.format(learner=people["learner_self"].id, number="DEM0-001D", victim=people["victim"].id)
+    response = client.open(path, method=row.method, data=row.body if isinstance(row.body, dict) else {})
+    assert response.status_code == 400 and "The form had expired" in response.get_data(as_text=True)
     response.close()

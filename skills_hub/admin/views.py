@@ -157,3 +157,39 @@ def reset_two_step(user_id: uuid.UUID):
     db.session.commit()
     flash(f"Two-step verification is reset for {user.display_name}.", "success")
     return redirect(url_for("admin.users"))
+
+
+class PlaceForm(FormSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(["branch", "organisation"]))
+    name = fields.String(required=True, error_messages={**REQUIRED, "required": "Enter a name."},
+                         validate=validate.Length(min=1, max=200, error="Enter a name in 200 characters or fewer."))
+
+
+@bp.get("/places")
+@admin_required
+def places():
+    return _places_page([], {})
+
+
+def _places_page(errors, values, status=200):
+    return render_template("admin/places.html", errors=errors, values=values,
+                           branches=list(db.session.scalars(select(Branch).order_by(Branch.name))),
+                           organisations=list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+                           ), status
+
+
+@bp.post("/places")
+@admin_required
+def add_place():
+    """Add a library branch or a provider organisation."""
+    form, errors = load_form(PlaceForm())
+    model = {"branch": Branch, "organisation": Organisation}.get((form or {}).get("kind"))
+    name = " ".join(form["name"].split()) if form else ""
+    if not errors and db.session.scalar(select(model.id).where(model.name == name)) is not None:
+        errors = [("name", f"There is already a {form['kind']} called {name}.")]
+    if errors:
+        return _places_page(errors, request.form, 422)
+    db.session.add(model(name=name))
+    db.session.commit()
+    flash(f"{name} is added.", "success")
+    return redirect(url_for("admin.places"))

@@ -50,6 +50,9 @@ def build_spec(server_url: str, rules: tuple[tuple[str, str], ...]) -> dict:
         plugins=[MarshmallowPlugin()],
     )
     spec.components.schema("Problem", schema=ProblemSchema)
+    spec.components.security_scheme("bearerToken", {
+        "type": "http", "scheme": "bearer",
+        "description": "A token from POST /api/v1/tokens, or one made by staff for an offline device."})
     for rule, endpoint in rules:
         operation = OPERATIONS[endpoint]
         responses: dict = {
@@ -65,6 +68,8 @@ def build_spec(server_url: str, rules: tuple[tuple[str, str], ...]) -> dict:
                 "content": {"application/problem+json": {"schema": "Problem"}},
             }
         details: dict = {"summary": operation.summary, "tags": [operation.tag], "responses": responses}
+        if 401 in operation.errors:
+            details["security"] = [{"bearerToken": []}]
         if operation.query is not None:
             details["parameters"] = [{"in": "query", "schema": operation.query}]
         if operation.body is not None:
