@@ -22,6 +22,8 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     from skills_hub.extensions import csrf, db, limiter, login_manager
     from skills_hub.health import views as health_views
     from skills_hub.jobs import services as jobs
+    from skills_hub.learning import api as learning_api
+    from skills_hub.learning import views as learning_views
     from skills_hub.openapi import views as openapi_views
     from skills_hub.pages import views as pages_views
     from skills_hub.staff import views as staff_views
@@ -52,6 +54,8 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     app.register_blueprint(staff_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(accounts_api.bp)
+    app.register_blueprint(learning_views.bp)
+    app.register_blueprint(learning_api.bp)
     app.register_blueprint(courses_api.bp)
     app.register_blueprint(openapi_views.bp)
 

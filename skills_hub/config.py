@@ -45,6 +45,8 @@ class Config:
         self.RQ_QUEUE = env.get("SKILLS_HUB_RQ_QUEUE", "skills-hub")
         self.BASE_URL = env.get("SKILLS_HUB_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.CONTENT_DIR = Path(env.get("SKILLS_HUB_CONTENT_DIR") or PROJECT_ROOT / "content" / "courses")
+        self.SKILLS_CHECK_FILE = Path(env.get("SKILLS_HUB_SKILLS_CHECK_FILE")
+                                      or PROJECT_ROOT / "content" / "skills-check.yaml")
         self.PRIVACY_DIR = Path(env.get("SKILLS_HUB_PRIVACY_DIR") or PROJECT_ROOT / "content" / "privacy")
         # Two-step verification for staff, provider and admin accounts: on in production unless turned off.
         self.REQUIRE_MFA = _flag(env.get("SKILLS_HUB_REQUIRE_MFA"), default=production)
@@ -65,7 +67,9 @@ class Config:
         self.JOB_POLL_SECONDS = float(env.get("SKILLS_HUB_JOB_POLL_SECONDS", "2"))
         self.JOB_MAX_ATTEMPTS = int(env.get("SKILLS_HUB_JOB_MAX_ATTEMPTS", "5"))
         self.PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a hash method, not a password)
-        self.LOGIN_RATE_LIMIT = env.get("SKILLS_HUB_LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+        # Sign-in attempts from one address (a library's PCs may share one) and for one account.
+        self.LOGIN_RATE_LIMIT = env.get("SKILLS_HUB_LOGIN_RATE_LIMIT", "60 per minute;600 per hour")
+        self.LOGIN_ACCOUNT_RATE_LIMIT = env.get("SKILLS_HUB_LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute;50 per hour")
 
         self.PRODUCTION = production
         self.TESTING = False
@@ -98,5 +102,5 @@ class TestConfig(Config):
         env.setdefault("SKILLS_HUB_SMTP_HOST", "")
         super().__init__(env, instance_path)
         self.TESTING = True
-        self.LOGIN_RATE_LIMIT = "1000 per minute"
+        self.LOGIN_RATE_LIMIT = self.LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 (fast tests; production uses scrypt)

@@ -45,6 +45,7 @@ class PageQuery(InputSchema):
     )
 
 
+@functools.cache
 def page_of(item_schema: type[Schema]) -> type[Schema]:
     """The list envelope `{"items", "page", "per_page", "total"}` around one item schema."""
     return Schema.from_dict(

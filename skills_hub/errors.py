@@ -85,6 +85,10 @@ def _handle_domain_error(error: DomainError):
 
 def _handle_http_exception(error: HTTPException):
     status = error.code or 500
+    if isinstance(error, CSRFError) and is_api_request():
+        return problem(403, "CSRF token missing", "A write with a session cookie needs the page's CSRF token in "
+                       "an X-CSRFToken header. API clients should send Authorization: Bearer <token> instead.",
+                       "csrf-token-missing")
     if isinstance(error, CSRFError):
         detail = "The form had expired. Go back, reload the page and try again."
     else:

@@ -13,7 +13,7 @@ def sign_in(client, **form):
     return client.post("/sign-in", data={"csrf_token": token, **form})
 
 
-@pytest.mark.parametrize(("role", "home"), [(Role.LEARNER, "/account"), (Role.STAFF, "/staff"),
+@pytest.mark.parametrize(("role", "home"), [(Role.LEARNER, "/my-learning"), (Role.STAFF, "/staff"),
                                             (Role.PROVIDER, "/account"), (Role.ADMIN, "/admin")])
 def test_each_role_signs_in_with_email_and_lands_at_home(client, make_user, role, home):
     user = make_user(role, email="Person@Example.test")

@@ -281,3 +281,23 @@ def test_list_pages_run_the_same_number_of_queries_for_1_or_20_residents(client,
     response = client.get("/api/v1/learners?q=o", headers=headers)
     assert response.json["total"] == 20
     assert len(count_queries()) - before == one
+
+
+def test_an_idempotency_key_header_makes_a_retry_safe_without_a_client_id(app, client, staff, bearer):
+    headers = {**bearer(staff), "Idempotency-Key": "register-grace-1"}
+    body = new_learner_body(client_id=None)
+    body.pop("client_id")
+    first = client.post("/api/v1/learners", json=body, headers=headers)
+    again = client.post("/api/v1/learners", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200) and first.json["id"] == again.json["id"]
+    other = client.post("/api/v1/learners", json={**body, "given_name": "Else"}, headers=headers)
+    assert other.status_code == 422
+    assert count(app, User, User.role == Role.LEARNER) == 1
+
+
+def test_an_empty_name_in_a_patch_says_to_enter_it(client, staff, bearer):
+    headers = bearer(staff)
+    learner_id = register(client, headers).json["id"]
+    response = client.patch(f"/api/v1/learners/{learner_id}", json={"given_name": "", "version": 1},
+                            headers=headers)
+    assert response.status_code == 422 and response.json["errors"]["given_name"] == ["Enter the first name."]

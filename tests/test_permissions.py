@@ -47,6 +47,8 @@ STAFF_PAGE = lambda ok: (SIGN_IN, 404, 404, ok, ok, 404, ok)  # noqa: E731
 OWN_RESIDENT_PAGE = lambda ok: (SIGN_IN, 404, 404, ok, 404, 404, ok)  # noqa: E731
 ADMIN_PAGE = lambda ok: (SIGN_IN, 404, 404, 404, 404, 404, ok)  # noqa: E731
 STAFF_API = lambda ok: (SIGN_IN, 403, 403, ok, ok, 403, ok)  # noqa: E731
+LEARNER_PAGE = lambda ok: (SIGN_IN, ok, ok, 404, 404, 404, 404)  # noqa: E731
+OWN_LEARNER_API = lambda ok: (SIGN_IN, ok, 404, ok, 404, 404, ok)  # noqa: E731
 
 L = "{learner}"
 ROWS = [
@@ -94,6 +96,13 @@ ROWS = [
         catalogue=True),
     Row("GET", "/courses/<slug>/check", "/courses/getting-started/check", every(200), catalogue=True),
     Row("POST", "/courses/<slug>/check", "/courses/getting-started/check", every(422), {}, catalogue=True),
+    Row("POST", "/courses/<slug>/enrol", "/courses/getting-started/enrol", LEARNER_PAGE(302), catalogue=True),
+    Row("POST", "/courses/<slug>/leave", "/courses/getting-started/leave", LEARNER_PAGE(302), catalogue=True),
+    Row("POST", "/courses/<slug>/lessons/<lesson_slug>/done",
+        "/courses/getting-started/lessons/switching-on-and-off/done", LEARNER_PAGE(302), catalogue=True),
+    Row("GET", "/my-learning", "/my-learning", LEARNER_PAGE(200), catalogue=True),
+    Row("GET", "/skills-check", "/skills-check", LEARNER_PAGE(200), catalogue=True),
+    Row("POST", "/skills-check", "/skills-check", LEARNER_PAGE(422), {}, catalogue=True),
     Row("GET", "/staff", "/staff?q=khan", STAFF_PAGE(200)),
     Row("GET", "/staff/residents/new", "/staff/residents/new", STAFF_PAGE(200)),
     Row("POST", "/staff/residents/new", "/staff/residents/new", STAFF_PAGE(200),
@@ -131,6 +140,16 @@ ROWS = [
     Row("GET", "/api/v1/learners/<learner_id>", f"/api/v1/learners/{L}", (SIGN_IN, 200, 404, 200, 404, 404, 200)),
     Row("PATCH", "/api/v1/learners/<learner_id>", f"/api/v1/learners/{L}", (SIGN_IN, 404, 404, 200, 404, 404, 200),
         {"postcode": "B33 8TH", "version": 1}),
+    Row("POST", "/api/v1/enrolments", "/api/v1/enrolments", OWN_LEARNER_API(200),
+        lambda p: {"course": "getting-started", "learner_id": str(p["learner_self"].id)}, catalogue=True),
+    Row("GET", "/api/v1/me/enrolments", "/api/v1/me/enrolments", signed_in(200), catalogue=True),
+    Row("GET", "/api/v1/learners/<learner_id>/enrolments", f"/api/v1/learners/{L}/enrolments",
+        OWN_LEARNER_API(200), catalogue=True),
+    Row("POST", "/api/v1/progress", "/api/v1/progress", OWN_LEARNER_API(201),
+        lambda p: {"event_id": str(uuid.uuid4()), "course": "getting-started", "lesson": "switching-on-and-off",
+                   "learner_id": str(p["learner_self"].id), "assisted": False}, catalogue=True),
+    Row("POST", "/api/v1/courses/<slug>/check", "/api/v1/courses/getting-started/check", every(422),
+        {"answers": {}}, catalogue=True),
     Row("POST", "/api/v1/learners/<learner_id>/branches", f"/api/v1/learners/{L}/branches", STAFF_API(200),
         lambda p: {"branch_id": str(p["branch_of_actor"] or uuid.uuid4())}),
 ]
@@ -145,7 +164,7 @@ def test_every_route_has_a_row(app):
 
 
 @pytest.fixture
-def people(app, make_branch, make_user, catalogue_if_needed):
+def people(app, request, make_branch, make_user, catalogue_if_needed):
     home, elsewhere = make_branch("Home Library"), make_branch("Other Library")
     people = {
         "learner_self": make_user(Role.LEARNER, email="self@example.test", learner_number="DEM0001D", pin="246810",
@@ -158,6 +177,15 @@ def people(app, make_branch, make_user, catalogue_if_needed):
         "victim": make_user(Role.STAFF, email="victim@example.test", branches=[home]),
     }
     people["branches"] = {"staff_own": home.id, "staff_other": elsewhere.id, "admin": home.id}
+    if request.node.callspec.params["row"].catalogue:  # the resident has started a course
+        from skills_hub.accounts.models import User
+        from skills_hub.courses.services import get_course
+        from skills_hub.extensions import db
+        from skills_hub.learning.services import enrol
+
+        with app.app_context():
+            enrol(db.session.get(User, people["learner_self"].id), get_course("getting-started"))
+            db.session.commit()
     return people
 
 

@@ -112,12 +112,16 @@ def test_password_reset_answers_the_same_whether_or_not_the_email_exists(app, cl
     assert "To: an@example.test" in mail and "Nguy" not in mail
 
 
-def test_a_reset_link_works_once_and_sets_the_new_password(app, client, make_user, drain_jobs):
-    make_user(Role.LEARNER, email="an@example.test")
+def ask_for_a_reset_link(app, client, drain_jobs) -> str:
     token = csrf_token_from(client.get("/password-reset").text)
     client.post("/password-reset", data={"csrf_token": token, "email": "an@example.test"})
     drain_jobs()
-    path = link_in(emails(app)[0])
+    return link_in(emails(app)[0])
+
+
+def test_a_reset_link_works_once_and_sets_the_new_password(app, client, make_user, drain_jobs):
+    make_user(Role.LEARNER, email="an@example.test")
+    path = ask_for_a_reset_link(app, client, drain_jobs)
     page = client.get(path)
     assert page.status_code == 200
     common = client.post(path, data={"csrf_token": csrf_token_from(page.text), "password": "12345678"})
@@ -132,10 +136,7 @@ def test_a_reset_link_works_once_and_sets_the_new_password(app, client, make_use
 
 def test_a_reset_link_expires_after_30_minutes(app, client, make_user, drain_jobs):
     make_user(Role.LEARNER, email="an@example.test")
-    token = csrf_token_from(client.get("/password-reset").text)
-    client.post("/password-reset", data={"csrf_token": token, "email": "an@example.test"})
-    drain_jobs()
-    path = link_in(emails(app)[0])
+    path = ask_for_a_reset_link(app, client, drain_jobs)
     with app.app_context():
         link = db.session.scalars(select(OneTimeLink)).one()
         assert timedelta(minutes=29) < link.expires_at - link.created_at <= timedelta(minutes=30)

@@ -193,13 +193,30 @@ def test_deactivating_a_user_ends_their_sessions_and_revokes_tokens(app, make_us
 
 def test_sign_in_is_throttled_per_account_across_addresses(database_url, tmp_path, make_user):
     app = make_test_app(database_url, tmp_path)
-    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per minute"
     statuses = []
     for i in range(4):
         client = app.test_client()
         client.environ_base["REMOTE_ADDR"] = f"203.0.113.{i}"
         statuses.append(sign_in(client, method="email", email="x@example.test", password="wrong").status_code)
     assert statuses == [401, 401, 401, 429]
+    other_account = app.test_client()
+    assert sign_in(other_account, method="email", email="y@example.test", password="wrong").status_code == 401
+
+
+def test_api_tokens_are_throttled_per_account_and_a_locked_number_is_429(database_url, tmp_path, make_user):
+    app = make_test_app(database_url, tmp_path)
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per minute"
+    client = app.test_client()
+    statuses = [client.post("/api/v1/tokens", json={"username": "x@example.test", "password": "no"}).status_code
+                for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "100 per minute"
+    make_user(Role.LEARNER, email=None, learner_number="DEM0001D", pin="246810")
+    for _ in range(5):
+        client.post("/api/v1/tokens", json={"username": "DEM0001D", "password": "000000"})
+    locked = client.post("/api/v1/tokens", json={"username": "DEM0001D", "password": "246810"})
+    assert locked.status_code == 429 and "locked for 15 minutes" in locked.json["detail"]
 
 
 # API tokens -------------------------------------------------------------------------------------------------------
@@ -255,7 +272,8 @@ def test_bearer_writes_need_no_csrf_but_cookie_writes_need_the_csrf_header(app, 
     browser = app.test_client()
     sign_in(browser, method="email", email="s@example.test", password=TEST_PASSWORD)
     body = new_learner_body(given_name="Another")
-    assert browser.post("/api/v1/learners", json=body).status_code == 400
+    refused = browser.post("/api/v1/learners", json=body)
+    assert refused.status_code == 403 and "X-CSRFToken" in refused.json["detail"]
     token = csrf_token_from(browser.get("/account").text)
     assert browser.post("/api/v1/learners", json=body, headers={"X-CSRFToken": token}).status_code == 201
 

@@ -130,3 +130,16 @@ def test_the_pdf_fetcher_serves_only_our_own_static_files(app, tmp_path):
                 (static / ".." / "secret.txt").as_uri(), "ftp://example.test/file"):
         with pytest.raises(RefusedResource):
             fetcher.fetch(url)
+
+
+def test_sending_the_register_form_twice_makes_one_resident(app, staff_client):
+    page = staff_client.get("/staff/residents/new").text
+    client_id = page.split('name="client_id" value="')[1].split('"')[0]
+    form = {"csrf_token": csrf_token_from(page), "client_id": client_id, **RESIDENT}
+    first = staff_client.post("/staff/residents/new", data=form)
+    again = staff_client.post("/staff/residents/new", data=form)
+    assert first.status_code == again.status_code == 200
+    assert "is already registered" in again.text and "<dt>PIN</dt>" not in again.text
+    assert shown(first.text, "Learner number") == shown(again.text, "Learner number")
+    with app.app_context():
+        assert len(db.session.scalars(select(User).where(User.role == Role.LEARNER)).all()) == 1

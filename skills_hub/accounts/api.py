@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g
+import uuid
+
+from flask import Blueprint, Response, current_app, g, request
 from flask_login import current_user
 
 from skills_hub.accounts import policy, services, tokens, two_step
@@ -20,12 +22,14 @@ from skills_hub.accounts.schemas import (
     TokenOut,
     TokenRequest,
 )
+from skills_hub.accounts.views import _account_key as account_key
 from skills_hub.audit import services as audit
 from skills_hub.endpoints import api_endpoint, page_of
 from skills_hub.errors import Forbidden, Unauthorized
 from skills_hub.extensions import db, limiter
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
+IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0f3c52-8f8e-4d1e-9a57-6a2d0c1f4e10")
 
 
 def signed_in():
@@ -38,6 +42,7 @@ def signed_in():
 @api_endpoint(bp, "/tokens", "POST", summary="Sign in for a bearer token (email and password, or learner number "
               "and PIN).", body=TokenRequest(), response=TokenOut(), status=201, errors=(401, 422, 429))
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=account_key)
 def create_token(body: dict):
     user = services.user_for_credentials(body["username"], body["password"])
     db.session.commit()  # a wrong PIN is counted even though the answer is 401
@@ -77,7 +82,11 @@ def me():
 @api_endpoint(bp, "/learners", "POST", summary="Register a resident (no email needed); 409 for a likely duplicate.",
               body=LearnerCreate(), response=LearnerCreated(), status=201, errors=(401, 403, 404, 409, 422))
 def create_learner(body: dict):
-    registration = services.register_learner(signed_in(), body)
+    actor = signed_in()
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if key and body.get("client_id") is None:  # the header stands in for client_id, per caller
+        body["client_id"] = uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{actor.id}:{key}")
+    registration = services.register_learner(actor, body)
     db.session.commit()
     data = services.learner_out(registration.learner, pin=registration.pin)
     return data, 201 if registration.created else 200

@@ -27,6 +27,7 @@ class Action(enum.StrEnum):
     EDIT_LEARNER = "change this resident's details"
     RESET_PIN = "reset this resident's PIN"
     PRINT_CARD = "print this resident's login card"
+    RECORD_LEARNING = "enrol this resident and record their progress"
     READ_AUDIT = "read the audit log"
     MANAGE_ACCOUNTS = "manage branches, organisations and users"
 
@@ -41,6 +42,7 @@ _ROLES: dict[Action, frozenset[Role]] = {
     Action.EDIT_LEARNER: frozenset({Role.STAFF, Role.ADMIN}),
     Action.RESET_PIN: frozenset({Role.STAFF, Role.ADMIN}),
     Action.PRINT_CARD: frozenset({Role.STAFF, Role.ADMIN}),
+    Action.RECORD_LEARNING: frozenset({Role.STAFF, Role.ADMIN, Role.LEARNER}),
     Action.READ_AUDIT: frozenset({Role.ADMIN}),
     Action.MANAGE_ACCOUNTS: frozenset({Role.ADMIN}),
 }

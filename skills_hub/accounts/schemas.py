@@ -23,7 +23,8 @@ def name_field(what: str, required: bool = True) -> fields.String:
     return fields.String(
         required=required,
         error_messages={**REQUIRED, "required": f"Enter the {what}."},
-        validate=validate.Length(min=1, max=100, error=f"Enter the {what} in 100 characters or fewer."),
+        validate=[validate.Length(min=1, error=f"Enter the {what}."),
+                  validate.Length(max=100, error=f"Enter the {what} in 100 characters or fewer.")],
     )
 
 
@@ -227,8 +228,9 @@ class SelfRegisterForm(FormSchema):
 
 
 class RegisterResidentForm(FormSchema, LearnerDetails):
-    """The staff page: the API body flattened into form fields."""
+    """The staff page: the API body flattened into form fields. The page's client_id makes a double submit safe."""
 
+    client_id = fields.UUID(load_default=None)
     branch_id = fields.UUID(load_default=None)
     consent_method = fields.String(required=True, validate=validate.OneOf(CONSENT_METHODS, error="Choose how the "
                                    "resident agreed to the privacy notice."),

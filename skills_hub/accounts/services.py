@@ -19,7 +19,7 @@ from skills_hub.accounts import matching, privacy, sessions, tokens
 from skills_hub.accounts.models import Branch, BranchMember, Consent, Organisation, Role, User
 from skills_hub.accounts.policy import Action, branch_ids_of, may_see, require, visible_learners
 from skills_hub.audit import services as audit
-from skills_hub.errors import Conflict, NotFound, ValidationFailed
+from skills_hub.errors import Conflict, DomainError, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
 from skills_hub.mail import queue_email
 
@@ -31,8 +31,10 @@ PIN_LOCK_MINUTES = 15
 _UNKNOWN_ACCOUNT_HASH = generate_password_hash(secrets.token_hex(16))
 
 
-class PinLocked(ValidationFailed):
+class PinLocked(DomainError):
     """Too many wrong PINs: the learner number is locked for a while."""
+
+    status, title, slug = 429, "Too many attempts", "too-many-attempts"
 
 
 def normalise_email(email: str) -> str:

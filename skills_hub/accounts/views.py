@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from skills_hub import codes
 from skills_hub.accounts import privacy, services, sessions, tokens, two_step
 from skills_hub.accounts.models import Role, User
 from skills_hub.accounts.schemas import (
@@ -45,6 +46,7 @@ def home_for(user: User) -> str:
     return {
         Role.ADMIN: url_for("admin.dashboard"),
         Role.STAFF: url_for("staff.dashboard"),
+        Role.LEARNER: url_for("learning.my_learning"),
     }.get(user.role, url_for("accounts.account"))
 
 
@@ -52,14 +54,21 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
 def _account_key() -> str:
-    """Throttle per account as well as per address: the email or learner number tried."""
-    return "account:" + (request.form.get("email") or request.form.get("learner_number") or "").strip().lower()
+    """Throttle per account as well as per address: the email, learner number or API username tried."""
+    body = request.get_json(silent=True) if request.is_json else None
+    tried = (body or {}).get("username") if isinstance(body, dict) else None
+    tried = tried or request.form.get("email") or request.form.get("learner_number") or ""
+    return "account:" + codes.normalise(str(tried)) if "@" not in str(tried) else "account:" + str(tried).lower()
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_account_key)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_account_key)
 def sign_in():
     if request.method == "GET":
         return render_template("accounts/sign_in.html", errors=[], values={"shared_computer": "yes"},

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
+from flask_login import current_user
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from skills_hub.accounts.models import Role
 from skills_hub.courses import markdown, services
 from skills_hub.courses.models import EDS_AREAS, LEVELS
 from skills_hub.courses.schemas import CatalogueQuery
+from skills_hub.extensions import db
+from skills_hub.learning import services as learning
 from skills_hub.validation import flatten_errors
 
 bp = Blueprint("courses", __name__)
@@ -38,10 +42,16 @@ def catalogue():
                            areas=EDS_AREAS, levels=LEVELS)
 
 
+def _signed_in_learner():
+    return current_user if current_user.is_authenticated and current_user.role == Role.LEARNER else None
+
+
 @bp.get("/courses/<slug>")
 def course_page(slug: str):
     course = services.get_course(slug)
-    return render_template("courses/course.html", course=course)
+    learner = _signed_in_learner()
+    summary = learning.summary_for(learner.id, course) if learner else None
+    return render_template("courses/course.html", course=course, summary=summary, learner=learner)
 
 
 @bp.get("/courses/<slug>/lessons/<lesson_slug>")
@@ -51,10 +61,17 @@ def lesson_page(slug: str, lesson_slug: str):
     lessons = course.current_lessons
     index = lessons.index(lesson)
     body = markdown.render(lesson.body_markdown, url_for("courses.course_image", slug=slug, filename=""))
+    learner = _signed_in_learner()
+    summary = None
+    if learner:
+        learning.lesson_opened(learner, lesson)  # a read receipt: "started"
+        db.session.commit()
+        summary = learning.summary_for(learner.id, course)
     return render_template(
         "courses/lesson.html", course=course, lesson=lesson, body=body, number=index + 1, total=len(lessons),
         previous=lessons[index - 1] if index > 0 else None,
-        next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None, summary=summary,
+        done=bool(summary and lesson.id in summary.done_lesson_ids and not summary.left),
     )
 
 
@@ -71,7 +88,8 @@ def check_page(slug: str):
     course = services.get_course(slug)
     questions = course.knowledge_check["questions"]
     if request.method == "GET":
-        return render_template("courses/check.html", course=course, questions=questions, answers={}, errors=[])
+        return render_template("courses/check.html", course=course, questions=learning.shuffled_questions(course),
+                               answers={}, errors=[])
     answers = {key.removeprefix("answer-"): value for key, value in request.form.items() if key.startswith("answer-")}
     try:
         form = check_answers_form(questions).load(request.form.to_dict())
@@ -81,6 +99,9 @@ def check_page(slug: str):
         return render_template("courses/check.html", course=course, questions=questions, answers=answers,
                                errors=errors), 422
     answers = {key.removeprefix("answer-"): value for key, value in form.items() if key.startswith("answer-")}
-    result = services.score_check(course, answers)
-    return render_template("courses/check_result.html", course=course, result=result,
+    learner = _signed_in_learner()
+    result = learning.take_check(learner, course, answers)
+    db.session.commit()
+    summary = learning.summary_for(learner.id, course) if learner else None
+    return render_template("courses/check_result.html", course=course, result=result, summary=summary,
                            pass_mark=course.knowledge_check["pass_mark"])

@@ -92,19 +92,21 @@ def register():
     context = {"branches": branches, "version": privacy.current_version(), "candidates": [],
                "matches_elsewhere": 0}
     if request.method == "GET":
-        return render_template("staff/register.html", errors=[], values={}, **context)
+        return render_template("staff/register.html", errors=[], values={"client_id": str(uuid.uuid4())},
+                               **context)
     values = {k: v for k, v in request.form.items() if k != "csrf_token"}
     form, errors = load_form(RegisterResidentForm())
     if not errors:
-        body = {key: form[key] for key in ("given_name", "family_name", "date_of_birth", "postcode", "email",
-                                            "phone", "preferred_language", "branch_id", "confirm_not_duplicate")}
+        body = {key: form[key] for key in ("client_id", "given_name", "family_name", "date_of_birth", "postcode",
+                                            "email", "phone", "preferred_language", "branch_id",
+                                            "confirm_not_duplicate")}
         body["consent"] = {"privacy_notice_version": form["privacy_notice_version"], "given_by": "staff_on_behalf",
                            "method": form["consent_method"]}
         try:
             registration = services.register_learner(current_user, body)
             db.session.commit()
             return _no_store(Response(render_template("staff/registered.html", learner=registration.learner,
-                                                      pin=registration.pin)))
+                                                      pin=registration.pin, again=not registration.created)))
         except Conflict as error:
             errors = flatten_errors(error.errors) or [("given_name", error.detail.split(" Check")[0])]
             context.update(candidates=error.extra.get("candidates", []),

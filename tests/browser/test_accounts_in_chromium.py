@@ -43,7 +43,8 @@ def test_staff_register_a_resident_who_signs_in_on_another_browser(page, browser
     resident.get_by_label("Learner number", exact=True).fill(number.lower().replace("-", " "))
     resident.get_by_label("PIN", exact=True).fill(pin)
     resident.get_by_role("button", name="Sign in with learner number").click()
-    assert resident.url.endswith("/account")
+    assert resident.url.endswith("/my-learning")
+    resident.goto("/account")
     assert resident.get_by_text("Văn An Nguyễn").is_visible()
     elsewhere.close()
 

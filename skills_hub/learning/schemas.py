@@ -1,0 +1,79 @@
+"""Input and output shapes for learning: enrolments, progress, knowledge checks, the skills check."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from skills_hub.endpoints import InputSchema, PageQuery
+from skills_hub.validation import REQUIRED, SLUG
+
+
+class EnrolmentCreate(InputSchema):
+    course = fields.String(required=True, error_messages=REQUIRED, validate=SLUG)
+    learner_id = fields.UUID(load_default=None)
+
+
+class EnrolmentOut(Schema):
+    course = fields.Function(lambda s: s.course.slug)
+    course_title = fields.Function(lambda s: s.course.title)
+    lessons_done = fields.Integer()
+    lessons_total = fields.Integer()
+    percent = fields.Integer()
+    check_passed = fields.Boolean()
+    completed_at = fields.Function(lambda s: s.enrolment.completed_at.isoformat() if s.enrolment.completed_at
+                                   else None)
+    certificate_code = fields.Function(lambda s: _grouped(s.certificate_code))
+    next_lesson = fields.Function(lambda s: s.next_lesson.slug if s.next_lesson else None)
+    left = fields.Boolean()
+
+
+def _grouped(code: str | None) -> str | None:
+    from skills_hub import codes
+
+    return codes.grouped(code) if code else None
+
+
+class EnrolmentQuery(PageQuery):
+    pass
+
+
+class ProgressCreate(InputSchema):
+    event_id = fields.UUID(required=True, error_messages=REQUIRED)
+    course = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=80))
+    lesson = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=80))
+    learner_id = fields.UUID(load_default=None)
+    assisted = fields.Boolean(required=True, error_messages={**REQUIRED, "required": "Say whether a helper was "
+                                                                                    "there: true or false."})
+    occurred_at = fields.AwareDateTime(load_default=None, error_messages={
+        "invalid": "Use an ISO 8601 time with an offset, like 2026-11-28T10:15:00+00:00.",
+        "invalid_awareness": "Add the time zone offset, like +00:00."})
+
+
+class ProgressOut(Schema):
+    event_id = fields.Function(lambda r: str(r.event.event_id))
+    course = fields.Function(lambda r: r.lesson.course.slug)
+    lesson = fields.Function(lambda r: r.lesson.slug)
+    learner_id = fields.Function(lambda r: str(r.progress.learner_id))
+    assisted = fields.Function(lambda r: r.progress.assisted)
+    done_at = fields.Function(lambda r: r.progress.done_at.isoformat())
+    occurred_at = fields.Function(lambda r: r.event.occurred_at.isoformat())
+
+
+class CheckSubmit(InputSchema):
+    answers = fields.Dict(keys=fields.String(validate=validate.Length(max=80)),
+                          values=fields.String(validate=validate.Length(max=80)), required=True,
+                          error_messages=REQUIRED)
+
+
+class QuestionResultOut(Schema):
+    question_id = fields.String()
+    correct = fields.Boolean()
+    feedback = fields.String()
+
+
+class CheckOut(Schema):
+    score = fields.Integer()
+    correct_count = fields.Integer()
+    question_count = fields.Integer()
+    passed = fields.Boolean()
+    results = fields.List(fields.Nested(QuestionResultOut))

@@ -1,0 +1,330 @@
+"""Learning services: enrol, record progress, score knowledge checks, complete courses, summarise progress.
+
+Completion happens in the transaction that records its last step (a lesson done or a check passed): the
+enrolment row is locked, so two requests finishing at the same moment make exactly one completion and one
+certificate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from skills_hub import codes
+from skills_hub.accounts.models import User
+from skills_hub.certificates.models import CODE_LENGTH, Certificate
+from skills_hub.courses import services as courses
+from skills_hub.courses.models import Course, Lesson
+from skills_hub.errors import NotFound, ValidationFailed
+from skills_hub.extensions import db, utcnow
+from skills_hub.learning.models import CheckAttempt, Enrolment, LessonProgress, ProgressEvent, SkillsCheck
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+INACTIVE_AFTER = timedelta(days=14)
+_shuffler = random.SystemRandom()
+
+
+# Enrolling ----------------------------------------------------------------------------------------------------------
+
+def enrolment_for(learner_id: uuid.UUID, course: Course) -> Enrolment | None:
+    return db.session.scalar(select(Enrolment).where(Enrolment.learner_id == learner_id,
+                                                     Enrolment.course_id == course.id))
+
+
+def enrol(learner: User, course: Course, by: User | None = None) -> tuple[Enrolment, bool]:
+    """Enrol, or resume an enrolment the learner left. Returns (enrolment, created). Flushes, never commits."""
+    enrolment = enrolment_for(learner.id, course)
+    if enrolment is not None:
+        if enrolment.left_at is not None:
+            enrolment.left_at = None
+            enrolment.last_active_at = utcnow()
+        return enrolment, False
+    enrolment = Enrolment(learner_id=learner.id, course_id=course.id, enrolled_by_id=by.id if by else None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(enrolment)
+    except IntegrityError:  # the same enrolment made at the same moment by another request
+        return enrolment_for(learner.id, course), False
+    return enrolment, True
+
+
+def leave(learner: User, course: Course) -> None:
+    enrolment = enrolment_for(learner.id, course)
+    if enrolment is not None and enrolment.left_at is None:
+        enrolment.left_at = utcnow()
+
+
+def _require_enrolment(learner_id: uuid.UUID, course: Course) -> Enrolment:
+    enrolment = enrolment_for(learner_id, course)
+    if enrolment is None:
+        message = f"The learner is not enrolled on {course.title}. Enrol them first."
+        raise ValidationFailed(message, errors={"course": [message]})
+    return enrolment
+
+
+# Lessons ------------------------------------------------------------------------------------------------------------
+
+def _progress(learner_id: uuid.UUID, lesson: Lesson) -> LessonProgress | None:
+    return db.session.scalar(select(LessonProgress).where(LessonProgress.learner_id == learner_id,
+                                                          LessonProgress.lesson_id == lesson.id))
+
+
+def _progress_row(learner_id: uuid.UUID, lesson: Lesson) -> LessonProgress:
+    """The learner's row for this lesson, made if needed (safe when two requests make it at once)."""
+    progress = _progress(learner_id, lesson)
+    if progress is not None:
+        return progress
+    progress = LessonProgress(learner_id=learner_id, course_id=lesson.course_id, lesson_id=lesson.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(progress)
+    except IntegrityError:
+        progress = _progress(learner_id, lesson)
+    return progress
+
+
+def lesson_opened(learner: User, lesson: Lesson) -> None:
+    """Mark a lesson started when an enrolled learner opens it (a read receipt: it changes no version)."""
+    enrolment = enrolment_for(learner.id, lesson.course)
+    if enrolment is None or enrolment.left_at is not None:
+        return
+    _progress_row(learner.id, lesson)
+    enrolment.last_active_at = utcnow()
+
+
+def lesson_done(learner_id: uuid.UUID, lesson: Lesson, *, assisted: bool, by: User | None = None,
+                when: datetime | None = None) -> LessonProgress:
+    """Mark a lesson done (once: doing it again changes nothing) and complete the course if that was the last
+    step. `assisted` is true when a helper was there; staff recording it always counts as assisted."""
+    enrolment = _require_enrolment(learner_id, lesson.course)
+    progress = _progress_row(learner_id, lesson)
+    if progress.done_at is None:
+        progress.done_at = when or utcnow()
+        progress.done_content_hash = lesson.content_hash
+        progress.assisted = assisted or (by is not None and by.id != learner_id)
+        progress.recorded_by_id = by.id if by else None
+    enrolment.last_active_at = max(enrolment.last_active_at, when or utcnow())
+    complete_if_finished(enrolment, lesson.course)
+    return progress
+
+
+def _request_hash(body: dict[str, Any]) -> str:
+    canonical = json.dumps({k: v for k, v in body.items() if k != "event_id"}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class ProgressRecorded:
+    event: ProgressEvent
+    progress: LessonProgress
+    lesson: Lesson
+    replayed: bool
+
+
+def record_progress(actor: User, learner_id: uuid.UUID, body: dict[str, Any]) -> ProgressRecorded:
+    """`POST /api/v1/progress`: idempotent by event_id; a reused event_id with another body is refused."""
+    request_hash = _request_hash({**body, "learner_id": learner_id})
+    event = db.session.get(ProgressEvent, body["event_id"])
+    if event is not None:
+        if event.request_hash != request_hash:
+            raise ValidationFailed("This event_id was used before with a different body. Use a new event_id.",
+                                   errors={"event_id": ["Already used with a different body."]})
+        progress = db.session.get(LessonProgress, event.progress_id)
+        return ProgressRecorded(event, progress, db.session.get(Lesson, progress.lesson_id), replayed=True)
+    now = utcnow()
+    occurred_at = body.get("occurred_at") or now
+    if occurred_at > now + FUTURE_TOLERANCE:
+        message = "occurred_at is in the future. Check the device's clock."
+        raise ValidationFailed(message, errors={"occurred_at": [message]})
+    lesson = lesson_named(body["course"], body["lesson"])
+    progress = lesson_done(learner_id, lesson, assisted=body["assisted"], by=actor, when=occurred_at)
+    event = ProgressEvent(event_id=body["event_id"], request_hash=request_hash, progress_id=progress.id,
+                          occurred_at=occurred_at, recorded_by_id=actor.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(event)
+    except IntegrityError:  # the same event arrived twice at once: answer as a replay
+        return record_progress(actor, learner_id, body)
+    return ProgressRecorded(event, progress, lesson, replayed=False)
+
+
+def lesson_named(course_slug: str, lesson_slug: str) -> Lesson:
+    """The current lesson, or 422 naming what is unknown."""
+    try:
+        course = courses.get_course(course_slug)
+    except NotFound:
+        raise ValidationFailed(f"There is no course called {course_slug!r}.",
+                               errors={"course": ["Unknown course."]}) from None
+    for lesson in course.current_lessons:
+        if lesson.slug == lesson_slug:
+            return lesson
+    raise ValidationFailed(f"{course.title} has no lesson called {lesson_slug!r}.",
+                           errors={"lesson": ["Unknown lesson for this course."]})
+
+
+# Knowledge checks ---------------------------------------------------------------------------------------------------
+
+def shuffled_questions(course: Course) -> list[dict]:
+    """The questions with their choices in a new random order each time, never with the answers."""
+    questions = []
+    for question in course.knowledge_check["questions"]:
+        choices = [{"id": c["id"], "text": c["text"]} for c in question["choices"]]
+        _shuffler.shuffle(choices)
+        questions.append({"id": question["id"], "text": question["text"], "choices": choices})
+    return questions
+
+
+def check_answers(course: Course, answers: dict[str, str]) -> None:
+    """422 for answers to unknown questions, unknown choices, or missing answers."""
+    questions = {q["id"]: q for q in course.knowledge_check["questions"]}
+    errors: dict[str, list[str]] = {}
+    for question_id, choice_id in answers.items():
+        if question_id not in questions:
+            errors[question_id] = ["There is no such question in this check."]
+        elif choice_id not in {c["id"] for c in questions[question_id]["choices"]}:
+            errors[question_id] = ["There is no such choice for this question."]
+    for question_id in questions.keys() - answers.keys():
+        errors[question_id] = ["Answer this question."]
+    if errors:
+        raise ValidationFailed("Some answers are missing or unknown: see errors.", errors={"answers": errors})
+
+
+def take_check(learner: User | None, course: Course, answers: dict[str, str]) -> courses.CheckResult:
+    """Score on the server. A signed-in learner's attempt is kept, and a pass may complete the course."""
+    result = courses.score_check(course, answers)
+    if learner is None or learner.role.value != "learner":
+        return result
+    db.session.add(CheckAttempt(learner_id=learner.id, course_id=course.id, answers=answers, score=result.score,
+                                correct_count=result.correct_count, question_count=result.question_count,
+                                passed=result.passed, course_content_hash=course.content_hash))
+    enrolment = enrolment_for(learner.id, course)
+    if enrolment is not None:
+        enrolment.last_active_at = utcnow()
+        if result.passed:
+            db.session.flush()
+            complete_if_finished(enrolment, course)
+    return result
+
+
+# Completion -----------------------------------------------------------------------------------------------------------
+
+def complete_if_finished(enrolment: Enrolment, course: Course) -> Certificate | None:
+    """All current lessons done and the check passed → completed, with a certificate, in this transaction.
+
+    The enrolment row is locked first (FOR UPDATE on PostgreSQL; SQLite writes one at a time), so exactly one of
+    two racing requests completes it.
+    """
+    db.session.flush()
+    locked = db.session.scalar(select(Enrolment).where(Enrolment.id == enrolment.id)
+                               .with_for_update().execution_options(populate_existing=True))
+    if locked.completed_at is not None:
+        return None
+    current = {lesson.id for lesson in course.current_lessons}
+    done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
+        LessonProgress.learner_id == locked.learner_id, LessonProgress.course_id == course.id,
+        LessonProgress.done_at.is_not(None))))
+    passed = db.session.scalar(select(CheckAttempt.id).where(
+        CheckAttempt.learner_id == locked.learner_id, CheckAttempt.course_id == course.id,
+        CheckAttempt.passed.is_(True)).limit(1))
+    if not current <= done or passed is None:
+        return None
+    locked.completed_at = utcnow()
+    certificate = Certificate(code=new_certificate_code(), learner_id=locked.learner_id, course_id=course.id,
+                              enrolment_id=locked.id, awarded_at=locked.completed_at)
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+def new_certificate_code() -> str:
+    while True:
+        code = codes.generate(CODE_LENGTH)
+        if db.session.scalar(select(Certificate.id).where(Certificate.code == code)) is None:
+            return code
+
+
+# Summaries --------------------------------------------------------------------------------------------------------
+
+@dataclass
+class EnrolmentSummary:
+    enrolment: Enrolment
+    course: Course
+    lessons_done: int
+    lessons_total: int
+    check_passed: bool
+    certificate_code: str | None
+    next_lesson: Lesson | None
+    done_lesson_ids: set[uuid.UUID] = field(default_factory=set)
+
+    @property
+    def percent(self) -> int:
+        steps = self.lessons_total + 1  # the knowledge check is the last step
+        done = min(self.lessons_done, self.lessons_total) + (1 if self.check_passed else 0)
+        return 100 if self.enrolment.completed_at else round(100 * done / steps)
+
+    @property
+    def left(self) -> bool:
+        return self.enrolment.left_at is not None
+
+
+def summaries(learner_ids: list[uuid.UUID], only_current: bool = False) -> dict[uuid.UUID, list[EnrolmentSummary]]:
+    """Each learner's enrolments with progress, in a fixed number of queries whatever their number."""
+    if not learner_ids:
+        return {}
+    query = select(Enrolment).where(Enrolment.learner_id.in_(learner_ids)).order_by(Enrolment.last_active_at.desc())
+    if only_current:
+        query = query.where(Enrolment.left_at.is_(None))
+    enrolments = list(db.session.scalars(query))
+    course_ids = {e.course_id for e in enrolments}
+    course_by_id = {c.id: c for c in db.session.scalars(
+        select(Course).where(Course.id.in_(course_ids)).options(selectinload(Course.lessons)))}
+    done: dict[tuple[uuid.UUID, uuid.UUID], set[uuid.UUID]] = {}
+    for learner_id, course_id, lesson_id in db.session.execute(
+            select(LessonProgress.learner_id, LessonProgress.course_id, LessonProgress.lesson_id).where(
+                LessonProgress.learner_id.in_(learner_ids), LessonProgress.done_at.is_not(None))):
+        done.setdefault((learner_id, course_id), set()).add(lesson_id)
+    passed = {(learner_id, course_id) for learner_id, course_id in db.session.execute(
+        select(CheckAttempt.learner_id, CheckAttempt.course_id).where(
+            CheckAttempt.learner_id.in_(learner_ids), CheckAttempt.passed.is_(True)).distinct())}
+    certificates = {enrolment_id: code for enrolment_id, code in db.session.execute(
+        select(Certificate.enrolment_id, Certificate.code).where(Certificate.learner_id.in_(learner_ids)))}
+    result: dict[uuid.UUID, list[EnrolmentSummary]] = {learner_id: [] for learner_id in learner_ids}
+    for enrolment in enrolments:
+        course = course_by_id[enrolment.course_id]
+        lessons = course.current_lessons
+        done_ids = done.get((enrolment.learner_id, course.id), set())
+        result[enrolment.learner_id].append(EnrolmentSummary(
+            enrolment=enrolment, course=course, lessons_done=sum(1 for lesson in lessons if lesson.id in done_ids),
+            lessons_total=len(lessons), check_passed=(enrolment.learner_id, course.id) in passed,
+            certificate_code=certificates.get(enrolment.id),
+            next_lesson=next((lesson for lesson in lessons if lesson.id not in done_ids), None),
+            done_lesson_ids=done_ids))
+    return result
+
+
+def summary_for(learner_id: uuid.UUID, course: Course) -> EnrolmentSummary | None:
+    for item in summaries([learner_id]).get(learner_id, []):
+        if item.course.id == course.id:
+            return item
+    return None
+
+
+def completions_since(learner_ids_query, since: datetime) -> int:
+    return db.session.scalar(select(func.count(Enrolment.id)).where(
+        Enrolment.learner_id.in_(learner_ids_query), Enrolment.completed_at >= since)) or 0
+
+
+# Skills checks ------------------------------------------------------------------------------------------------------
+
+def skills_history(learner: User) -> list[SkillsCheck]:
+    return list(db.session.scalars(select(SkillsCheck).where(SkillsCheck.learner_id == learner.id)
+                                   .order_by(SkillsCheck.taken_at, SkillsCheck.id)))
