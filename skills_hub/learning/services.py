@@ -318,9 +318,35 @@ def summary_for(learner_id: uuid.UUID, course: Course) -> EnrolmentSummary | Non
     return None
 
 
-def completions_since(learner_ids_query, since: datetime) -> int:
-    return db.session.scalar(select(func.count(Enrolment.id)).where(
-        Enrolment.learner_id.in_(learner_ids_query), Enrolment.completed_at >= since)) or 0
+@dataclass
+class BranchOverview:
+    learners: list[tuple[User, list[EnrolmentSummary]]]
+    total: int
+    inactive: list[tuple[User, datetime]]
+    completions_this_month: int
+
+
+def branch_overview(learners_query, page: int, per_page: int, now: datetime | None = None) -> BranchOverview:
+    """The staff dashboard: learners with their courses, who has gone quiet, completions this month.
+
+    `learners_query` is the policy's query of learners the staff member may see. A fixed number of queries.
+    """
+    now = now or utcnow()
+    learner_ids = learners_query.with_only_columns(User.id).order_by(None)
+    total = db.session.scalar(select(func.count()).select_from(learner_ids.subquery())) or 0
+    learners = list(db.session.scalars(learners_query.order_by(User.family_name, User.given_name, User.id)
+                                       .limit(per_page).offset((page - 1) * per_page)))
+    by_learner = summaries([learner.id for learner in learners])
+    last_active = func.max(Enrolment.last_active_at)
+    quiet = db.session.execute(
+        select(User, last_active).join(Enrolment, Enrolment.learner_id == User.id)
+        .where(User.id.in_(learner_ids), Enrolment.completed_at.is_(None), Enrolment.left_at.is_(None))
+        .group_by(User.id).having(last_active < now - INACTIVE_AFTER).order_by(last_active).limit(50)).all()
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    completions = db.session.scalar(select(func.count(Enrolment.id)).where(
+        Enrolment.learner_id.in_(learner_ids), Enrolment.completed_at >= month_start)) or 0
+    return BranchOverview([(learner, by_learner[learner.id]) for learner in learners], total,
+                          [(user, when) for user, when in quiet], completions)
 
 
 # Skills checks ------------------------------------------------------------------------------------------------------

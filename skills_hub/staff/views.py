@@ -17,8 +17,10 @@ from skills_hub.accounts.models import ApiToken, User
 from skills_hub.accounts.policy import Action
 from skills_hub.accounts.schemas import CardForm, LearnerLookup, RegisterResidentForm
 from skills_hub.audit import services as audit
+from skills_hub.courses import services as course_services
 from skills_hub.errors import Conflict, DomainError, NotFound
 from skills_hub.extensions import db
+from skills_hub.learning import services as learning
 from skills_hub.pdf import render_pdf
 from skills_hub.validation import flatten_errors, load_form
 
@@ -42,14 +44,18 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+PER_PAGE = 50
+
+
 @bp.get("")
 @staff_required
 def dashboard():
     text = request.args.get("q", "").strip()[:100]
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    learners, total = services.search(current_user, text, page, 50) if text else ([], 0)
-    return render_template("staff/dashboard.html", q=text, learners=learners, total=total,
-                           branches=services.branch_names(current_user))
+    learners, total = services.search(current_user, text, 1, PER_PAGE) if text else ([], 0)
+    overview = learning.branch_overview(policy.visible_learners(current_user), page, PER_PAGE)
+    return render_template("staff/dashboard.html", q=text, learners=learners, total=total, overview=overview,
+                           page=page, per_page=PER_PAGE, branches=services.branch_names(current_user))
 
 
 @bp.get("/residents/lookup")
@@ -122,8 +128,36 @@ def resident(learner_id: str):
     learner = policy.learner_for(current_user, learner_id, Action.VIEW_LEARNER)
     audit.record("learner.viewed", learner.id)
     db.session.commit()
+    enrolments = learning.summaries([learner.id])[learner.id]
+    enrolled = {item.course.id for item in enrolments}
+    catalogue, _ = course_services.list_courses(per_page=200)
     return render_template("staff/resident.html", learner=learner, locked=services.pin_locked(learner),
-                           branches=services.branch_names(learner))
+                           branches=services.branch_names(learner), enrolments=enrolments,
+                           courses=[c for c in catalogue if c.id not in enrolled])
+
+
+@bp.post("/residents/<learner_id>/enrolments")
+@staff_required
+def enrol(learner_id: str):
+    learner = policy.learner_for(current_user, learner_id, Action.RECORD_LEARNING)
+    course = course_services.get_course(request.form.get("course", ""))
+    learning.enrol(learner, course, by=current_user)
+    db.session.commit()
+    flash(f"{learner.given_name} is enrolled on {course.title}.", "success")
+    return redirect(url_for("staff.resident", learner_id=learner.id))
+
+
+@bp.post("/residents/<learner_id>/progress")
+@staff_required
+def record_progress(learner_id: str):
+    """Staff record a lesson as done for a learner: always marked as done with a helper."""
+    learner = policy.learner_for(current_user, learner_id, Action.RECORD_LEARNING)
+    lesson = learning.lesson_named(request.form.get("course", ""), request.form.get("lesson", ""))
+    learning.lesson_done(learner.id, lesson, assisted=True, by=current_user)
+    audit.record("learner.progress_recorded", learner.id, course=lesson.course.slug, lesson=lesson.slug)
+    db.session.commit()
+    flash(f"{lesson.title} is marked done, with a helper.", "success")
+    return redirect(url_for("staff.resident", learner_id=learner.id))
 
 
 @bp.post("/residents/<learner_id>/pin")
