@@ -238,3 +238,13 @@ def test_two_requests_finishing_the_course_at_once_make_one_completion_and_one_c
             certificates = db.session.scalar(select(func.count()).select_from(Certificate).where(
                 Certificate.learner_id == learner.id))
         assert (completed, certificates) == (1, 1), f"round {round_number}"
+
+
+def test_the_same_event_sent_twice_at_once_is_recorded_once(app, client, learner, bearer):
+    headers = bearer(learner)
+    client.post("/api/v1/enrolments", json={"course": COURSE}, headers=headers)
+    body = progress_body(lesson_slugs(app)[0])
+    with slow_completion_checks(app, seconds=0.2):
+        statuses = send_at_once(app, headers, [("/api/v1/progress", body), ("/api/v1/progress", body)])
+    assert sorted(statuses) == [200, 201]
+    assert count(app, ProgressEvent) == 1 and count(app, LessonProgress) == 1

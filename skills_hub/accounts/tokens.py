@@ -31,13 +31,11 @@ def issue_api_token(user: User, name: str, days: int = API_TOKEN_DAYS) -> tuple[
 
 
 def user_for_api_token(secret: str) -> tuple[User, ApiToken] | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
-    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
-        return None
-    user = db.session.get(User, token.user_id)
-    if user is None or not user.active:
-        return None
-    return user, token
+    """The token's user, in one query, while the token is live and the user active."""
+    found = db.session.execute(select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id).where(
+        ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow(),
+        User.active.is_(True))).first()
+    return (found[0], found[1]) if found else None
 
 
 def revoke_api_tokens(user: User) -> None:

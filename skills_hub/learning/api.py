@@ -6,6 +6,7 @@ import uuid
 
 from flask import Blueprint
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
@@ -84,9 +85,17 @@ def learner_enrolments(learner_id: str, query: dict):
 def record_progress(body: dict):
     actor = signed_in()
     learner = learner_for_write(actor, body["learner_id"])
-    recorded = services.record_progress(actor, learner.id, body)
-    db.session.commit()
-    return recorded, 200 if recorded.replayed else 201
+    for attempt in range(2):
+        recorded = services.record_progress(actor, learner.id, body)
+        answer = recorded.as_dict()
+        try:
+            db.session.commit()
+            break
+        except IntegrityError:  # the same event_id committed by another request just now: answer as a replay
+            db.session.rollback()
+            if attempt:
+                raise
+    return answer, 200 if recorded.replayed else 201
 
 
 @api_endpoint(bp, "/courses/<slug>/check", "POST", summary="Score a knowledge check on the server. A signed-in "

@@ -50,13 +50,13 @@ class ProgressCreate(InputSchema):
 
 
 class ProgressOut(Schema):
-    event_id = fields.Function(lambda r: str(r.event.event_id))
-    course = fields.Function(lambda r: r.lesson.course.slug)
-    lesson = fields.Function(lambda r: r.lesson.slug)
-    learner_id = fields.Function(lambda r: str(r.progress.learner_id))
-    assisted = fields.Function(lambda r: r.progress.assisted)
-    done_at = fields.Function(lambda r: r.progress.done_at.isoformat())
-    occurred_at = fields.Function(lambda r: r.event.occurred_at.isoformat())
+    event_id = fields.UUID()
+    course = fields.String()
+    lesson = fields.String()
+    learner_id = fields.UUID()
+    assisted = fields.Boolean()
+    done_at = fields.AwareDateTime()
+    occurred_at = fields.AwareDateTime()
 
 
 class CheckSubmit(InputSchema):

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, defer, load_only, selectinload
 
 from skills_hub import codes
 from skills_hub.accounts.models import User
@@ -129,6 +129,12 @@ class ProgressRecorded:
     lesson: Lesson
     replayed: bool
 
+    def as_dict(self) -> dict[str, Any]:
+        """What the API answers; read before the commit expires the objects."""
+        return {"event_id": self.event.event_id, "course": self.lesson.course.slug, "lesson": self.lesson.slug,
+                "learner_id": self.progress.learner_id, "assisted": self.progress.assisted,
+                "done_at": self.progress.done_at, "occurred_at": self.event.occurred_at}
+
 
 def record_progress(actor: User, learner_id: uuid.UUID, body: dict[str, Any]) -> ProgressRecorded:
     """`POST /api/v1/progress`: idempotent by event_id; a reused event_id with another body is refused."""
@@ -149,24 +155,24 @@ def record_progress(actor: User, learner_id: uuid.UUID, body: dict[str, Any]) ->
     progress = lesson_done(learner_id, lesson, assisted=body["assisted"], by=actor, when=occurred_at)
     event = ProgressEvent(event_id=body["event_id"], request_hash=request_hash, progress_id=progress.id,
                           occurred_at=occurred_at, recorded_by_id=actor.id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(event)
-    except IntegrityError:  # the same event arrived twice at once: answer as a replay
-        return record_progress(actor, learner_id, body)
+    db.session.add(event)  # the same event_id arriving twice at once fails on commit: the caller retries it
     return ProgressRecorded(event, progress, lesson, replayed=False)
 
 
 def lesson_named(course_slug: str, lesson_slug: str) -> Lesson:
-    """The current lesson, or 422 naming what is unknown."""
+    """The current lesson with its course (bodies not loaded), or 422 naming what is unknown."""
+    lesson = db.session.scalar(
+        select(Lesson).join(Course, Lesson.course_id == Course.id)
+        .where(Course.slug == course_slug, Course.published.is_(True), Course.retired_at.is_(None),
+               Lesson.slug == lesson_slug, Lesson.retired_at.is_(None))
+        .options(contains_eager(Lesson.course).defer(Course.knowledge_check), defer(Lesson.body_markdown)))
+    if lesson is not None:
+        return lesson
     try:
         course = courses.get_course(course_slug)
     except NotFound:
         raise ValidationFailed(f"There is no course called {course_slug!r}.",
                                errors={"course": ["Unknown course."]}) from None
-    for lesson in course.current_lessons:
-        if lesson.slug == lesson_slug:
-            return lesson
     raise ValidationFailed(f"{course.title} has no lesson called {lesson_slug!r}.",
                            errors={"lesson": ["Unknown lesson for this course."]})
 
@@ -228,14 +234,17 @@ def complete_if_finished(enrolment: Enrolment, course: Course) -> Certificate | 
                                .with_for_update().execution_options(populate_existing=True))
     if locked.completed_at is not None:
         return None
-    current = {lesson.id for lesson in course.current_lessons}
-    done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
-        LessonProgress.learner_id == locked.learner_id, LessonProgress.course_id == course.id,
-        LessonProgress.done_at.is_not(None))))
     passed = db.session.scalar(select(CheckAttempt.id).where(
         CheckAttempt.learner_id == locked.learner_id, CheckAttempt.course_id == course.id,
         CheckAttempt.passed.is_(True)).limit(1))
-    if not current <= done or passed is None:
+    if passed is None:
+        return None
+    done = select(LessonProgress.id).where(LessonProgress.lesson_id == Lesson.id,
+                                           LessonProgress.learner_id == locked.learner_id,
+                                           LessonProgress.done_at.is_not(None))
+    lessons_left = db.session.scalar(select(func.count(Lesson.id)).where(
+        Lesson.course_id == course.id, Lesson.retired_at.is_(None), ~done.exists()))
+    if lessons_left:
         return None
     locked.completed_at = utcnow()
     certificate = Certificate(code=new_certificate_code(), learner_id=locked.learner_id, course_id=course.id,
@@ -286,7 +295,10 @@ def summaries(learner_ids: list[uuid.UUID], only_current: bool = False) -> dict[
     enrolments = list(db.session.scalars(query))
     course_ids = {e.course_id for e in enrolments}
     course_by_id = {c.id: c for c in db.session.scalars(
-        select(Course).where(Course.id.in_(course_ids)).options(selectinload(Course.lessons)))}
+        select(Course).where(Course.id.in_(course_ids)).options(
+            defer(Course.knowledge_check), defer(Course.summary),
+            selectinload(Course.lessons).options(load_only(Lesson.id, Lesson.course_id, Lesson.slug, Lesson.title,
+                                                           Lesson.position, Lesson.minutes, Lesson.retired_at))))}
     done: dict[tuple[uuid.UUID, uuid.UUID], set[uuid.UUID]] = {}
     for learner_id, course_id, lesson_id in db.session.execute(
             select(LessonProgress.learner_id, LessonProgress.course_id, LessonProgress.lesson_id).where(
