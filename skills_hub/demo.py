@@ -43,9 +43,23 @@ def load_demo_data() -> bool:
         accounts.create_user(role=role, given_name=given, family_name=family, email=email, password=DEMO_PASSWORD,
                              organisation=organisations[org] if org is not None else None,
                              branches=[branch] if in_branch else [], is_demo=True)
-    accounts.create_user(role=Role.LEARNER, given_name="Mohammed", family_name="Khan",
-                         learner_number=DEMO_LEARNER_NUMBER, pin=DEMO_PIN, branches=[branch], is_demo=True)
+    mohammed = accounts.create_user(role=Role.LEARNER, given_name="Mohammed", family_name="Khan",
+                                    learner_number=DEMO_LEARNER_NUMBER, pin=DEMO_PIN, branches=[branch], is_demo=True)
+    _start_a_course(mohammed, "getting-started", lessons_done=2)
     return True
+
+
+def _start_a_course(learner: User, slug: str, lessons_done: int) -> None:
+    """Some progress to see on My learning and the staff dashboard (when the course files are synced)."""
+    from skills_hub.courses.models import Course
+    from skills_hub.learning import services as learning
+
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        return
+    learning.enrol(learner, course)
+    for lesson in course.current_lessons[:lessons_done]:
+        learning.lesson_done(learner.id, lesson, assisted=True)
 
 
 def sign_ins_text() -> str:

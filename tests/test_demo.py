@@ -43,3 +43,12 @@ def test_production_refuses_to_load_demo_data():
                           "SKILLS_HUB_SMTP_HOST": "smtp.example.test", "SKILLS_HUB_DATABASE_URL": "sqlite://"})
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 1 and "Demo data is off" in result.output
+
+
+def test_the_demo_learner_without_email_has_a_course_under_way(app, client, catalogue):
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    token = csrf_token_from(client.get("/sign-in").text)
+    client.post("/sign-in", data={"csrf_token": token, "method": "pin", "learner_number": DEMO_LEARNER_NUMBER,
+                                  "pin": DEMO_PIN})
+    page = client.get("/my-learning").text
+    assert "2 of 6 lessons done" in page and "Continue: Using a mouse and keyboard" in page
