@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable
+from functools import wraps
 
+from flask import abort
+from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, select
 
 from skills_hub.accounts.models import BranchMember, Role, User
@@ -95,3 +99,20 @@ def learner_for(actor: User, learner_id: uuid.UUID | str, action: Action) -> Use
     if learner is None:
         raise NotFound("There is no resident with this id.")
     return learner
+
+
+def page_for(*roles: Role) -> Callable:
+    """A page only these roles may open: signed-out people are sent to sign in, anyone else gets 404, so the
+    answer never confirms that the page exists."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(404)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

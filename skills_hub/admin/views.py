@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from marshmallow import ValidationError, fields, validate
 from sqlalchemy import select
 
 from skills_hub import codes
-from skills_hub.accounts import services, sessions, two_step
+from skills_hub.accounts import policy, services, sessions, two_step
 from skills_hub.accounts.models import Branch, Organisation, Role, User
 from skills_hub.accounts.schemas import FormSchema, name_field
 from skills_hub.audit import services as audit
@@ -42,15 +41,7 @@ class InviteForm(FormSchema):
     organisation_id = fields.UUID(load_default=None)
 
 
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if current_user.role != Role.ADMIN:
-            abort(404)  # never confirm that an admin page exists
-        return view(*args, **kwargs)
-
-    return wrapper
+admin_required = policy.page_for(Role.ADMIN)
 
 
 @bp.get("")

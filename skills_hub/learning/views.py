@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate
 
+from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role
 from skills_hub.courses import services as courses
 from skills_hub.courses.models import EDS_AREAS
@@ -19,15 +18,7 @@ from skills_hub.validation import flatten_errors
 bp = Blueprint("learning", __name__)
 
 
-def learner_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if current_user.role != Role.LEARNER:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapper
+learner_required = policy.page_for(Role.LEARNER)
 
 
 @bp.post("/courses/<slug>/enrol")

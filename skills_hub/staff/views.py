@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from functools import wraps
 
 import segno
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.security import check_password_hash
 
 from skills_hub import codes
 from skills_hub.accounts import policy, privacy, services, tokens
-from skills_hub.accounts.models import ApiToken, User
+from skills_hub.accounts.models import ApiToken, Role, User
 from skills_hub.accounts.policy import Action
 from skills_hub.accounts.schemas import CardForm, LearnerLookup, RegisterResidentForm
 from skills_hub.audit import services as audit
@@ -27,15 +26,7 @@ from skills_hub.validation import flatten_errors, load_form
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
-def staff_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if not policy.allowed(current_user, Action.SEARCH_LEARNERS):
-            abort(404)  # never confirm that a staff page exists
-        return view(*args, **kwargs)
-
-    return wrapper
+staff_required = policy.page_for(Role.STAFF, Role.ADMIN)
 
 
 def _no_store(response: Response) -> Response:
