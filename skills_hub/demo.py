@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 
 import click
 from flask import current_app
@@ -46,20 +47,26 @@ def load_demo_data() -> bool:
     mohammed = accounts.create_user(role=Role.LEARNER, given_name="Mohammed", family_name="Khan",
                                     learner_number=DEMO_LEARNER_NUMBER, pin=DEMO_PIN, branches=[branch], is_demo=True)
     _start_a_course(mohammed, "getting-started", lessons_done=2)
+    quiet = accounts.create_user(role=Role.LEARNER, given_name="Olu", family_name="Adeyemi", branches=[branch],
+                                 learner_number=accounts.new_learner_number(), is_demo=True)
+    _start_a_course(quiet, "using-email", lessons_done=1, days_ago=20)  # shows under "Not active for 14 days"
     return True
 
 
-def _start_a_course(learner: User, slug: str, lessons_done: int) -> None:
+def _start_a_course(learner: User, slug: str, lessons_done: int, days_ago: int = 0) -> None:
     """Some progress to see on My learning and the staff dashboard (when the course files are synced)."""
     from skills_hub.courses.models import Course
+    from skills_hub.extensions import utcnow
     from skills_hub.learning import services as learning
 
     course = db.session.scalar(select(Course).where(Course.slug == slug))
     if course is None:
         return
-    learning.enrol(learner, course)
+    enrolment, _ = learning.enrol(learner, course)
+    when = utcnow() - timedelta(days=days_ago)
+    enrolment.enrolled_at = enrolment.last_active_at = when
     for lesson in course.current_lessons[:lessons_done]:
-        learning.lesson_done(learner.id, lesson, assisted=True)
+        learning.lesson_done(learner.id, lesson, assisted=True, when=when)
 
 
 def sign_ins_text() -> str:

@@ -26,6 +26,7 @@ class Operation:
     response: Schema | None
     status: int
     errors: tuple[int, ...]
+    replay_status: int | None = None  # a create's answer to a repeat: 200 with the original
 
 
 OPERATIONS: dict[str, Operation] = {}
@@ -91,6 +92,7 @@ def api_endpoint(
     response: Schema | None = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
+    replay_status: int | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a JSON view whose input is loaded (422 on bad input) and whose result is dumped."""
 
@@ -117,7 +119,7 @@ def api_endpoint(
         bp.add_url_rule(rule, view.__name__, wrapper, methods=[method])
         endpoint = f"{bp.name}.{view.__name__}"
         OPERATIONS[endpoint] = Operation(
-            endpoint, method.lower(), summary, bp.name, query, body, response, status, errors
+            endpoint, method.lower(), summary, bp.name, query, body, response, status, errors, replay_status
         )
         return wrapper
 

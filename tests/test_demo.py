@@ -21,7 +21,7 @@ def test_demo_load_is_idempotent_and_prints_the_sign_ins(app):
     second = runner.invoke(args=["demo", "load"])
     assert "already loaded" in second.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(User)) == count == 6
+        assert db.session.scalar(select(func.count()).select_from(User)) == count == 7
 
 
 def test_every_demo_sign_in_works(app, client):
@@ -52,3 +52,12 @@ def test_the_demo_learner_without_email_has_a_course_under_way(app, client, cata
                                   "pin": DEMO_PIN})
     page = client.get("/my-learning").text
     assert "2 of 6 lessons done" in page and "Continue: Using a mouse and keyboard" in page
+
+
+def test_the_demo_staff_dashboard_shows_someone_who_has_gone_quiet(app, client, catalogue):
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    token = csrf_token_from(client.get("/sign-in").text)
+    client.post("/sign-in", data={"csrf_token": token, "method": "email", "email": "staff@demo.skillshub.test",
+                                  "password": DEMO_PASSWORD})
+    quiet = client.get("/staff").text.split("Not active for 14 days")[1].split("<h2>")[0]
+    assert "Olu Adeyemi" in quiet and "Mohammed Khan" not in quiet

@@ -286,3 +286,16 @@ def test_the_staff_dashboard_runs_the_same_queries_for_1_and_50_enrolled_learner
     add_learners(49)
     assert count(app, Enrolment) == 50
     assert measure() == with_one
+
+
+def test_finishing_a_lesson_of_a_course_not_started_saves_nothing_and_says_why(app, learner_client):
+    response = post(learner_client, f"/courses/{COURSE}/lessons/{lessons(app)[0]}/done")
+    assert response.headers["Location"] == f"/courses/{COURSE}"
+    assert "Start the course first" in learner_client.get(f"/courses/{COURSE}").text
+    assert count(app, LessonProgress) == 0 and count(app, Enrolment) == 0
+
+
+def test_a_missing_skills_answer_names_the_statement(app, learner_client):
+    response = post(learner_client, "/skills-check")
+    assert response.status_code == 422
+    assert "Choose how sure you feel: I can spot a scam text, email or phone call." in response.text

@@ -248,3 +248,33 @@ def test_the_same_event_sent_twice_at_once_is_recorded_once(app, client, learner
         statuses = send_at_once(app, headers, [("/api/v1/progress", body), ("/api/v1/progress", body)])
     assert sorted(statuses) == [200, 201]
     assert count(app, ProgressEvent) == 1 and count(app, LessonProgress) == 1
+
+
+def test_assisted_must_be_a_real_boolean_and_old_times_are_refused(app, client, learner, bearer):
+    headers = bearer(learner)
+    client.post("/api/v1/enrolments", json={"course": COURSE}, headers=headers)
+    lesson = lesson_slugs(app)[0]
+    for value in ("yes", 1, "true"):
+        response = client.post("/api/v1/progress", json=progress_body(lesson, assisted=value), headers=headers)
+        assert response.status_code == 422 and "assisted" in response.json["errors"], value
+    ancient = (utcnow() - timedelta(days=400)).isoformat()
+    old = client.post("/api/v1/progress", json=progress_body(lesson, occurred_at=ancient), headers=headers)
+    assert old.status_code == 422 and "occurred_at" in old.json["errors"]
+
+
+def test_offline_work_done_before_the_lesson_was_opened_here_starts_no_later_than_it_was_done(app, client,
+                                                                                               learner, bearer):
+    headers = bearer(learner)
+    client.post("/api/v1/enrolments", json={"course": COURSE}, headers=headers)
+    client.get(f"/courses/{COURSE}/lessons/{lesson_slugs(app)[0]}", headers=headers)
+    last_week = (utcnow() - timedelta(days=7)).isoformat()
+    client.post("/api/v1/progress", json=progress_body(lesson_slugs(app)[0], occurred_at=last_week), headers=headers)
+    with app.app_context():
+        progress = db.session.scalars(select(LessonProgress)).one()
+        assert progress.started_at <= progress.done_at
+
+
+def test_the_openapi_document_gives_the_200_of_a_replay(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/progress", "/api/v1/enrolments", "/api/v1/learners"):
+        assert {"200", "201"} <= spec["paths"][path]["post"]["responses"].keys(), path

@@ -80,7 +80,8 @@ def me():
 
 
 @api_endpoint(bp, "/learners", "POST", summary="Register a resident (no email needed); 409 for a likely duplicate.",
-              body=LearnerCreate(), response=LearnerCreated(), status=201, errors=(401, 403, 404, 409, 422))
+              body=LearnerCreate(), response=LearnerCreated(), status=201, replay_status=200,
+              errors=(401, 403, 404, 409, 422))
 def create_learner(body: dict):
     actor = signed_in()
     key = request.headers.get("Idempotency-Key", "").strip()

@@ -50,7 +50,7 @@ def _course(slug: str):
 
 @api_endpoint(bp, "/enrolments", "POST", summary="Enrol (yourself, or a learner of your branch); 200 with the "
               "existing enrolment on a repeat.", body=EnrolmentCreate(), response=EnrolmentOut(), status=201,
-              errors=(401, 404, 422))
+              replay_status=200, errors=(401, 404, 422))
 def create_enrolment(body: dict):
     actor = signed_in()
     learner = learner_for_write(actor, body["learner_id"])
@@ -81,7 +81,8 @@ def learner_enrolments(learner_id: str, query: dict):
 
 
 @api_endpoint(bp, "/progress", "POST", summary="Record a lesson as done; a replayed event_id answers 200 and "
-              "changes nothing.", body=ProgressCreate(), response=ProgressOut(), status=201, errors=(401, 404, 422))
+              "changes nothing.", body=ProgressCreate(), response=ProgressOut(), status=201, replay_status=200,
+              errors=(401, 404, 422))
 def record_progress(body: dict):
     actor = signed_in()
     learner = learner_for_write(actor, body["learner_id"])

@@ -18,7 +18,9 @@ class EnrolmentOut(Schema):
     course_title = fields.Function(lambda s: s.course.title)
     lessons_done = fields.Integer()
     lessons_total = fields.Integer()
-    percent = fields.Integer()
+    percent = fields.Integer(metadata={"description": "How far through the course: lessons done plus the passed "
+                                                      "quiz, out of the lessons plus one (the quiz); 100 when "
+                                                      "completed."})
     check_passed = fields.Boolean()
     completed_at = fields.Function(lambda s: s.enrolment.completed_at.isoformat() if s.enrolment.completed_at
                                    else None)
@@ -37,13 +39,24 @@ class EnrolmentQuery(PageQuery):
     pass
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: not "yes", 1 or "true"."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class ProgressCreate(InputSchema):
     event_id = fields.UUID(required=True, error_messages=REQUIRED)
     course = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=80))
     lesson = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=80))
     learner_id = fields.UUID(load_default=None)
-    assisted = fields.Boolean(required=True, error_messages={**REQUIRED, "required": "Say whether a helper was "
-                                                                                    "there: true or false."})
+    assisted = StrictBoolean(required=True, metadata={
+        "description": "Whether a helper was there. Progress recorded by staff always counts as helped."},
+        error_messages={**REQUIRED, "required": "Say whether a helper was there: true or false.",
+                        "invalid": "Use true or false."})
     occurred_at = fields.AwareDateTime(load_default=None, error_messages={
         "invalid": "Use an ISO 8601 time with an offset, like 2026-11-28T10:15:00+00:00.",
         "invalid_awareness": "Add the time zone offset, like +00:00."})

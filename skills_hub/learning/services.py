@@ -29,6 +29,7 @@ from skills_hub.extensions import db, utcnow
 from skills_hub.learning.models import CheckAttempt, Enrolment, LessonProgress, ProgressEvent, SkillsCheck
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+OLDEST_OFFLINE_WORK = timedelta(days=365)
 INACTIVE_AFTER = timedelta(days=14)
 _shuffler = random.SystemRandom()
 
@@ -109,6 +110,7 @@ def lesson_done(learner_id: uuid.UUID, lesson: Lesson, *, assisted: bool, by: Us
     progress = _progress_row(learner_id, lesson)
     if progress.done_at is None:
         progress.done_at = when or utcnow()
+        progress.started_at = min(progress.started_at or progress.done_at, progress.done_at)
         progress.done_content_hash = lesson.content_hash
         progress.assisted = assisted or (by is not None and by.id != learner_id)
         progress.recorded_by_id = by.id if by else None
@@ -150,6 +152,9 @@ def record_progress(actor: User, learner_id: uuid.UUID, body: dict[str, Any]) ->
     occurred_at = body.get("occurred_at") or now
     if occurred_at > now + FUTURE_TOLERANCE:
         message = "occurred_at is in the future. Check the device's clock."
+        raise ValidationFailed(message, errors={"occurred_at": [message]})
+    if occurred_at < now - OLDEST_OFFLINE_WORK:
+        message = "occurred_at is more than a year ago. Check the device's clock."
         raise ValidationFailed(message, errors={"occurred_at": [message]})
     lesson = lesson_named(body["course"], body["lesson"])
     progress = lesson_done(learner_id, lesson, assisted=body["assisted"], by=actor, when=occurred_at)

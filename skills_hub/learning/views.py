@@ -50,9 +50,13 @@ def leave(slug: str):
 def lesson_done(slug: str, lesson_slug: str):
     course = courses.get_course(slug)
     lesson = courses.get_lesson(course, lesson_slug)
-    services.enrol(current_user, course)  # finishing a lesson of a course you left resumes it
+    enrolment = services.enrolment_for(current_user.id, course)
+    if enrolment is None or enrolment.left_at is not None:
+        flash("Start the course first, then your finished lessons are saved.", "info")
+        return redirect(url_for("courses.course_page", slug=slug))
     services.lesson_done(current_user.id, lesson, assisted=request.form.get("helped") == "yes")
     db.session.commit()
+    flash(f"Lesson done: {lesson.title}.", "success")
     summary = services.summary_for(current_user.id, course)
     if summary.enrolment.completed_at:
         flash(f"You have completed {course.title}. Well done!", "success")
@@ -73,13 +77,13 @@ def my_learning():
 
 
 def _skills_form() -> Schema:
-    message = "Choose how sure you feel."
-    return Schema.from_dict({
-        "csrf_token": fields.String(),
-        **{f"skill-{s.id}": fields.Integer(required=True, error_messages={"required": message, "invalid": message},
-                                          validate=validate.OneOf(list(skills.CONFIDENCE), error=message))
-           for s in skills.statements()},
-    }, name="SkillsCheckForm")()
+    def answer(statement) -> fields.Integer:
+        message = f"Choose how sure you feel: {statement.text}"
+        return fields.Integer(required=True, error_messages={"required": message, "invalid": message},
+                              validate=validate.OneOf(list(skills.CONFIDENCE), error=message))
+
+    return Schema.from_dict({"csrf_token": fields.String(),
+                             **{f"skill-{s.id}": answer(s) for s in skills.statements()}}, name="SkillsCheckForm")()
 
 
 @bp.route("/skills-check", methods=["GET", "POST"])

@@ -61,6 +61,11 @@ def build_spec(server_url: str, rules: tuple[tuple[str, str], ...]) -> dict:
                 "content": {"application/json": {"schema": operation.response or {"type": "object"}}},
             }
         }
+        if operation.replay_status:
+            responses[str(operation.replay_status)] = {
+                "description": "A repeat of an earlier request: the original result, and nothing new made",
+                "content": {"application/json": {"schema": operation.response or {"type": "object"}}},
+            }
         statuses = set(operation.errors) | {422} if operation.query or operation.body else set(operation.errors)
         for code in sorted(statuses):
             responses[str(code)] = {
