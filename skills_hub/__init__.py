@@ -17,6 +17,8 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     from skills_hub.accounts import sessions
     from skills_hub.accounts import views as accounts_views
     from skills_hub.admin import views as admin_views
+    from skills_hub.certificates import api as certificates_api
+    from skills_hub.certificates import views as certificates_views
     from skills_hub.courses import api as courses_api
     from skills_hub.courses import views as courses_views
     from skills_hub.extensions import csrf, db, limiter, login_manager
@@ -56,6 +58,8 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     app.register_blueprint(accounts_api.bp)
     app.register_blueprint(learning_views.bp)
     app.register_blueprint(learning_api.bp)
+    app.register_blueprint(certificates_views.bp)
+    app.register_blueprint(certificates_api.bp)
     app.register_blueprint(courses_api.bp)
     app.register_blueprint(openapi_views.bp)
 

@@ -44,6 +44,7 @@ class Config:
         self.REDIS_URL = env.get("SKILLS_HUB_REDIS_URL") or None
         self.RQ_QUEUE = env.get("SKILLS_HUB_RQ_QUEUE", "skills-hub")
         self.BASE_URL = env.get("SKILLS_HUB_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.ISSUER_NAME = env.get("SKILLS_HUB_ISSUER_NAME", "Skills Hub, the city council's digital skills programme")
         self.CONTENT_DIR = Path(env.get("SKILLS_HUB_CONTENT_DIR") or PROJECT_ROOT / "content" / "courses")
         self.SKILLS_CHECK_FILE = Path(env.get("SKILLS_HUB_SKILLS_CHECK_FILE")
                                       or PROJECT_ROOT / "content" / "skills-check.yaml")

@@ -2,11 +2,11 @@
 
 from skills_hub.accounts.models import ApiToken, Branch, BranchMember, Consent, OneTimeLink, Organisation, User
 from skills_hub.audit.models import AuditEvent
-from skills_hub.certificates.models import Certificate
+from skills_hub.certificates.models import Certificate, CertificateEvent
 from skills_hub.courses.models import Course, Lesson
 from skills_hub.jobs.models import Job
 from skills_hub.learning.models import CheckAttempt, Enrolment, LessonProgress, ProgressEvent, SkillsCheck
 
-__all__ = ["ApiToken", "AuditEvent", "Branch", "BranchMember", "Certificate", "CheckAttempt", "Consent", "Course",
-           "Enrolment", "Job", "Lesson", "LessonProgress", "OneTimeLink", "Organisation", "ProgressEvent",
-           "SkillsCheck", "User"]
+__all__ = ["ApiToken", "AuditEvent", "Branch", "BranchMember", "Certificate", "CertificateEvent", "CheckAttempt",
+           "Consent", "Course", "Enrolment", "Job", "Lesson", "LessonProgress", "OneTimeLink", "Organisation",
+           "ProgressEvent", "SkillsCheck", "User"]

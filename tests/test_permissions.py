@@ -28,10 +28,13 @@ class Row:
     expect: tuple  # one expected status (or SIGN_IN) per role in ROLES
     body: Any = None  # a dict, or a function of the people that gives one
     catalogue: bool = False
+    certificate: bool = False  # the resident has a certificate, with code {code}
     form: bool = field(init=False)
 
     def __post_init__(self):
         self.form = not self.rule.startswith("/api/") and self.method != "GET"
+        self.catalogue = self.catalogue or self.certificate
+
 
 
 def every(status) -> tuple:
@@ -131,6 +134,21 @@ ROWS = [
         {"given_name": "New", "family_name": "Admin", "email": "new-admin@example.test", "role": "admin"}),
     Row("POST", "/admin/users/<uuid:user_id>/deactivate", "/admin/users/{victim}/deactivate", ADMIN_PAGE(302)),
     Row("POST", "/admin/jobs/<uuid:job_id>/retry", f"/admin/jobs/{uuid.uuid4()}/retry", ADMIN_PAGE(302)),
+    Row("GET", "/verify", "/verify", every(200)),
+    Row("GET", "/verify/<code>", "/verify/{code}", every(200), certificate=True),
+    Row("POST", "/certificates/<code>/name", "/certificates/{code}/name", (SIGN_IN, 302, 404, 404, 404, 404, 404),
+        {"hide_name": "yes"}, certificate=True),
+    Row("GET", "/admin/certificates/<code>", "/admin/certificates/{code}", ADMIN_PAGE(200), certificate=True),
+    Row("POST", "/admin/certificates/<code>", "/admin/certificates/{code}", ADMIN_PAGE(302),
+        {"action": "revoke", "reason": "Issued by mistake"}, certificate=True),
+    Row("GET", "/api/v1/verify/<code>", "/api/v1/verify/{code}", every(200), certificate=True),
+    Row("GET", "/api/v1/certificates", "/api/v1/certificates", signed_in(200), certificate=True),
+    Row("GET", "/api/v1/certificates/<code>", "/api/v1/certificates/{code}", OWN_LEARNER_API(200),
+        certificate=True),
+    Row("POST", "/api/v1/certificates/<code>/revoke", "/api/v1/certificates/{code}/revoke",
+        (SIGN_IN, 403, 403, 403, 403, 403, 200), {"reason": "Issued by mistake"}, certificate=True),
+    Row("POST", "/api/v1/certificates/<code>/reinstate", "/api/v1/certificates/{code}/reinstate",
+        (SIGN_IN, 403, 403, 403, 403, 403, 409), {"reason": "It was right after all"}, certificate=True),
     Row("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", every(200)),
     Row("GET", "/api/v1/courses", "/api/v1/courses", every(200), catalogue=True),
     Row("GET", "/api/v1/courses/<slug>", "/api/v1/courses/getting-started", every(200), catalogue=True),
@@ -188,7 +206,14 @@ def people(app, request, make_branch, make_user, catalogue_if_needed):
         from skills_hub.learning.services import enrol
 
         with app.app_context():
-            enrol(db.session.get(User, people["learner_self"].id), get_course("getting-started"))
+            enrolment, _ = enrol(db.session.get(User, people["learner_self"].id), get_course("getting-started"))
+            if request.node.callspec.params["row"].certificate:
+                from skills_hub.certificates.services import issue
+                from skills_hub.extensions import utcnow
+
+                people["code"] = issue(learner=db.session.get(User, people["learner_self"].id),
+                                       course=get_course("getting-started"), enrolment_id=enrolment.id,
+                                       awarded_at=utcnow(), assisted=False).code
             db.session.commit()
     return people
 
@@ -205,7 +230,8 @@ def test_the_matrix(app, client, bearer, people, row, role):
     expected = row.expect[ROLES.index(role)]
     actor = people.get(role)
     learner = people["learner_self"]
-    path = row.path.format(learner=learner.id, number="DEM0-001D", victim=people["victim"].id)
+    path = row.path.format(learner=learner.id, number="DEM0-001D", victim=people["victim"].id,
+                           code=people.get("code", ""))
     headers, data, json = {}, None, None
     body = row.body(dict(people, branch_of_actor=people["branches"].get(role))) if callable(row.body) else row.body
     if row.rule.startswith("/api/"):
@@ -229,7 +255,8 @@ def test_the_matrix(app, client, bearer, people, row, role):
     if response.status_code == 302:
         assert not response.headers["Location"].startswith("/sign-in"), "signed in, so never sent to sign in"
     if expected == 404 and row.rule.startswith("/api/"):
-        assert "no resident" in response.json["detail"] or "nothing at this address" in response.json["detail"]
+        detail = response.json["detail"]
+        assert "no resident" in detail or "no certificate" in detail or "nothing at this address" in detail
     response.close()
 
 
@@ -237,7 +264,8 @@ def test_the_matrix(app, client, bearer, people, row, role):
 def test_every_form_post_without_a_csrf_token_is_refused(client, people, row):
     with client.session_transaction() as session:
         session["_user_id"] = people["admin"].get_id()
-    path = row.path.format(learner=people["learner_self"].id, number="DEM0-001D", victim=people["victim"].id)
+    path = row.path.format(learner=people["learner_self"].id, number="DEM0-001D", victim=people["victim"].id,
+                           code=people.get("code", "ABCD-EFGH-JKMN"))
     response = client.open(path, method=row.method, data=row.body if isinstance(row.body, dict) else {})
     assert response.status_code == 400 and "The form had expired" in response.get_data(as_text=True)
     response.close()

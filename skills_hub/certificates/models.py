@@ -1,25 +1,62 @@
-"""Certificates: issued when a course is completed, in the same transaction. Anyone can check one by its code."""
+"""Certificates: issued when a course is completed, in the same transaction. Anyone can check one by its code.
+
+A certificate is frozen at issue: the name, course title and version, skill areas, award date, branch (when a
+helper was involved) and issuer are copied, so later edits never change what was awarded. Every change of
+status is a CertificateEvent.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from skills_hub.extensions import db, utcnow
 
 CODE_LENGTH = 12  # 11 random Crockford characters and a Luhn mod 32 check character: XXXX-XXXX-XXXX
+STATUSES = ("valid", "revoked", "superseded", "withdrawn")
 
 
 class Certificate(db.Model):
     __tablename__ = "certificates"
+    __table_args__ = (
+        # One valid certificate per enrolment (a re-issue supersedes the old one).
+        Index("uq_certificates_valid_enrolment", "enrolment_id", unique=True,
+              postgresql_where=text("status = 'valid'"), sqlite_where=text("status = 'valid'")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     code: Mapped[str] = mapped_column(String(CODE_LENGTH), unique=True)
     learner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id"), index=True)
-    enrolment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrolments.id"), unique=True)
+    enrolment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrolments.id"), index=True)
     awarded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(20), default="valid")  # valid | revoked | superseded | withdrawn
+    status: Mapped[str] = mapped_column(String(20), default="valid")
+    # Frozen at issue:
+    learner_name: Mapped[str] = mapped_column(String(201))
+    course_slug: Mapped[str] = mapped_column(String(80))
+    course_title: Mapped[str] = mapped_column(String(200))
+    course_version: Mapped[int]
+    eds_areas: Mapped[list] = mapped_column(default=list)
+    branch_name: Mapped[str | None] = mapped_column(String(200))
+    issuer_name: Mapped[str] = mapped_column(String(200))
+    # The learner may hide their name from the public verify page.
+    hide_name: Mapped[bool] = mapped_column(default=False)
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+    superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("certificates.id"))
+
+
+class CertificateEvent(db.Model):
+    """Issued, re-issued, revoked, reinstated: who, when and why."""
+
+    __tablename__ = "certificate_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    certificate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("certificates.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

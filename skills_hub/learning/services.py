@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, defer, load_only, selectinload
 
-from skills_hub import codes
 from skills_hub.accounts.models import User
-from skills_hub.certificates.models import CODE_LENGTH, Certificate
+from skills_hub.certificates import services as certificates
+from skills_hub.certificates.models import Certificate
 from skills_hub.courses import services as courses
 from skills_hub.courses.models import Course, Lesson
 from skills_hub.errors import NotFound, ValidationFailed
@@ -252,18 +252,11 @@ def complete_if_finished(enrolment: Enrolment, course: Course) -> Certificate | 
     if lessons_left:
         return None
     locked.completed_at = utcnow()
-    certificate = Certificate(code=new_certificate_code(), learner_id=locked.learner_id, course_id=course.id,
-                              enrolment_id=locked.id, awarded_at=locked.completed_at)
-    db.session.add(certificate)
-    db.session.flush()
-    return certificate
-
-
-def new_certificate_code() -> str:
-    while True:
-        code = codes.generate(CODE_LENGTH)
-        if db.session.scalar(select(Certificate.id).where(Certificate.code == code)) is None:
-            return code
+    assisted = db.session.scalar(select(LessonProgress.id).where(
+        LessonProgress.learner_id == locked.learner_id, LessonProgress.course_id == course.id,
+        LessonProgress.assisted.is_(True)).limit(1)) is not None
+    return certificates.issue(learner=db.session.get(User, locked.learner_id), course=course,
+                              enrolment_id=locked.id, awarded_at=locked.completed_at, assisted=assisted)
 
 
 # Summaries --------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role
+from skills_hub.certificates import services as certificates
 from skills_hub.courses import services as courses
 from skills_hub.courses.models import EDS_AREAS
 from skills_hub.extensions import db
@@ -70,7 +71,8 @@ def lesson_done(slug: str, lesson_slug: str):
 @learner_required
 def my_learning():
     items = services.summaries([current_user.id])[current_user.id]
-    return render_template("learning/my_learning.html",
+    hidden = {c.code for c in certificates.of_learner(current_user.id) if c.hide_name}
+    return render_template("learning/my_learning.html", hidden_codes=hidden,
                            current=[s for s in items if not s.left and not s.enrolment.completed_at],
                            completed=[s for s in items if s.enrolment.completed_at],
                            left=[s for s in items if s.left and not s.enrolment.completed_at])

@@ -71,3 +71,38 @@ def test_a_lesson_can_be_finished_without_javascript(page_without_javascript):
     page.get_by_role("link", name="Continue: Using a mouse and keyboard on a library computer").click()
     page.get_by_role("button", name="I've finished this lesson").click()
     assert page.get_by_role("heading", name="Connecting to Wi-Fi").is_visible()
+
+
+def test_checking_a_certificate_and_revoking_it_pass_axe(app, page):
+    from sqlalchemy import select
+
+    from skills_hub import codes
+    from skills_hub.accounts.models import User
+    from skills_hub.certificates.services import issue
+    from skills_hub.courses.services import get_course
+    from skills_hub.extensions import db, utcnow
+    from skills_hub.learning.models import Enrolment
+
+    with app.app_context():
+        learner = db.session.scalars(select(User).where(User.learner_number == DEMO_LEARNER_NUMBER)).one()
+        enrolment = db.session.scalars(select(Enrolment).where(Enrolment.learner_id == learner.id)).one()
+        code = codes.grouped(issue(learner=learner, course=get_course("getting-started"), enrolment_id=enrolment.id,
+                                   awarded_at=utcnow(), assisted=True).code)
+        db.session.commit()
+    page.goto("/verify")
+    assert_accessible(page)
+    page.get_by_label("Certificate code").fill(code.lower().replace("-", " "))
+    page.get_by_role("button", name="Check").click()
+    assert page.get_by_text("This certificate is genuine and valid.").is_visible()
+    assert_accessible(page)
+    page.goto(f"/verify/{code[:-1]}{'0' if code[-1] != '0' else '1'}")
+    assert page.get_by_role("link", name="This code was probably mistyped").is_visible()
+    assert_accessible(page)
+    sign_in(page, "admin@demo.skillshub.test")
+    page.goto(f"/admin/certificates/{code}")
+    assert_accessible(page)
+    page.get_by_label("Reason").fill("Issued by mistake")
+    page.get_by_role("button", name="Revoke").click()
+    page.goto(f"/verify/{code}")
+    assert page.get_by_text("Issued by mistake").is_visible()
+    assert_accessible(page)

@@ -1,0 +1,95 @@
+"""Certificate endpoints of the JSON API: public verification, the learner's certificates, revocation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, url_for
+
+from skills_hub import codes
+from skills_hub.accounts import policy
+from skills_hub.accounts.api import signed_in
+from skills_hub.accounts.models import User
+from skills_hub.accounts.policy import Action
+from skills_hub.audit import services as audit
+from skills_hub.certificates import services
+from skills_hub.certificates.models import Certificate
+from skills_hub.certificates.schemas import CertificateOut, CertificateQuery, ReasonBody, VerificationOut
+from skills_hub.endpoints import api_endpoint, page_of
+from skills_hub.errors import NotFound
+from skills_hub.extensions import db, limiter
+
+bp = Blueprint("certificates_api", __name__, url_prefix="/api/v1")
+VERIFY_LIMIT = "60 per minute"
+
+
+def certificate_out(certificate: Certificate) -> dict:
+    base = current_app.config["BASE_URL"]
+    code = codes.grouped(certificate.code)
+    return {"code": code, "course": certificate.course_slug, "course_title": certificate.course_title,
+            "learner_name": certificate.learner_name, "awarded_at": certificate.awarded_at,
+            "status": certificate.status,
+            "pdf_url": f"{base}/certificates/{code}.pdf",
+            "credential_url": f"{base}/api/v1/certificates/{code}/credential",
+            "verify_url": base + url_for("certificates.verify_code", code=code)}
+
+
+def visible_certificate(actor: User, code: str) -> Certificate:
+    """The certificate for its learner, their branch's staff and admins; 404 for anyone else."""
+    certificate = services.find(code)
+    if certificate.learner_id != actor.id:
+        try:
+            policy.learner_for(actor, certificate.learner_id, Action.VIEW_LEARNER)
+        except NotFound:
+            raise NotFound("There is no certificate with this code.") from None
+    return certificate
+
+
+@api_endpoint(bp, "/verify/<code>", summary="Check a certificate by its code (public; a mistyped code is 422).",
+              response=VerificationOut(), errors=(404, 422, 429))
+@limiter.limit(VERIFY_LIMIT)
+def verify(code: str):
+    return services.verification(services.find(code))
+
+
+@api_endpoint(bp, "/certificates", summary="Your certificates, or a learner's (staff of their branch, admins).",
+              query=CertificateQuery(), response=page_of(CertificateOut)(), errors=(401, 404))
+def list_certificates(query: dict):
+    actor = signed_in()
+    learner_id = query["learner_id"] or actor.id
+    if learner_id != actor.id:
+        policy.learner_for(actor, learner_id, Action.VIEW_LEARNER)
+    items = services.of_learner(learner_id)
+    start = (query["page"] - 1) * query["per_page"]
+    return {"items": [certificate_out(c) for c in items[start:start + query["per_page"]]], "page": query["page"],
+            "per_page": query["per_page"], "total": len(items)}
+
+
+@api_endpoint(bp, "/certificates/<code>", summary="One certificate (its learner, their staff, admins).",
+              response=CertificateOut(), errors=(401, 404, 422))
+def get_certificate(code: str):
+    return certificate_out(visible_certificate(signed_in(), code))
+
+
+@api_endpoint(bp, "/certificates/<code>/revoke", "POST", summary="Revoke a certificate (admin; a reason is "
+              "needed). The verify page then says so.", body=ReasonBody(), response=CertificateOut(),
+              errors=(401, 403, 404, 409, 422))
+def revoke(code: str, body: dict):
+    actor = signed_in()
+    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    certificate = services.find(code)
+    services.revoke(actor, certificate, body["reason"])
+    audit.record("certificate.revoked", certificate.learner_id, code=certificate.code)
+    db.session.commit()
+    return certificate_out(certificate)
+
+
+@api_endpoint(bp, "/certificates/<code>/reinstate", "POST", summary="Reinstate a revoked certificate (admin).",
+              body=ReasonBody(), response=CertificateOut(), errors=(401, 403, 404, 409, 422))
+def reinstate(code: str, body: dict):
+    actor = signed_in()
+    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    certificate = services.find(code)
+    services.reinstate(actor, certificate, body["reason"])
+    audit.record("certificate.reinstated", certificate.learner_id, code=certificate.code)
+    db.session.commit()
+    return certificate_out(certificate)
+

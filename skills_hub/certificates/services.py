@@ -1,0 +1,109 @@
+"""Certificate services: issue (frozen at issue), find by code, verify publicly, revoke and reinstate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from skills_hub import codes
+from skills_hub.accounts.models import Branch, BranchMember, User
+from skills_hub.certificates.models import CODE_LENGTH, Certificate, CertificateEvent
+from skills_hub.courses.models import Course
+from skills_hub.errors import Conflict, NotFound, ValidationFailed
+from skills_hub.extensions import db, utcnow
+
+
+def new_code() -> str:
+    """11 random Crockford characters (55 bits) and a check character; never sequential, never reused."""
+    while True:
+        code = codes.generate(CODE_LENGTH)
+        if db.session.scalar(select(Certificate.id).where(Certificate.code == code)) is None:
+            return code
+
+
+def issue(*, learner: User, course: Course, enrolment_id, awarded_at: datetime, assisted: bool,
+          actor: User | None = None, reason: str | None = None) -> Certificate:
+    """Make the certificate, frozen as things are now. Flushes, never commits (the caller's transaction)."""
+    branch_name = None
+    if assisted:
+        branch_name = db.session.scalar(select(Branch.name).join(BranchMember, BranchMember.branch_id == Branch.id)
+                                        .where(BranchMember.user_id == learner.id).order_by(Branch.name).limit(1))
+    certificate = Certificate(
+        code=new_code(), learner_id=learner.id, course_id=course.id, enrolment_id=enrolment_id,
+        awarded_at=awarded_at, learner_name=learner.display_name, course_slug=course.slug,
+        course_title=course.title, course_version=course.version, eds_areas=list(course.eds_areas),
+        branch_name=branch_name, issuer_name=current_app.config["ISSUER_NAME"])
+    db.session.add(certificate)
+    db.session.flush()
+    db.session.add(CertificateEvent(certificate_id=certificate.id, kind="issued",
+                                    actor_id=actor.id if actor else None, reason=reason))
+    return certificate
+
+
+def find(code: str) -> Certificate:
+    """By code, ignoring case, spaces and dashes, reading O as 0 and I/L as 1. A typo is 422, unknown 404."""
+    normal = codes.normalise(code)
+    if not codes.is_well_formed(normal, CODE_LENGTH):
+        message = "A certificate code has 12 letters and numbers, like ABCD-EFGH-JKMN."
+        raise ValidationFailed(message, errors={"code": [message]})
+    if not codes.has_valid_check(normal):
+        message = "This code was probably mistyped: check each letter and number against the certificate."
+        raise ValidationFailed(message, errors={"code": [message]})
+    certificate = db.session.scalar(select(Certificate).where(Certificate.code == normal))
+    if certificate is None:
+        raise NotFound("There is no certificate with this code. Check it against the certificate, or ask the "
+                       "person who showed it to you.")
+    return certificate
+
+
+@dataclass(frozen=True)
+class Verification:
+    code: str
+    status: str
+    learner_name: str | None
+    course_title: str
+    awarded_at: datetime
+    issuer: str
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    superseded_by: str | None
+
+
+def verification(certificate: Certificate) -> Verification:
+    """What anyone may see: no other personal data, and no name when the learner hid it."""
+    superseded_by = None
+    if certificate.superseded_by_id:
+        superseded_by = codes.grouped(db.session.get(Certificate, certificate.superseded_by_id).code)
+    return Verification(
+        code=codes.grouped(certificate.code), status=certificate.status,
+        learner_name=None if certificate.hide_name else certificate.learner_name,
+        course_title=certificate.course_title, awarded_at=certificate.awarded_at, issuer=certificate.issuer_name,
+        revoked_at=certificate.revoked_at, revocation_reason=certificate.revocation_reason,
+        superseded_by=superseded_by)
+
+
+def revoke(actor: User, certificate: Certificate, reason: str) -> None:
+    if certificate.status != "valid":
+        raise Conflict(f"Only a valid certificate can be revoked; this one is {certificate.status}.")
+    certificate.status = "revoked"
+    certificate.revoked_at = utcnow()
+    certificate.revocation_reason = reason
+    db.session.add(CertificateEvent(certificate_id=certificate.id, kind="revoked", actor_id=actor.id, reason=reason))
+
+
+def reinstate(actor: User, certificate: Certificate, reason: str) -> None:
+    if certificate.status != "revoked":
+        raise Conflict(f"Only a revoked certificate can be reinstated; this one is {certificate.status}.")
+    certificate.status = "valid"
+    certificate.revoked_at = None
+    certificate.revocation_reason = None
+    db.session.add(CertificateEvent(certificate_id=certificate.id, kind="reinstated", actor_id=actor.id,
+                                    reason=reason))
+
+
+def of_learner(learner_id) -> list[Certificate]:
+    return list(db.session.scalars(select(Certificate).where(Certificate.learner_id == learner_id)
+                                   .order_by(Certificate.awarded_at.desc())))

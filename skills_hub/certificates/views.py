@@ -1,0 +1,81 @@
+"""Certificate pages: the public verify page, a learner hiding their name, an admin revoking or reinstating."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from marshmallow import fields, validate
+
+from skills_hub.accounts import policy
+from skills_hub.accounts.models import Role
+from skills_hub.audit import services as audit
+from skills_hub.certificates import services
+from skills_hub.certificates.api import VERIFY_LIMIT
+from skills_hub.certificates.schemas import ReasonBody
+from skills_hub.errors import DomainError, NotFound
+from skills_hub.extensions import db, limiter
+from skills_hub.validation import load_form
+
+bp = Blueprint("certificates", __name__)
+
+
+class AdminReasonForm(ReasonBody):
+    csrf_token = fields.String()
+    action = fields.String(required=True, validate=validate.OneOf(["revoke", "reinstate"]))
+
+
+@bp.get("/verify")
+def verify_form():
+    code = request.args.get("code", "").strip()
+    if code:
+        return redirect(url_for("certificates.verify_code", code=code))
+    return render_template("certificates/verify.html", result=None, errors=[], code="")
+
+
+@bp.get("/verify/<code>")
+@limiter.limit(VERIFY_LIMIT)
+def verify_code(code: str):
+    """Public: anyone can check a certificate without an account."""
+    try:
+        certificate = services.find(code)
+    except DomainError as error:
+        return render_template("certificates/verify.html", result=None, errors=[("code", error.detail)],
+                               code=code[:40]), error.status
+    return render_template("certificates/verify.html", result=services.verification(certificate), errors=[],
+                           code=code)
+
+
+@bp.post("/certificates/<code>/name")
+@policy.page_for(Role.LEARNER)
+def name_visibility(code: str):
+    """The learner chooses whether the public verify page shows their name."""
+    certificate = services.find(code)
+    if certificate.learner_id != current_user.id:
+        raise NotFound("There is no certificate with this code.")
+    certificate.hide_name = request.form.get("hide_name") == "yes"
+    db.session.commit()
+    flash("Your name is hidden on the public check page." if certificate.hide_name
+          else "Your name shows on the public check page.", "success")
+    return redirect(url_for("learning.my_learning"))
+
+
+@bp.route("/admin/certificates/<code>", methods=["GET", "POST"])
+@policy.page_for(Role.ADMIN)
+def manage(code: str):
+    """Revoke a certificate (a reason is needed) or reinstate it."""
+    certificate = services.find(code)
+    errors = []
+    if request.method == "POST":
+        form, errors = load_form(AdminReasonForm())
+        if not errors:
+            action = request.form.get("action")
+            (services.revoke if action == "revoke" else services.reinstate)(current_user, certificate,
+                                                                             form["reason"])
+            audit.record(f"certificate.{'revoked' if action == 'revoke' else 'reinstated'}",
+                         certificate.learner_id, code=certificate.code)
+            db.session.commit()
+            flash("The certificate is revoked." if action == "revoke" else "The certificate is valid again.",
+                  "success")
+            return redirect(url_for("certificates.manage", code=code))
+    return render_template("certificates/manage.html", certificate=certificate,
+                           result=services.verification(certificate), errors=errors), 422 if errors else 200
