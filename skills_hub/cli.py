@@ -6,6 +6,7 @@ from flask import Flask
 
 from skills_hub import migrate
 from skills_hub.accounts.cli import users_cli
+from skills_hub.certificates.cli import certificates_cli
 from skills_hub.courses.cli import courses_cli
 from skills_hub.demo import demo_cli
 from skills_hub.jobs.cli import jobs_cli
@@ -17,3 +18,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(certificates_cli)

@@ -138,10 +138,30 @@ def test_certificates_are_listed_for_their_learner_and_their_staff_only(client, 
 
 
 def test_verification_is_rate_limited(database_url, tmp_path, completed):
+    from skills_hub.extensions import limiter
     from tests.conftest import make_test_app
 
     app = make_test_app(database_url, tmp_path)
     client = app.test_client()
     _, code = completed
-    statuses = [client.get(f"/api/v1/verify/{code}").status_code for _ in range(61)]
+    with app.app_context():
+        limiter.reset()  # start from no counts: earlier tests checked codes from the same address
+    try:
+        statuses = [client.get(f"/api/v1/verify/{code}").status_code for _ in range(61)]
+    finally:
+        with app.app_context():
+            limiter.reset()  # the limiter is one object per process: leave no counts for later tests
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
+
+
+def test_flask_certificates_revoke(app, client, completed):
+    _, code = completed
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["certificates", "revoke", code]).exit_code == 2, "--reason is required"
+    done = runner.invoke(args=["certificates", "revoke", code.lower(), "--reason", "Issued by mistake"])
+    assert done.exit_code == 0, done.output
+    assert client.get(f"/api/v1/verify/{code}").json["status"] == "revoked"
+    again = runner.invoke(args=["certificates", "revoke", code, "--reason", "again"])
+    assert again.exit_code == 1 and "Only a valid certificate" in again.output
+    typo = runner.invoke(args=["certificates", "revoke", "ABCD", "--reason", "x"])
+    assert typo.exit_code == 1 and "12 letters" in typo.output

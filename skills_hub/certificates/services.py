@@ -85,13 +85,15 @@ def verification(certificate: Certificate) -> Verification:
         superseded_by=superseded_by)
 
 
-def revoke(actor: User, certificate: Certificate, reason: str) -> None:
+def revoke(actor: User | None, certificate: Certificate, reason: str) -> None:
+    """Revoke (actor None: from the command line)."""
     if certificate.status != "valid":
         raise Conflict(f"Only a valid certificate can be revoked; this one is {certificate.status}.")
     certificate.status = "revoked"
     certificate.revoked_at = utcnow()
     certificate.revocation_reason = reason
-    db.session.add(CertificateEvent(certificate_id=certificate.id, kind="revoked", actor_id=actor.id, reason=reason))
+    db.session.add(CertificateEvent(certificate_id=certificate.id, kind="revoked",
+                                    actor_id=actor.id if actor else None, reason=reason))
 
 
 def reinstate(actor: User, certificate: Certificate, reason: str) -> None:

@@ -1,0 +1,31 @@
+"""`flask certificates revoke CODE --reason …`: revoke from the command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from skills_hub.audit import services as audit
+from skills_hub.certificates import services
+from skills_hub.errors import DomainError
+from skills_hub.extensions import db
+
+certificates_cli = AppGroup("certificates", help="Certificates.")
+
+
+@certificates_cli.command("revoke")
+@click.argument("code")
+@click.option("--reason", required=True, help="Shown on the public verify page.")
+def revoke(code: str, reason: str) -> None:
+    """Revoke a certificate; its verify page then says so, with the reason."""
+    try:
+        certificate = services.find(code)
+        services.revoke(None, certificate, reason)
+    except DomainError as error:
+        click.echo(error.detail, err=True)
+        sys.exit(1)
+    audit.record("certificate.revoked", certificate.learner_id, actor_id=None, code=certificate.code)
+    db.session.commit()
+    click.echo(f"Revoked {code}.")
