@@ -6,7 +6,8 @@ from skills_hub.certificates.models import Certificate, CertificateEvent
 from skills_hub.courses.models import Course, Lesson
 from skills_hub.jobs.models import Job
 from skills_hub.learning.models import CheckAttempt, Enrolment, LessonProgress, ProgressEvent, SkillsCheck
+from skills_hub.storage import StoredFile
 
 __all__ = ["ApiToken", "AuditEvent", "Branch", "BranchMember", "Certificate", "CertificateEvent", "CheckAttempt",
            "Consent", "Course", "Enrolment", "Job", "Lesson", "LessonProgress", "OneTimeLink", "Organisation",
-           "ProgressEvent", "SkillsCheck", "User"]
+           "ProgressEvent", "SkillsCheck", "StoredFile", "User"]

@@ -7,11 +7,15 @@ from urllib.request import url2pathname
 
 from flask import current_app
 from weasyprint import HTML
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 
 class RefusedResource(ValueError):
     """A PDF template asked for something that is not one of our own assets."""
+
+
+class MissingAsset(FatalURLFetchingError):
+    """One of our own assets (a font, an image) is not there."""
 
 
 class OwnAssetsFetcher(URLFetcher):
@@ -26,12 +30,14 @@ class OwnAssetsFetcher(URLFetcher):
             path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
             if not path.is_relative_to(self.static_folder):
                 raise RefusedResource(f"Refused to fetch {url}: only our own static files are allowed.")
+            if not path.is_file():  # our own asset is missing: fail the render loudly, never print without it
+                raise MissingAsset(f"{path} is missing")
         elif not url.startswith("data:"):
             raise RefusedResource(f"Refused to fetch {url}: PDFs use no network resources.")
         return super().fetch(url, headers)
 
 
-def render_pdf(html: str) -> bytes:
+def render_pdf(html: str, **options) -> bytes:
     static_folder = Path(current_app.static_folder)
     return HTML(string=html, base_url=static_folder.as_uri() + "/",
-                url_fetcher=OwnAssetsFetcher(static_folder)).write_pdf()
+                url_fetcher=OwnAssetsFetcher(static_folder)).write_pdf(**options)

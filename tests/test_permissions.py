@@ -136,6 +136,8 @@ ROWS = [
     Row("POST", "/admin/jobs/<uuid:job_id>/retry", f"/admin/jobs/{uuid.uuid4()}/retry", ADMIN_PAGE(302)),
     Row("GET", "/verify", "/verify", every(200)),
     Row("GET", "/verify/<code>", "/verify/{code}", every(200), certificate=True),
+    Row("GET", "/certificates/<code>.pdf", "/certificates/{code}.pdf", (SIGN_IN, 202, 404, 202, 404, 404, 202),
+        certificate=True),
     Row("POST", "/certificates/<code>/name", "/certificates/{code}/name", (SIGN_IN, 302, 404, 404, 404, 404, 404),
         {"hide_name": "yes"}, certificate=True),
     Row("GET", "/admin/certificates/<code>", "/admin/certificates/{code}", ADMIN_PAGE(200), certificate=True),

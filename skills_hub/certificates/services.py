@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from skills_hub import codes
 from skills_hub.accounts.models import Branch, BranchMember, User
+from skills_hub.certificates import pdf
 from skills_hub.certificates.models import CODE_LENGTH, Certificate, CertificateEvent
 from skills_hub.courses.models import Course
 from skills_hub.errors import Conflict, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
+from skills_hub.jobs.services import enqueue
 
 
 def new_code() -> str:
@@ -40,6 +42,7 @@ def issue(*, learner: User, course: Course, enrolment_id, awarded_at: datetime, 
     db.session.flush()
     db.session.add(CertificateEvent(certificate_id=certificate.id, kind="issued",
                                     actor_id=actor.id if actor else None, reason=reason))
+    enqueue(pdf.RENDER_JOB, {"certificate_id": str(certificate.id)})  # rendered once this commits
     return certificate
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from marshmallow import fields, validate
 
+from skills_hub import storage
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role
+from skills_hub.accounts.policy import Action
 from skills_hub.audit import services as audit
-from skills_hub.certificates import services
+from skills_hub.certificates import pdf, services
 from skills_hub.certificates.api import VERIFY_LIMIT
 from skills_hub.certificates.schemas import ReasonBody
 from skills_hub.errors import DomainError, NotFound
@@ -43,6 +45,31 @@ def verify_code(code: str):
                                code=code[:40]), error.status
     return render_template("certificates/verify.html", result=services.verification(certificate), errors=[],
                            code=code)
+
+
+@bp.get("/certificates/<code>.pdf")
+@login_required
+def download(code: str):
+    """The PDF for its learner, their branch's staff and admins. 202 with a "being prepared" page until the
+    render job has run; then the stored file with an ETag."""
+    certificate = services.find(code)
+    if certificate.learner_id != current_user.id:
+        try:
+            policy.learner_for(current_user, certificate.learner_id, Action.VIEW_LEARNER)
+        except NotFound:
+            raise NotFound("There is no certificate with this code.") from None
+    etag = pdf.ready_pdf(certificate)
+    if etag is None:
+        response = make_response(render_template("certificates/preparing.html", code=code), 202)
+        response.headers["Retry-After"] = "5"
+        return response
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    response = Response(storage.load(pdf.storage_key(certificate)), mimetype="application/pdf")
+    response.set_etag(etag)
+    response.headers["Content-Disposition"] = f'inline; filename="certificate-{certificate.code}.pdf"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @bp.post("/certificates/<code>/name")

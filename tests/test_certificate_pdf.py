@@ -1,0 +1,111 @@
+"""The certificate PDF: rendered by a job, tagged (PDF/UA-1), real text in any script, embedded fonts, nothing
+fetched or attached from outside, served with an ETag, and 202 while it is being prepared."""
+
+import shutil
+import subprocess
+import unicodedata
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from skills_hub.accounts.models import Role
+from skills_hub.certificates import pdf
+from skills_hub.certificates.models import Certificate
+from skills_hub.extensions import db, utcnow
+from tests.conftest import pdf_text, require
+from tests.test_certificates import completed  # noqa: F401 (a fixture)
+
+
+def poppler(tool: str, pdf_bytes: bytes, tmp_path, *args: str) -> str:
+    require(shutil.which(tool) is not None, tool, "install poppler-utils (apt install poppler-utils)")
+    path = tmp_path / f"{uuid.uuid4().hex}.pdf"
+    path.write_bytes(pdf_bytes)
+    return subprocess.run([tool, *args, str(path)], check=True, capture_output=True, text=True).stdout
+
+
+def certificate_named(name: str) -> Certificate:
+    return Certificate(code="ABCDEFGHJKM0", learner_id=uuid.uuid4(), course_id=uuid.uuid4(),
+                       enrolment_id=uuid.uuid4(), awarded_at=utcnow(), learner_name=name,
+                       course_slug="using-email", course_title="Using email", course_version=1,
+                       eds_areas=["communicating"], branch_name=None, issuer_name="Skills Hub")
+
+
+def test_the_learner_downloads_a_tagged_pdf_with_an_etag(app, client, completed, drain_jobs, tmp_path):  # noqa: F811
+    learner, code = completed
+    drain_jobs()
+    with client.session_transaction() as session:
+        session["_user_id"] = learner.get_id()
+    response = client.get(f"/certificates/{code}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    etag = response.headers["ETag"]
+    text = unicodedata.normalize("NFKC", pdf_text(response.data, tmp_path))
+    assert "Nguyễn Văn An" in text and "Using email" in text and code in text
+    info = poppler("pdfinfo", response.data, tmp_path)
+    assert "Tagged:          yes" in info and "(A4)" in info and "841.89 x 595" in info
+    assert "Title:           Certificate: Using email" in info
+    again = client.get(f"/certificates/{code}.pdf", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+
+
+def test_the_download_is_202_while_the_pdf_is_being_prepared(app, client, completed, make_user, login_as):  # noqa: F811
+    learner, code = completed
+    with app.app_context():
+        from skills_hub.storage import StoredFile
+        for stored in db.session.scalars(select(StoredFile)):
+            db.session.delete(stored)
+        db.session.commit()
+    login_as(learner)
+    response = client.get(f"/certificates/{code}.pdf")
+    assert response.status_code == 202 and "being prepared" in response.text
+    assert response.headers["Retry-After"] == "5"
+
+
+@pytest.mark.parametrize(("name", "font"), [("Siobhán O'Brien", "NotoSans"), ("Nguyễn Văn An", "NotoSans"),
+                                            ("محمد خان", "NotoNaskhArabic"), ("王秀英", "NotoSansCJK")])
+def test_names_in_any_script_render_with_real_glyphs(app, tmp_path, name, font):
+    if font == "NotoSansCJK":
+        require(bool(subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip()),
+                "Noto CJK fonts", "install fonts-noto-cjk (apt install fonts-noto-cjk)")
+    with app.test_request_context():
+        rendered = pdf.render(certificate_named(name))
+    fonts = poppler("pdffonts", rendered, tmp_path)
+    assert font in fonts.replace("-", ""), fonts
+    text = unicodedata.normalize("NFKC", pdf_text(rendered, tmp_path))
+    letters = [ch for ch in unicodedata.normalize("NFKC", name) if ch.isalpha()]
+    assert all(ch in text for ch in letters), (name, text)
+
+
+def test_markup_in_a_name_is_printed_as_text_and_fetches_or_attaches_nothing(app, tmp_path):
+    evil = '<link rel=attachment href=file:///etc/passwd>'
+    with app.test_request_context():
+        rendered = pdf.render(certificate_named(evil))
+    assert "link rel=attachment" in pdf_text(rendered, tmp_path)
+    listing = poppler("pdfdetach", rendered, tmp_path, "-list")
+    assert listing.strip().startswith("0 embedded files"), listing
+    assert b"root:x:0:0" not in rendered
+
+
+def test_a_missing_font_fails_the_render_loudly(app, tmp_path, monkeypatch):
+    from skills_hub.pdf import MissingAsset
+
+    html = '<html lang="en"><head><title>x</title><style>@font-face { font-family: X; src: url("fonts/none.ttf"); }' \
+           'body { font-family: X; }</style></head><body><p>Hello</p></body></html>'
+    from skills_hub.pdf import render_pdf
+    with app.test_request_context(), pytest.raises(MissingAsset):
+        render_pdf(html)
+
+
+def test_staff_of_the_branch_and_admins_may_download_and_others_get_404(app, client, completed, drain_jobs,  # noqa: F811
+                                                                       make_user, login_as):
+    learner, code = completed
+    drain_jobs()
+    from skills_hub.accounts.models import Branch, User
+    from skills_hub.accounts.policy import branch_ids_of
+    with app.app_context():
+        branch = db.session.get(Branch, branch_ids_of(db.session.get(User, learner.id))[0])
+        db.session.expunge(branch)
+    for user, status in [(make_user(Role.STAFF, branches=[branch]), 200), (make_user(Role.ADMIN), 200),
+                         (make_user(Role.STAFF), 404), (make_user(Role.LEARNER), 404), (make_user(Role.PROVIDER), 404)]:
+        login_as(user)
+        assert client.get(f"/certificates/{code}.pdf").status_code == status, user.role
