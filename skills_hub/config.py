@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -60,6 +62,16 @@ class Config:
         self.SMTP_STARTTLS = _flag(env.get("SKILLS_HUB_SMTP_STARTTLS"), default=production)
         if production and not self.SMTP_HOST:
             raise ConfigError("SKILLS_HUB_SMTP_HOST must be set in production, so that email is delivered.")
+        # The Ed25519 seed (64 hex characters) that signs Open Badges credentials: from the variable, or a file.
+        self.SIGNING_KEY = env.get("SKILLS_HUB_SIGNING_KEY") or None
+        if not self.SIGNING_KEY and env.get("SKILLS_HUB_SIGNING_KEY_FILE"):
+            self.SIGNING_KEY = Path(env["SKILLS_HUB_SIGNING_KEY_FILE"]).read_text().strip()
+        if self.SIGNING_KEY and not re.fullmatch(r"[0-9a-fA-F]{64}", self.SIGNING_KEY):
+            raise ConfigError("SKILLS_HUB_SIGNING_KEY must be 64 hex characters (an Ed25519 seed), for example the "
+                              "output of: python -c 'import secrets; print(secrets.token_hex(32))'")
+        if production and not self.SIGNING_KEY:
+            raise ConfigError("SKILLS_HUB_SIGNING_KEY (or SKILLS_HUB_SIGNING_KEY_FILE) must be set in production, "
+                              "so that certificates are signed with the same key on every server.")
         self.DEMO_ENABLED = not production and _flag(env.get("SKILLS_HUB_DEMO"), default=True)
         self.LOG_FORMAT = env.get("SKILLS_HUB_LOG_FORMAT", "json" if production else "text")
         self.LOG_LEVEL = env.get("SKILLS_HUB_LOG_LEVEL", "INFO").upper()
@@ -103,5 +115,6 @@ class TestConfig(Config):
         env.setdefault("SKILLS_HUB_SMTP_HOST", "")
         super().__init__(env, instance_path)
         self.TESTING = True
+        self.SIGNING_KEY = self.SIGNING_KEY or secrets.token_hex(32)  # never a key file under instance/
         self.LOGIN_RATE_LIMIT = self.LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 (fast tests; production uses scrypt)

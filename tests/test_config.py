@@ -6,7 +6,7 @@ from skills_hub import create_app
 from skills_hub.config import Config, ConfigError
 
 PRODUCTION = {"SKILLS_HUB_ENV": "production", "SKILLS_HUB_SMTP_HOST": "smtp.example.test",
-              "SKILLS_HUB_DATABASE_URL": "sqlite://"}
+              "SKILLS_HUB_DATABASE_URL": "sqlite://", "SKILLS_HUB_SIGNING_KEY": "ab" * 32}
 
 
 def test_development_defaults_use_sqlite_under_instance_and_allow_demo():
@@ -37,6 +37,14 @@ def test_production_with_a_real_key_is_locked_down():
 def test_production_needs_an_smtp_server():
     with pytest.raises(ConfigError, match="SKILLS_HUB_SMTP_HOST"):
         Config({"SKILLS_HUB_ENV": "production", "SKILLS_HUB_SECRET_KEY": "k" * 32})
+
+
+def test_production_needs_a_signing_key_and_a_well_formed_one():
+    env = {key: value for key, value in PRODUCTION.items() if key != "SKILLS_HUB_SIGNING_KEY"}
+    with pytest.raises(ConfigError, match="SKILLS_HUB_SIGNING_KEY"):
+        Config({**env, "SKILLS_HUB_SECRET_KEY": "k" * 32})
+    with pytest.raises(ConfigError, match="64 hex characters"):
+        Config({**env, "SKILLS_HUB_SECRET_KEY": "k" * 32, "SKILLS_HUB_SIGNING_KEY": "not hex"})
 
 
 def test_an_unknown_environment_name_is_refused():

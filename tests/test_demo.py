@@ -40,6 +40,7 @@ def test_every_demo_sign_in_works(app, client):
 
 def test_production_refuses_to_load_demo_data():
     app = create_app(env={"SKILLS_HUB_ENV": "production", "SKILLS_HUB_SECRET_KEY": "k" * 32,
+                          "SKILLS_HUB_SIGNING_KEY": "ab" * 32,
                           "SKILLS_HUB_SMTP_HOST": "smtp.example.test", "SKILLS_HUB_DATABASE_URL": "sqlite://"})
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 1 and "Demo data is off" in result.output

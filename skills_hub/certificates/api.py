@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, url_for
+import json
 
-from skills_hub import codes
+from flask import Blueprint, Response, current_app, url_for
+
+from skills_hub import codes, storage
 from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
 from skills_hub.accounts.models import User
 from skills_hub.accounts.policy import Action
 from skills_hub.audit import services as audit
-from skills_hub.certificates import services
+from skills_hub.certificates import pdf, services
 from skills_hub.certificates.models import Certificate
 from skills_hub.certificates.schemas import CertificateOut, CertificateQuery, ReasonBody, VerificationOut
 from skills_hub.endpoints import api_endpoint, page_of
@@ -93,3 +95,14 @@ def reinstate(code: str, body: dict):
     db.session.commit()
     return certificate_out(certificate)
 
+
+
+@api_endpoint(bp, "/certificates/<code>/credential", summary="The signed Open Badges 3.0 credential (its learner, "
+              "their staff, admins); 202 while it is being prepared.", errors=(401, 404, 422))
+def credential(code: str):
+    certificate = visible_certificate(signed_in(), code)
+    stored = storage.load(pdf.credential_key(certificate))
+    if stored is None:
+        return Response(json.dumps({"status": "being prepared"}), status=202, mimetype="application/json",
+                        headers={"Retry-After": "5"})
+    return Response(stored, mimetype="application/vc+ld+json")

@@ -47,6 +47,8 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None]
     revocation_reason: Mapped[str | None] = mapped_column(Text)
     superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("certificates.id"))
+    # The public key (multibase) that signed its Open Badges credential, so the issuer profile can list it.
+    signing_key: Mapped[str | None] = mapped_column(String(100))
 
 
 class CertificateEvent(db.Model):

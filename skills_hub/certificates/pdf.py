@@ -7,6 +7,7 @@ the system's Noto CJK fonts (Debian's fonts-noto-cjk) through fontconfig.
 from __future__ import annotations
 
 import atexit
+import json
 import uuid
 from functools import cache
 
@@ -15,9 +16,10 @@ from flask import current_app, render_template
 from weasyprint.text.fonts import FontConfiguration
 
 from skills_hub import codes, storage
+from skills_hub.certificates import credentials
 from skills_hub.certificates.models import Certificate
 from skills_hub.courses.models import EDS_AREAS
-from skills_hub.extensions import db
+from skills_hub.extensions import db, utcnow
 from skills_hub.jobs.services import job_handler
 from skills_hub.pdf import render_pdf
 
@@ -51,10 +53,21 @@ def render(certificate: Certificate) -> bytes:
 
 @job_handler(RENDER_JOB)
 def render_job(payload: dict) -> None:
+    """Sign the Open Badges credential and render the PDF, once, after the certificate is committed."""
     certificate = db.session.get(Certificate, uuid.UUID(payload["certificate_id"]))
     if certificate is None:
         return
+    key = credentials.signing_key()
+    credential = credentials.sign(credentials.credential_for(certificate, codes.grouped(certificate.code), EDS_AREAS),
+                                  key, credentials.verification_method(key), utcnow())
+    storage.save(credential_key(certificate), json.dumps(credential, ensure_ascii=False).encode(),
+                 "application/vc+ld+json")
+    certificate.signing_key = credentials.public_key_multibase(key.public_key())
     storage.save(storage_key(certificate), render(certificate), "application/pdf")
+
+
+def credential_key(certificate: Certificate) -> str:
+    return f"certificates/{certificate.code}.credential.json"
 
 
 def ready_pdf(certificate: Certificate) -> str | None:

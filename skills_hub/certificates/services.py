@@ -112,3 +112,8 @@ def reinstate(actor: User, certificate: Certificate, reason: str) -> None:
 def of_learner(learner_id) -> list[Certificate]:
     return list(db.session.scalars(select(Certificate).where(Certificate.learner_id == learner_id)
                                    .order_by(Certificate.awarded_at.desc())))
+
+
+def keys_of_valid_credentials() -> list[str]:
+    return list(db.session.scalars(select(Certificate.signing_key).where(
+        Certificate.status == "valid", Certificate.signing_key.is_not(None)).distinct()))

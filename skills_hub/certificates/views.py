@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from marshmallow import fields, validate
 
@@ -11,7 +21,7 @@ from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role
 from skills_hub.accounts.policy import Action
 from skills_hub.audit import services as audit
-from skills_hub.certificates import pdf, services
+from skills_hub.certificates import credentials, pdf, services
 from skills_hub.certificates.api import VERIFY_LIMIT
 from skills_hub.certificates.schemas import ReasonBody
 from skills_hub.errors import DomainError, NotFound
@@ -24,6 +34,14 @@ bp = Blueprint("certificates", __name__)
 class AdminReasonForm(ReasonBody):
     csrf_token = fields.String()
     action = fields.String(required=True, validate=validate.OneOf(["revoke", "reinstate"]))
+
+
+@bp.get("/issuer")
+def issuer():
+    """The issuer's Open Badges Profile, listing every key that signed a credential still valid."""
+    keys = [credentials.public_key_multibase(credentials.signing_key().public_key())]
+    keys += [key for key in services.keys_of_valid_credentials() if key not in keys]
+    return jsonify(credentials.issuer_profile(keys))
 
 
 @bp.get("/verify")

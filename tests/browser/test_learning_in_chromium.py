@@ -86,9 +86,14 @@ def test_checking_a_certificate_and_revoking_it_pass_axe(app, page):
     with app.app_context():
         learner = db.session.scalars(select(User).where(User.learner_number == DEMO_LEARNER_NUMBER)).one()
         enrolment = db.session.scalars(select(Enrolment).where(Enrolment.learner_id == learner.id)).one()
+        enrolment.completed_at = utcnow()
         code = codes.grouped(issue(learner=learner, course=get_course("getting-started"), enrolment_id=enrolment.id,
                                    awarded_at=utcnow(), assisted=True).code)
         db.session.commit()
+    sign_in_with_pin(page)
+    assert page.get_by_role("link", name="Add to LinkedIn for Getting started with a phone, tablet or computer "
+                                         "(another website)").is_visible()
+    assert_accessible(page)
     page.goto("/verify")
     assert_accessible(page)
     page.get_by_label("Certificate code").fill(code.lower().replace("-", " "))
