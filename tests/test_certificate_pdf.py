@@ -109,3 +109,10 @@ def test_staff_of_the_branch_and_admins_may_download_and_others_get_404(app, cli
                          (make_user(Role.STAFF), 404), (make_user(Role.LEARNER), 404), (make_user(Role.PROVIDER), 404)]:
         login_as(user)
         assert client.get(f"/certificates/{code}.pdf").status_code == status, user.role
+
+
+def test_the_render_job_works_outside_a_request_as_an_rq_worker_runs_it(app, tmp_path):
+    """Workers have an app context but no request: the template must still render."""
+    with app.app_context():
+        rendered = pdf.render(certificate_named("Grace Mensah"))
+    assert "Grace Mensah" in pdf_text(rendered, tmp_path)

@@ -12,7 +12,7 @@ import uuid
 from functools import cache
 
 import segno
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from weasyprint.text.fonts import FontConfiguration
 
 from skills_hub import codes, storage
@@ -42,6 +42,10 @@ def storage_key(certificate: Certificate) -> str:
 
 
 def render(certificate: Certificate) -> bytes:
+    """The PDF bytes. Jobs run outside any request, so one is made up for the template's context processors."""
+    if not has_request_context():
+        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+            return render(certificate)
     code = codes.grouped(certificate.code)
     verify_url = f"{current_app.config['BASE_URL']}/verify/{code}"
     html = render_template(
