@@ -11,7 +11,6 @@ from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
 from skills_hub.accounts.models import User
 from skills_hub.accounts.policy import Action
-from skills_hub.audit import services as audit
 from skills_hub.certificates import pdf, services
 from skills_hub.certificates.models import Certificate
 from skills_hub.certificates.schemas import CertificateOut, CertificateQuery, ReasonBody, VerificationOut
@@ -71,30 +70,26 @@ def get_certificate(code: str):
     return certificate_out(visible_certificate(signed_in(), code))
 
 
+def _change_status(code: str, action: str, reason: str) -> dict:
+    actor = signed_in()
+    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    certificate = services.find(code)
+    services.change_status(actor, certificate, action, reason)
+    db.session.commit()
+    return certificate_out(certificate)
+
+
 @api_endpoint(bp, "/certificates/<code>/revoke", "POST", summary="Revoke a certificate (admin; a reason is "
               "needed). The verify page then says so.", body=ReasonBody(), response=CertificateOut(),
               errors=(401, 403, 404, 409, 422))
 def revoke(code: str, body: dict):
-    actor = signed_in()
-    policy.require(actor, Action.MANAGE_ACCOUNTS)
-    certificate = services.find(code)
-    services.revoke(actor, certificate, body["reason"])
-    audit.record("certificate.revoked", certificate.learner_id, code=certificate.code)
-    db.session.commit()
-    return certificate_out(certificate)
+    return _change_status(code, "revoke", body["reason"])
 
 
 @api_endpoint(bp, "/certificates/<code>/reinstate", "POST", summary="Reinstate a revoked certificate (admin).",
               body=ReasonBody(), response=CertificateOut(), errors=(401, 403, 404, 409, 422))
 def reinstate(code: str, body: dict):
-    actor = signed_in()
-    policy.require(actor, Action.MANAGE_ACCOUNTS)
-    certificate = services.find(code)
-    services.reinstate(actor, certificate, body["reason"])
-    audit.record("certificate.reinstated", certificate.learner_id, code=certificate.code)
-    db.session.commit()
-    return certificate_out(certificate)
-
+    return _change_status(code, "reinstate", body["reason"])
 
 
 @api_endpoint(bp, "/certificates/<code>/credential", summary="The signed Open Badges 3.0 credential (its learner, "

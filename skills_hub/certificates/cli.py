@@ -7,7 +7,6 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from skills_hub.audit import services as audit
 from skills_hub.certificates import services
 from skills_hub.errors import DomainError
 from skills_hub.extensions import db
@@ -21,11 +20,9 @@ certificates_cli = AppGroup("certificates", help="Certificates.")
 def revoke(code: str, reason: str) -> None:
     """Revoke a certificate; its verify page then says so, with the reason."""
     try:
-        certificate = services.find(code)
-        services.revoke(None, certificate, reason)
+        services.change_status(None, services.find(code), "revoke", reason)
     except DomainError as error:
         click.echo(error.detail, err=True)
         sys.exit(1)
-    audit.record("certificate.revoked", certificate.learner_id, actor_id=None, code=certificate.code)
     db.session.commit()
     click.echo(f"Revoked {code}.")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from skills_hub import codes
 from skills_hub.accounts.models import Branch, BranchMember, User
+from skills_hub.audit import services as audit
 from skills_hub.certificates import pdf
 from skills_hub.certificates.models import CODE_LENGTH, Certificate, CertificateEvent
 from skills_hub.courses.models import Course
@@ -117,3 +118,10 @@ def of_learner(learner_id) -> list[Certificate]:
 def keys_of_valid_credentials() -> list[str]:
     return list(db.session.scalars(select(Certificate.signing_key).where(
         Certificate.status == "valid", Certificate.signing_key.is_not(None)).distinct()))
+
+
+def change_status(actor: User | None, certificate: Certificate, action: str, reason: str) -> None:
+    """Revoke or reinstate, with the event and an audit entry. The caller commits."""
+    (revoke if action == "revoke" else reinstate)(actor, certificate, reason)
+    audit.record(f"certificate.{'revoked' if action == 'revoke' else 'reinstated'}", certificate.learner_id,
+                 actor_id=actor.id if actor else None, code=certificate.code)

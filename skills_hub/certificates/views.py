@@ -20,7 +20,6 @@ from skills_hub import storage
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role
 from skills_hub.accounts.policy import Action
-from skills_hub.audit import services as audit
 from skills_hub.certificates import credentials, pdf, services
 from skills_hub.certificates.api import VERIFY_LIMIT
 from skills_hub.certificates.schemas import ReasonBody
@@ -113,11 +112,8 @@ def manage(code: str):
     if request.method == "POST":
         form, errors = load_form(AdminReasonForm())
         if not errors:
-            action = request.form.get("action")
-            (services.revoke if action == "revoke" else services.reinstate)(current_user, certificate,
-                                                                             form["reason"])
-            audit.record(f"certificate.{'revoked' if action == 'revoke' else 'reinstated'}",
-                         certificate.learner_id, code=certificate.code)
+            action = form["action"]
+            services.change_status(current_user, certificate, action, form["reason"])
             db.session.commit()
             flash("The certificate is revoked." if action == "revoke" else "The certificate is valid again.",
                   "success")
