@@ -165,3 +165,51 @@ def test_flask_certificates_revoke(app, client, completed):
     assert again.exit_code == 1 and "Only a valid certificate" in again.output
     typo = runner.invoke(args=["certificates", "revoke", "ABCD", "--reason", "x"])
     assert typo.exit_code == 1 and "12 letters" in typo.output
+
+
+def test_a_reissue_after_a_name_change_supersedes_the_old_certificate(app, client, completed, make_user, bearer):
+    learner, code = completed
+    with app.app_context():
+        user = db.session.get(User, learner.id)
+        user.family_name = "Văn Bình"
+        db.session.commit()
+        awarded = db.session.scalars(select(Certificate)).one().awarded_at
+    admin = bearer(make_user(Role.ADMIN))
+    response = client.post(f"/api/v1/certificates/{code}/reissue", json={"reason": "Name changed"}, headers=admin)
+    assert response.status_code == 201 and response.json["code"] != code
+    new_code = response.json["code"]
+    old = client.get(f"/api/v1/verify/{code}").json
+    assert old["status"] == "superseded" and old["superseded_by"] == new_code
+    page = client.get(f"/verify/{code}").text
+    assert "replaced by a newer one" in page and f"/verify/{new_code}" in page
+    new = client.get(f"/api/v1/verify/{new_code}").json
+    assert new["status"] == "valid" and new["learner_name"] == "Nguyễn Văn Bình"
+    with app.app_context():
+        rows = db.session.scalars(select(Certificate).order_by(Certificate.awarded_at)).all()
+        assert [c.status for c in rows].count("valid") == 1 and all(c.awarded_at == awarded for c in rows)
+        kinds = sorted(e.kind for e in db.session.scalars(select(CertificateEvent)))
+    assert kinds == ["issued", "reissued", "superseded"]
+    again = client.post(f"/api/v1/certificates/{code}/reissue", json={"reason": "again"}, headers=admin)
+    assert again.status_code == 409
+
+
+def test_the_learner_gets_an_email_when_a_certificate_is_issued(app, completed, drain_jobs):
+    from tests.test_registration import emails
+
+    _, code = completed
+    drain_jobs()
+    [mail] = [m for m in emails(app) if "certificate" in m]
+    assert "To: l@example.test" in mail and code in mail and "/my-learning" in mail
+
+
+def test_render_missing_queues_what_has_no_pdf(app, completed, drain_jobs):
+    from skills_hub.storage import StoredFile
+
+    drain_jobs()
+    runner = app.test_cli_runner()
+    assert "Queued 0 certificate renders." in runner.invoke(args=["certificates", "render-missing"]).output
+    with app.app_context():
+        for stored in db.session.scalars(select(StoredFile)):
+            db.session.delete(stored)
+        db.session.commit()
+    assert "Queued 1 certificate render." in runner.invoke(args=["certificates", "render-missing"]).output

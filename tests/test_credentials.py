@@ -14,7 +14,7 @@ from skills_hub.accounts.models import Role
 from skills_hub.certificates import credentials
 from tests.test_certificates import completed  # noqa: F401 (a fixture)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "openbadges"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "openbadges"
 SEED = "6241a409e6707bb640a0140a8a32bc3d193c33a661747284d6adfa4ed4180be4"
 
 

@@ -154,6 +154,8 @@ ROWS = [
         (SIGN_IN, 403, 403, 403, 403, 403, 200), {"reason": "Issued by mistake"}, certificate=True),
     Row("POST", "/api/v1/certificates/<code>/reinstate", "/api/v1/certificates/{code}/reinstate",
         (SIGN_IN, 403, 403, 403, 403, 403, 409), {"reason": "It was right after all"}, certificate=True),
+    Row("POST", "/api/v1/certificates/<code>/reissue", "/api/v1/certificates/{code}/reissue",
+        (SIGN_IN, 403, 403, 403, 403, 403, 201), {"reason": "Name changed"}, certificate=True),
     Row("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", every(200)),
     Row("GET", "/api/v1/courses", "/api/v1/courses", every(200), catalogue=True),
     Row("GET", "/api/v1/courses/<slug>", "/api/v1/courses/getting-started", every(200), catalogue=True),

@@ -92,6 +92,17 @@ def reinstate(code: str, body: dict):
     return _change_status(code, "reinstate", body["reason"])
 
 
+@api_endpoint(bp, "/certificates/<code>/reissue", "POST", summary="Re-issue with the learner's current name "
+              "(admin): a new code, the same award date; the old one is superseded.", body=ReasonBody(),
+              response=CertificateOut(), status=201, errors=(401, 403, 404, 409, 422))
+def reissue(code: str, body: dict):
+    actor = signed_in()
+    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    new = services.reissue(actor, services.find(code), body["reason"])
+    db.session.commit()
+    return certificate_out(new), 201
+
+
 @api_endpoint(bp, "/certificates/<code>/credential", summary="The signed Open Badges 3.0 credential (its learner, "
               "their staff, admins); 202 while it is being prepared.", errors=(401, 404, 422))
 def credential(code: str):

@@ -7,9 +7,10 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from skills_hub.certificates import services
+from skills_hub.certificates import pdf, services
 from skills_hub.errors import DomainError
 from skills_hub.extensions import db
+from skills_hub.jobs.services import enqueue
 
 certificates_cli = AppGroup("certificates", help="Certificates.")
 
@@ -26,3 +27,13 @@ def revoke(code: str, reason: str) -> None:
         sys.exit(1)
     db.session.commit()
     click.echo(f"Revoked {code}.")
+
+
+@certificates_cli.command("render-missing")
+def render_missing() -> None:
+    """Queue a render for every valid certificate without a PDF for the current template version."""
+    missing = services.missing_renders()
+    for certificate in missing:
+        enqueue(pdf.RENDER_JOB, {"certificate_id": str(certificate.id)})
+    db.session.commit()
+    click.echo(f"Queued {len(missing)} certificate {'render' if len(missing) == 1 else 'renders'}.")

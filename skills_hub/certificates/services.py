@@ -17,6 +17,7 @@ from skills_hub.courses.models import Course
 from skills_hub.errors import Conflict, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
 from skills_hub.jobs.services import enqueue
+from skills_hub.mail import queue_email
 
 
 def new_code() -> str:
@@ -44,7 +45,46 @@ def issue(*, learner: User, course: Course, enrolment_id, awarded_at: datetime, 
     db.session.add(CertificateEvent(certificate_id=certificate.id, kind="issued",
                                     actor_id=actor.id if actor else None, reason=reason))
     enqueue(pdf.RENDER_JOB, {"certificate_id": str(certificate.id)})  # rendered once this commits
+    if learner.email:
+        queue_email(learner.email, "Your Skills Hub certificate",
+                    f"Well done! Your certificate for {course.title} is ready.\n\n"
+                    f"Download it from My learning: {current_app.config['BASE_URL']}/my-learning\n\n"
+                    f"Anyone can check it with the code {codes.grouped(certificate.code)} at "
+                    f"{current_app.config['BASE_URL']}/verify")
     return certificate
+
+
+def reissue(actor: User, old: Certificate, reason: str) -> Certificate:
+    """A new certificate with the learner's current name (say, after a name change). It keeps the award date;
+    the old one is superseded and its verify page points to the new one. The caller commits."""
+    if old.status != "valid":
+        raise Conflict(f"Only a valid certificate can be re-issued; this one is {old.status}.")
+    old.status = "superseded"
+    db.session.flush()  # one valid certificate per enrolment: the old one steps aside first
+    learner = db.session.get(User, old.learner_id)
+    new = Certificate(
+        code=new_code(), learner_id=old.learner_id, course_id=old.course_id, enrolment_id=old.enrolment_id,
+        awarded_at=old.awarded_at, learner_name=learner.display_name, course_slug=old.course_slug,
+        course_title=old.course_title, course_version=old.course_version, eds_areas=list(old.eds_areas),
+        branch_name=old.branch_name, issuer_name=current_app.config["ISSUER_NAME"], hide_name=old.hide_name)
+    db.session.add(new)
+    db.session.flush()
+    old.superseded_by_id = new.id
+    db.session.add_all([
+        CertificateEvent(certificate_id=old.id, kind="superseded", actor_id=actor.id, reason=reason),
+        CertificateEvent(certificate_id=new.id, kind="reissued", actor_id=actor.id, reason=reason)])
+    audit.record("certificate.reissued", old.learner_id, actor_id=actor.id, old=old.code, new=new.code)
+    enqueue(pdf.RENDER_JOB, {"certificate_id": str(new.id)})
+    return new
+
+
+def missing_renders() -> list[Certificate]:
+    """Valid certificates whose PDF has not been rendered for the current template version."""
+    from skills_hub.storage import StoredFile
+
+    rendered = set(db.session.scalars(select(StoredFile.key).where(StoredFile.key.like("certificates/%"))))
+    return [c for c in db.session.scalars(select(Certificate).where(Certificate.status == "valid"))
+            if pdf.storage_key(c) not in rendered]
 
 
 def find(code: str) -> Certificate:

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user, login_required
 from marshmallow import fields, validate
 
-from skills_hub import storage
+from skills_hub import codes, storage
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role
 from skills_hub.accounts.policy import Action
@@ -32,7 +32,7 @@ bp = Blueprint("certificates", __name__)
 
 class AdminReasonForm(ReasonBody):
     csrf_token = fields.String()
-    action = fields.String(required=True, validate=validate.OneOf(["revoke", "reinstate"]))
+    action = fields.String(required=True, validate=validate.OneOf(["revoke", "reinstate", "reissue"]))
 
 
 @bp.get("/issuer")
@@ -113,6 +113,12 @@ def manage(code: str):
         form, errors = load_form(AdminReasonForm())
         if not errors:
             action = form["action"]
+            if action == "reissue":
+                new = services.reissue(current_user, certificate, form["reason"])
+                db.session.commit()
+                flash("A new certificate is issued with the current name. The old code now points to it.",
+                      "success")
+                return redirect(url_for("certificates.manage", code=codes.grouped(new.code)))
             services.change_status(current_user, certificate, action, form["reason"])
             db.session.commit()
             flash("The certificate is revoked." if action == "revoke" else "The certificate is valid again.",
