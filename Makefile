@@ -34,6 +34,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/learning.py
+	$(BIN)/python benchmarks/certificates.py
 
 # Re-pin constraints.txt to what is installed in .venv now (after changing pyproject.toml).
 lock: $(STAMP)

@@ -213,3 +213,24 @@ def test_render_missing_queues_what_has_no_pdf(app, completed, drain_jobs):
             db.session.delete(stored)
         db.session.commit()
     assert "Queued 1 certificate render." in runner.invoke(args=["certificates", "render-missing"]).output
+
+
+def test_an_admin_issues_a_certificate_for_a_paper_completion(app, client, catalogue, make_user, login_as):
+    learner = make_user(Role.LEARNER, email=None, learner_number="DEM0001D", pin="246810")
+    login_as(make_user(Role.ADMIN))
+    page = client.get("/admin/certificates")
+    form = {"csrf_token": csrf_token_from(page.text), "learner_number": "dem0-001d", "course": COURSE,
+            "completed_on": "2026-11-01"}
+    no_reason = client.post("/admin/certificates", data=form)
+    assert no_reason.status_code == 422 and 'href="#reason"' in no_reason.text
+    future = client.post("/admin/certificates", data={**form, "completed_on": "2999-01-01", "reason": "Paper"})
+    assert future.status_code == 422 and "future" in future.text
+    done = client.post("/admin/certificates", data={**form, "reason": "Paper form from the outreach session"})
+    assert done.status_code == 302
+    with app.app_context():
+        certificate = db.session.scalars(select(Certificate)).one()
+        assert certificate.learner_id == learner.id and certificate.awarded_at.date().isoformat() == "2026-11-01"
+        event = db.session.scalars(select(CertificateEvent)).one()
+        assert event.reason == "Paper form from the outreach session" and event.actor_id is not None
+    again = client.post("/admin/certificates", data={**form, "reason": "Again"})
+    assert again.status_code == 422 and "already completed" in again.text

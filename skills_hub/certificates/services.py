@@ -165,3 +165,18 @@ def change_status(actor: User | None, certificate: Certificate, action: str, rea
     (revoke if action == "revoke" else reinstate)(actor, certificate, reason)
     audit.record(f"certificate.{'revoked' if action == 'revoke' else 'reinstated'}", certificate.learner_id,
                  actor_id=actor.id if actor else None, code=certificate.code)
+
+
+def issue_on_paper(actor: User, learner: User, course: Course, completed_on: datetime, reason: str) -> Certificate:
+    """An admin issues a certificate for a course completed on paper: the enrolment is marked completed on that
+    date. Audited; the reason is kept with the certificate's event. The caller commits."""
+    from skills_hub.learning import services as learning
+
+    enrolment, _ = learning.enrol(learner, course, by=actor)
+    if enrolment.completed_at is not None:
+        raise Conflict(f"{learner.display_name} has already completed {course.title}.")
+    enrolment.completed_at = completed_on
+    certificate = issue(learner=learner, course=course, enrolment_id=enrolment.id, awarded_at=completed_on,
+                        assisted=True, actor=actor, reason=reason)
+    audit.record("certificate.issued_on_paper", learner.id, actor_id=actor.id, code=certificate.code)
+    return certificate

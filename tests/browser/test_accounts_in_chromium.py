@@ -53,7 +53,7 @@ def test_staff_register_a_resident_who_signs_in_on_another_browser(page, browser
     ("staff@demo.skillshub.test", ["/staff", "/staff?q=khan",
                                    f"/staff/residents/lookup?learner_number={DEMO_LEARNER_NUMBER}",
                                    "/account", "/account/password", "/account/email", "/account/two-step"]),
-    ("admin@demo.skillshub.test", ["/admin/audit", "/admin/users", "/admin/places"]),
+    ("admin@demo.skillshub.test", ["/admin/audit", "/admin/users", "/admin/places", "/admin/certificates"]),
 ])
 def test_signed_in_pages_pass_axe(page, email, paths):
     sign_in(page, email)
