@@ -37,7 +37,17 @@ class OwnAssetsFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def render_pdf(html: str, **options) -> bytes:
+def _html(html: str) -> HTML:
     static_folder = Path(current_app.static_folder)
-    return HTML(string=html, base_url=static_folder.as_uri() + "/",
-                url_fetcher=OwnAssetsFetcher(static_folder)).write_pdf(**options)
+    return HTML(string=html, base_url=static_folder.as_uri() + "/", url_fetcher=OwnAssetsFetcher(static_folder))
+
+
+def render_pdf(html: str, **options) -> bytes:
+    return _html(html).write_pdf(**options)
+
+
+def render_pdf_pages(htmls: list[str], font_config=None, **options) -> bytes:
+    """One PDF holding the pages of several documents, in order (a print pack)."""
+    documents = [_html(html).render(font_config=font_config) for html in htmls]
+    pages = [page for document in documents for page in document.pages]
+    return documents[0].copy(pages).write_pdf(**options)

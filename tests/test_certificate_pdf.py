@@ -116,3 +116,26 @@ def test_the_render_job_works_outside_a_request_as_an_rq_worker_runs_it(app, tmp
     with app.app_context():
         rendered = pdf.render(certificate_named("Grace Mensah"))
     assert "Grace Mensah" in pdf_text(rendered, tmp_path)
+
+
+def test_staff_print_a_pack_of_their_librarys_certificates(app, client, completed, make_user, login_as,  # noqa: F811
+                                                           tmp_path):
+    learner, code = completed
+    from skills_hub.accounts.models import Branch, User
+    from skills_hub.accounts.policy import branch_ids_of
+    with app.app_context():
+        branch = db.session.get(Branch, branch_ids_of(db.session.get(User, learner.id))[0])
+        db.session.expunge(branch)
+    login_as(make_user(Role.STAFF, branches=[branch]))
+    today = utcnow().date().isoformat()
+    pack = client.get(f"/staff/certificates?from_date={today}&to_date={today}")
+    assert pack.status_code == 200 and pack.mimetype == "application/pdf"
+    text = unicodedata.normalize("NFKC", pdf_text(pack.data, tmp_path))
+    assert code in text and "Nguyễn Văn An" in text
+    empty = client.get("/staff/certificates?from_date=2020-01-01&to_date=2020-01-31")
+    assert empty.status_code == 422 and "No certificates were issued" in empty.text
+    bad = client.get("/staff/certificates?from_date=yesterday&to_date=2020-01-31")
+    assert bad.status_code == 422 and 'href="#from_date"' in bad.text
+    login_as(make_user(Role.STAFF))
+    assert client.get(f"/staff/certificates?from_date={today}&to_date={today}").status_code == 422, \
+        "another library's staff find none of them"

@@ -107,6 +107,7 @@ ROWS = [
     Row("GET", "/skills-check", "/skills-check", LEARNER_PAGE(200), catalogue=True),
     Row("POST", "/skills-check", "/skills-check", LEARNER_PAGE(422), {}, catalogue=True),
     Row("GET", "/staff", "/staff?q=khan", STAFF_PAGE(200)),
+    Row("GET", "/staff/certificates", "/staff/certificates", STAFF_PAGE(200)),
     Row("GET", "/staff/residents/new", "/staff/residents/new", STAFF_PAGE(200)),
     Row("POST", "/staff/residents/new", "/staff/residents/new", STAFF_PAGE(200),
         {"given_name": "Grace", "family_name": "Mensah", "consent_method": "paper",

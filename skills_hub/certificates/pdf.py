@@ -21,7 +21,7 @@ from skills_hub.certificates.models import Certificate
 from skills_hub.courses.models import EDS_AREAS
 from skills_hub.extensions import db, utcnow
 from skills_hub.jobs.services import job_handler
-from skills_hub.pdf import render_pdf
+from skills_hub.pdf import render_pdf, render_pdf_pages
 
 RENDER_JOB = "render_certificate"
 TEMPLATE_VERSION = 1  # raise when templates/certificates/certificate.html changes: PDFs are then re-rendered
@@ -41,18 +41,27 @@ def storage_key(certificate: Certificate) -> str:
     return f"certificates/{certificate.code}-v{TEMPLATE_VERSION}.pdf"
 
 
+def certificate_html(certificate: Certificate) -> str:
+    code = codes.grouped(certificate.code)
+    verify_url = f"{current_app.config['BASE_URL']}/verify/{code}"
+    return render_template(
+        "certificates/certificate.html", certificate=certificate, code=code, verify_url=verify_url,
+        areas=[EDS_AREAS.get(area, area) for area in certificate.eds_areas],
+        qr=segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2))
+
+
 def render(certificate: Certificate) -> bytes:
     """The PDF bytes. Jobs run outside any request, so one is made up for the template's context processors."""
     if not has_request_context():
         with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
             return render(certificate)
-    code = codes.grouped(certificate.code)
-    verify_url = f"{current_app.config['BASE_URL']}/verify/{code}"
-    html = render_template(
-        "certificates/certificate.html", certificate=certificate, code=code, verify_url=verify_url,
-        areas=[EDS_AREAS.get(area, area) for area in certificate.eds_areas],
-        qr=segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2))
-    return render_pdf(html, pdf_variant="pdf/ua-1", font_config=font_config())
+    return render_pdf(certificate_html(certificate), pdf_variant="pdf/ua-1", font_config=font_config())
+
+
+def render_pack(certificates: list[Certificate]) -> bytes:
+    """All these certificates in one PDF, one page each, for printing at a branch."""
+    return render_pdf_pages([certificate_html(c) for c in certificates], font_config=font_config(),
+                            pdf_variant="pdf/ua-1")
 
 
 @job_handler(RENDER_JOB)

@@ -180,3 +180,14 @@ def issue_on_paper(actor: User, learner: User, course: Course, completed_on: dat
                         assisted=True, actor=actor, reason=reason)
     audit.record("certificate.issued_on_paper", learner.id, actor_id=actor.id, code=certificate.code)
     return certificate
+
+
+PACK_LIMIT = 200
+
+
+def issued_between(learners_query, start: datetime, end: datetime) -> list[Certificate]:
+    """Valid certificates of these learners awarded in [start, end), oldest first, for a print pack."""
+    learner_ids = learners_query.with_only_columns(User.id).order_by(None)
+    return list(db.session.scalars(select(Certificate).where(
+        Certificate.learner_id.in_(learner_ids), Certificate.status == "valid", Certificate.awarded_at >= start,
+        Certificate.awarded_at < end).order_by(Certificate.awarded_at, Certificate.code).limit(PACK_LIMIT + 1)))

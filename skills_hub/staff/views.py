@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, time, timedelta
 
 import segno
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields
 from werkzeug.security import check_password_hash
 
 from skills_hub import codes
@@ -16,6 +17,8 @@ from skills_hub.accounts.models import ApiToken, Role, User
 from skills_hub.accounts.policy import Action
 from skills_hub.accounts.schemas import CardForm, LearnerLookup, RegisterResidentForm
 from skills_hub.audit import services as audit
+from skills_hub.certificates import pdf as certificate_pdf
+from skills_hub.certificates import services as certificate_services
 from skills_hub.courses import services as course_services
 from skills_hub.errors import Conflict, DomainError, NotFound
 from skills_hub.extensions import db
@@ -217,3 +220,35 @@ def revoke_device_token(token_id: uuid.UUID):
     db.session.commit()
     flash(f"The token for {token.name} no longer works.", "success")
     return redirect(url_for("accounts.account"))
+
+
+@bp.get("/certificates")
+@staff_required
+def print_pack():
+    """One PDF with every certificate issued to the library's learners between two dates."""
+    values = {k: v for k, v in request.args.items() if v}
+    if not values:
+        return render_template("staff/print_pack.html", errors=[], values={})
+    try:
+        dates = PrintPackQuery().load(values)
+    except ValidationError as error:
+        return render_template("staff/print_pack.html", errors=flatten_errors(error.messages), values=values), 422
+    start = datetime.combine(dates["from_date"], time(), UTC)
+    end = datetime.combine(dates["to_date"] + timedelta(days=1), time(), UTC)
+    found = certificate_services.issued_between(policy.visible_learners(current_user), start, end)
+    if not found or len(found) > certificate_services.PACK_LIMIT:
+        message = ("No certificates were issued to your library's learners between these dates." if not found else
+                   f"More than {certificate_services.PACK_LIMIT} certificates: choose fewer days.")
+        return render_template("staff/print_pack.html", errors=[("from_date", message)], values=values), 422
+    response = Response(certificate_pdf.render_pack(found), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (f'inline; filename="certificates-{dates["from_date"]}-to-'
+                                               f'{dates["to_date"]}.pdf"')
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class PrintPackQuery(Schema):
+    from_date = fields.Date(required=True, error_messages={"required": "Enter the first date.",
+                                                          "invalid": "Enter a date like 2026-11-01."})
+    to_date = fields.Date(required=True, error_messages={"required": "Enter the last date.",
+                                                        "invalid": "Enter a date like 2026-11-30."})

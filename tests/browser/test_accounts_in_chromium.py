@@ -50,7 +50,7 @@ def test_staff_register_a_resident_who_signs_in_on_another_browser(page, browser
 
 
 @pytest.mark.parametrize(("email", "paths"), [
-    ("staff@demo.skillshub.test", ["/staff", "/staff?q=khan",
+    ("staff@demo.skillshub.test", ["/staff", "/staff?q=khan", "/staff/certificates",
                                    f"/staff/residents/lookup?learner_number={DEMO_LEARNER_NUMBER}",
                                    "/account", "/account/password", "/account/email", "/account/two-step"]),
     ("admin@demo.skillshub.test", ["/admin/audit", "/admin/users", "/admin/places", "/admin/certificates"]),
