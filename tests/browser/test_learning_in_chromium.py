@@ -106,7 +106,7 @@ def test_checking_a_certificate_and_revoking_it_pass_axe(app, page):
     sign_in(page, "admin@demo.skillshub.test")
     page.goto(f"/admin/certificates/{code}")
     assert_accessible(page)
-    page.get_by_label("Reason").fill("Issued by mistake")
+    page.get_by_label("Reason", exact=True).fill("Issued by mistake")
     page.get_by_role("button", name="Revoke").click()
     page.goto(f"/verify/{code}")
     assert page.get_by_text("Issued by mistake").is_visible()
