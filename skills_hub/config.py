@@ -95,6 +95,7 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_STRATEGY = "moving-window"  # no burst at the turn of a minute, and no flaky counts
         # If Redis stops answering, count attempts in this process instead of refusing every sign-in.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.JSON_SORT_KEYS = False
