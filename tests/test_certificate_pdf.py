@@ -139,3 +139,26 @@ def test_staff_print_a_pack_of_their_librarys_certificates(app, client, complete
     login_as(make_user(Role.STAFF))
     assert client.get(f"/staff/certificates?from_date={today}&to_date={today}").status_code == 422, \
         "another library's staff find none of them"
+
+
+def test_staff_see_certificates_whose_pdf_failed_after_every_retry(app, client, completed, make_user,  # noqa: F811
+                                                                  login_as):
+    from skills_hub.accounts.models import Branch, User
+    from skills_hub.accounts.policy import branch_ids_of
+    from skills_hub.jobs.models import Job, JobStatus
+    from skills_hub.storage import StoredFile
+
+    learner, code = completed
+    with app.app_context():
+        for stored in db.session.scalars(select(StoredFile)):
+            db.session.delete(stored)
+        job = db.session.scalars(select(Job).where(Job.kind == pdf.RENDER_JOB)).one()
+        job.status, job.last_error = JobStatus.FAILED, "RuntimeError: the printer is on fire"
+        db.session.commit()
+        branch = db.session.get(Branch, branch_ids_of(db.session.get(User, learner.id))[0])
+        db.session.expunge(branch)
+    login_as(make_user(Role.STAFF, branches=[branch]))
+    page = client.get("/staff").text
+    assert "Certificates that could not be prepared" in page and code in page
+    login_as(make_user(Role.STAFF))
+    assert "Certificates that could not be prepared" not in client.get("/staff").text

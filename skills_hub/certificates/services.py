@@ -191,3 +191,16 @@ def issued_between(learners_query, start: datetime, end: datetime) -> list[Certi
     return list(db.session.scalars(select(Certificate).where(
         Certificate.learner_id.in_(learner_ids), Certificate.status == "valid", Certificate.awarded_at >= start,
         Certificate.awarded_at < end).order_by(Certificate.awarded_at, Certificate.code).limit(PACK_LIMIT + 1)))
+
+
+def failed_renders(learners_query) -> list[Certificate]:
+    """Certificates of these learners whose PDF could not be made after every retry (shown to staff)."""
+    from skills_hub.jobs.models import Job, JobStatus
+
+    failed_ids = {job.payload.get("certificate_id") for job in db.session.scalars(
+        select(Job).where(Job.kind == pdf.RENDER_JOB, Job.status == JobStatus.FAILED))}
+    if not failed_ids:
+        return []
+    learner_ids = learners_query.with_only_columns(User.id).order_by(None)
+    return [c for c in db.session.scalars(select(Certificate).where(Certificate.learner_id.in_(learner_ids)))
+            if str(c.id) in failed_ids and pdf.ready_pdf(c) is None]

@@ -48,7 +48,9 @@ def dashboard():
     page = max(1, request.args.get("page", 1, type=int) or 1)
     learners, total = services.search(current_user, text, 1, PER_PAGE) if text else ([], 0)
     overview = learning.branch_overview(policy.visible_learners(current_user), page, PER_PAGE)
+    failed = certificate_services.failed_renders(policy.visible_learners(current_user))
     return render_template("staff/dashboard.html", q=text, learners=learners, total=total, overview=overview,
+                           failed_certificates=failed,
                            page=page, per_page=PER_PAGE, branches=services.branch_names(current_user))
 
 
