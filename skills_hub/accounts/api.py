@@ -22,7 +22,7 @@ from skills_hub.accounts.schemas import (
     TokenOut,
     TokenRequest,
 )
-from skills_hub.accounts.views import _account_key as account_key
+from skills_hub.accounts.views import account_key
 from skills_hub.audit import services as audit
 from skills_hub.endpoints import api_endpoint, page_of
 from skills_hub.errors import Forbidden, Unauthorized

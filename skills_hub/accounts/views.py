@@ -58,7 +58,7 @@ def _account_limit() -> str:
     return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
 
 
-def _account_key() -> str:
+def account_key() -> str:
     """Throttle per account as well as per address: the email, learner number or API username tried."""
     body = request.get_json(silent=True) if request.is_json else None
     tried = (body or {}).get("username") if isinstance(body, dict) else None
@@ -68,7 +68,7 @@ def _account_key() -> str:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_account_limit, methods=["POST"], key_func=_account_key)
+@limiter.limit(_account_limit, methods=["POST"], key_func=account_key)
 def sign_in():
     if request.method == "GET":
         return render_template("accounts/sign_in.html", errors=[], values={"shared_computer": "yes"},

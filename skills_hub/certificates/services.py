@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -103,6 +104,19 @@ def find(code: str) -> Certificate:
     return certificate
 
 
+def for_viewer(actor: User, code: str) -> Certificate:
+    """The certificate for its learner, their branch's staff and admins; 404 for anyone else."""
+    from skills_hub.accounts.policy import Action, learner_for
+
+    certificate = find(code)
+    if certificate.learner_id != actor.id:
+        try:
+            learner_for(actor, certificate.learner_id, Action.VIEW_LEARNER)
+        except NotFound:
+            raise NotFound("There is no certificate with this code.") from None
+    return certificate
+
+
 @dataclass(frozen=True)
 class Verification:
     code: str
@@ -196,11 +210,15 @@ def issued_between(learners_query, start: datetime, end: datetime) -> list[Certi
 def failed_renders(learners_query) -> list[Certificate]:
     """Certificates of these learners whose PDF could not be made after every retry (shown to staff)."""
     from skills_hub.jobs.models import Job, JobStatus
+    from skills_hub.storage import StoredFile
 
-    failed_ids = {job.payload.get("certificate_id") for job in db.session.scalars(
+    failed_ids = {uuid.UUID(job.payload["certificate_id"]) for job in db.session.scalars(
         select(Job).where(Job.kind == pdf.RENDER_JOB, Job.status == JobStatus.FAILED))}
     if not failed_ids:
         return []
     learner_ids = learners_query.with_only_columns(User.id).order_by(None)
-    return [c for c in db.session.scalars(select(Certificate).where(Certificate.learner_id.in_(learner_ids)))
-            if str(c.id) in failed_ids and pdf.ready_pdf(c) is None]
+    candidates = list(db.session.scalars(select(Certificate).where(Certificate.id.in_(failed_ids),
+                                                                   Certificate.learner_id.in_(learner_ids))))
+    rendered = set(db.session.scalars(select(StoredFile.key).where(
+        StoredFile.key.in_([pdf.storage_key(c) for c in candidates]))))
+    return [c for c in candidates if pdf.storage_key(c) not in rendered]

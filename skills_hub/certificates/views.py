@@ -22,7 +22,6 @@ from sqlalchemy import select
 from skills_hub import codes, storage
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role, User
-from skills_hub.accounts.policy import Action
 from skills_hub.accounts.schemas import FormSchema, LearnerNumberField
 from skills_hub.certificates import credentials, pdf, services
 from skills_hub.certificates.api import VERIFY_LIMIT
@@ -74,12 +73,7 @@ def verify_code(code: str):
 def download(code: str):
     """The PDF for its learner, their branch's staff and admins. 202 with a "being prepared" page until the
     render job has run; then the stored file with an ETag."""
-    certificate = services.find(code)
-    if certificate.learner_id != current_user.id:
-        try:
-            policy.learner_for(current_user, certificate.learner_id, Action.VIEW_LEARNER)
-        except NotFound:
-            raise NotFound("There is no certificate with this code.") from None
+    certificate = services.for_viewer(current_user, code)
     etag = pdf.ready_pdf(certificate)
     if etag is None:
         response = make_response(render_template("certificates/preparing.html", code=code), 202)

@@ -14,7 +14,7 @@ from skills_hub.accounts.models import Role, User
 from skills_hub.accounts.policy import Action
 from skills_hub.courses import services as courses
 from skills_hub.endpoints import api_endpoint, page_of
-from skills_hub.errors import NotFound, ValidationFailed
+from skills_hub.errors import ValidationFailed
 from skills_hub.extensions import db
 from skills_hub.learning import services
 from skills_hub.learning.schemas import (
@@ -40,21 +40,13 @@ def learner_for_write(actor: User, learner_id: uuid.UUID | None) -> User:
     return policy.learner_for(actor, learner_id, Action.RECORD_LEARNING)
 
 
-def _course(slug: str):
-    try:
-        return courses.get_course(slug)
-    except NotFound:
-        raise ValidationFailed(f"There is no course called {slug!r}.",
-                               errors={"course": ["Unknown course."]}) from None
-
-
 @api_endpoint(bp, "/enrolments", "POST", summary="Enrol (yourself, or a learner of your branch); 200 with the "
               "existing enrolment on a repeat.", body=EnrolmentCreate(), response=EnrolmentOut(), status=201,
               replay_status=200, errors=(401, 404, 422))
 def create_enrolment(body: dict):
     actor = signed_in()
     learner = learner_for_write(actor, body["learner_id"])
-    course = _course(body["course"])
+    course = services.course_named(body["course"])
     _, created = services.enrol(learner, course, by=actor)
     db.session.commit()
     return services.summary_for(learner.id, course), 201 if created else 200

@@ -164,6 +164,15 @@ def record_progress(actor: User, learner_id: uuid.UUID, body: dict[str, Any]) ->
     return ProgressRecorded(event, progress, lesson, replayed=False)
 
 
+def course_named(course_slug: str) -> Course:
+    """A published course named in a request body, or 422 (in a body, an unknown name is bad input, not 404)."""
+    try:
+        return courses.get_course(course_slug)
+    except NotFound:
+        raise ValidationFailed(f"There is no course called {course_slug!r}.",
+                               errors={"course": ["Unknown course."]}) from None
+
+
 def lesson_named(course_slug: str, lesson_slug: str) -> Lesson:
     """The current lesson with its course (bodies not loaded), or 422 naming what is unknown."""
     lesson = db.session.scalar(
@@ -173,11 +182,7 @@ def lesson_named(course_slug: str, lesson_slug: str) -> Lesson:
         .options(contains_eager(Lesson.course).defer(Course.knowledge_check), defer(Lesson.body_markdown)))
     if lesson is not None:
         return lesson
-    try:
-        course = courses.get_course(course_slug)
-    except NotFound:
-        raise ValidationFailed(f"There is no course called {course_slug!r}.",
-                               errors={"course": ["Unknown course."]}) from None
+    course = course_named(course_slug)
     raise ValidationFailed(f"{course.title} has no lesson called {lesson_slug!r}.",
                            errors={"lesson": ["Unknown lesson for this course."]})
 
