@@ -21,6 +21,8 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     from skills_hub.certificates import views as certificates_views
     from skills_hub.courses import api as courses_api
     from skills_hub.courses import views as courses_views
+    from skills_hub.directory import api as directory_api
+    from skills_hub.directory import views as directory_views
     from skills_hub.extensions import csrf, db, limiter, login_manager
     from skills_hub.health import views as health_views
     from skills_hub.jobs import services as jobs
@@ -28,6 +30,8 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     from skills_hub.learning import views as learning_views
     from skills_hub.openapi import views as openapi_views
     from skills_hub.pages import views as pages_views
+    from skills_hub.referrals import api as referrals_api
+    from skills_hub.referrals import views as referrals_views
     from skills_hub.staff import views as staff_views
 
     app = Flask(
@@ -61,6 +65,10 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     app.register_blueprint(certificates_views.bp)
     app.register_blueprint(certificates_api.bp)
     app.register_blueprint(courses_api.bp)
+    app.register_blueprint(directory_views.bp)
+    app.register_blueprint(directory_api.bp)
+    app.register_blueprint(referrals_views.bp)
+    app.register_blueprint(referrals_api.bp)
     app.register_blueprint(openapi_views.bp)
 
     errors.init_app(app)

@@ -9,7 +9,9 @@ from skills_hub.accounts.cli import users_cli
 from skills_hub.certificates.cli import certificates_cli
 from skills_hub.courses.cli import courses_cli
 from skills_hub.demo import demo_cli
+from skills_hub.directory.cli import directory_cli
 from skills_hub.jobs.cli import jobs_cli
+from skills_hub.referrals.cli import referrals_cli
 
 
 def init_app(app: Flask) -> None:
@@ -19,3 +21,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(certificates_cli)
+    app.cli.add_command(directory_cli)
+    app.cli.add_command(referrals_cli)

@@ -51,6 +51,7 @@ class Config:
         self.SKILLS_CHECK_FILE = Path(env.get("SKILLS_HUB_SKILLS_CHECK_FILE")
                                       or PROJECT_ROOT / "content" / "skills-check.yaml")
         self.PRIVACY_DIR = Path(env.get("SKILLS_HUB_PRIVACY_DIR") or PROJECT_ROOT / "content" / "privacy")
+        self.DEMO_DIRECTORY_FILE = PROJECT_ROOT / "content" / "directory" / "demo-providers.json"
         # Two-step verification for staff, provider and admin accounts: on in production unless turned off.
         self.REQUIRE_MFA = _flag(env.get("SKILLS_HUB_REQUIRE_MFA"), default=production)
         self.MAIL_DIR = Path(env.get("SKILLS_HUB_MAIL_DIR") or instance / "mail")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from skills_hub import codes
 from skills_hub.accounts import services as accounts
 from skills_hub.accounts.models import Branch, Organisation, Role, User
+from skills_hub.directory import hsds
 from skills_hub.extensions import db
 
 DEMO_PASSWORD = "skills-hub-demo"  # noqa: S105 (published in the README; demo mode only)
@@ -21,7 +22,7 @@ DEMO_PIN = "246810"
 assert codes.has_valid_check(DEMO_LEARNER_NUMBER)
 
 DEMO_BRANCH = "Central Library"
-DEMO_ORGANISATIONS = ("Northside Adult Learning (demo)", "Riverside Digital Skills Trust (demo)")
+DEMO_ORGANISATIONS = ("Hollybank Community Learning (demo)", "Riverside Digital Skills Trust (demo)")
 DEMO_USERS = [
     # (email, role, given name, family name, organisation index or None, in branch)
     ("admin@demo.skillshub.test", Role.ADMIN, "Amira", "Haddad", None, False),
@@ -37,15 +38,21 @@ def load_demo_data() -> bool:
     if db.session.scalar(select(User.id).where(User.email == DEMO_USERS[0][0])) is not None:
         return False
     branch = Branch(name=DEMO_BRANCH, is_demo=True)
-    organisations = [Organisation(name=name, is_demo=True) for name in DEMO_ORGANISATIONS]
-    db.session.add_all([branch, *organisations])
+    db.session.add(branch)
+    report = hsds.import_file(current_app.config["DEMO_DIRECTORY_FILE"].read_bytes(), demo=True)
+    if report.errors:
+        raise RuntimeError(f"The demo directory file has problems: {report.errors[:3]}")
+    organisations = [db.session.scalar(select(Organisation).where(Organisation.name == name))
+                     or Organisation(name=name, is_demo=True) for name in DEMO_ORGANISATIONS]
+    db.session.add_all(organisations)
     db.session.flush()
     for email, role, given, family, org, in_branch in DEMO_USERS:
         accounts.create_user(role=role, given_name=given, family_name=family, email=email, password=DEMO_PASSWORD,
                              organisation=organisations[org] if org is not None else None,
                              branches=[branch] if in_branch else [], is_demo=True)
     mohammed = accounts.create_user(role=Role.LEARNER, given_name="Mohammed", family_name="Khan",
-                                    learner_number=DEMO_LEARNER_NUMBER, pin=DEMO_PIN, branches=[branch], is_demo=True)
+                                    learner_number=DEMO_LEARNER_NUMBER, pin=DEMO_PIN, branches=[branch], is_demo=True,
+                                    postcode="M13 9GH", preferred_language="ur")
     _start_a_course(mohammed, "getting-started", lessons_done=2)
     quiet = accounts.create_user(role=Role.LEARNER, given_name="Olu", family_name="Adeyemi", branches=[branch],
                                  learner_number=accounts.new_learner_number(), is_demo=True)

@@ -20,8 +20,10 @@ from skills_hub.accounts.models import Branch, Organisation, Role, User
 from skills_hub.config import PROJECT_ROOT, TestConfig
 from skills_hub.courses import services as courses
 from skills_hub.courses.files import read_catalogue
+from skills_hub.directory.models import Location, Service
 from skills_hub.extensions import db
 from skills_hub.jobs import services as jobs
+from skills_hub.referrals.models import Referral
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CONTENT_DIR = PROJECT_ROOT / "content" / "courses"
@@ -184,7 +186,9 @@ def make_user(app) -> Callable[..., User]:
     def make(role: Role = Role.LEARNER, **overrides) -> User:
         with app.app_context():
             organisation = None
-            if role == Role.PROVIDER and "organisation" not in overrides:
+            if "organisation_id" in overrides:
+                organisation = db.session.get(Organisation, overrides.pop("organisation_id"))
+            elif role == Role.PROVIDER and "organisation" not in overrides:
                 organisation = Organisation(name=f"Provider {uuid.uuid4().hex[:6]}")
                 db.session.add(organisation)
                 db.session.flush()
@@ -199,6 +203,69 @@ def make_user(app) -> Callable[..., User]:
             db.session.refresh(user)
             db.session.expunge(user)
             return user
+
+    return make
+
+
+@pytest.fixture
+def make_service(app) -> Callable[..., Service]:
+    """A directory service at a location in a postcode district (by default M13), run by an organisation."""
+
+    def make(organisation_id: uuid.UUID | None = None, outcode: str = "M13", **overrides) -> Service:
+        from skills_hub.directory import geo
+
+        with app.app_context():
+            if organisation_id is None:
+                organisation = Organisation(name=f"Provider {uuid.uuid4().hex[:6]}")
+                db.session.add(organisation)
+                db.session.flush()
+                organisation_id = organisation.id
+            where = geo.place(outcode)
+            location = Location(organisation_id=organisation_id, name=f"Hall in {outcode}", address_1="1 Mill Lane",
+                                city="Manchester", postcode=f"{outcode} 1AA", outcode=outcode,
+                                latitude=where.latitude, longitude=where.longitude)
+            fields = {"name": f"Service {uuid.uuid4().hex[:6]}", "description": "Help with phones.",
+                      "eds_areas": ["communicating"], "levels": ["foundation"], "delivery_modes": ["in_person"],
+                      "languages": ["en"], "accessibility": [], "referral_needs": []}
+            fields.update(overrides)
+            service = Service(organisation_id=organisation_id, **fields)
+            service.locations = [location]
+            db.session.add(service)
+            db.session.commit()
+            db.session.refresh(service)
+            return service
+
+    return make
+
+
+def referral_body(learner_id, service, **overrides) -> dict:
+    """A valid `POST /api/v1/referrals` body, with the permission to share."""
+    body = {"client_id": str(uuid.uuid4()), "learner_id": str(learner_id), "service_id": str(service.id),
+            "need": "Wants to use a smartphone, in Urdu.", "contact_method": "Phone in the afternoon",
+            "consent": {"given_by": "staff_on_behalf", "method": "in_person", "privacy_notice_version": "2026-11",
+                        "recipient_organisation_id": str(service.organisation_id)}}
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def make_referral(app) -> Callable[..., Referral]:
+    """A referral made by `actor` (staff of the learner's branch, or the learner) through the service layer."""
+
+    def make(actor: User, learner: User, service: Service, **overrides) -> Referral:
+        from skills_hub.referrals import services as referrals
+
+        with app.test_request_context():
+            actor = db.session.get(User, actor.id)
+            body = referral_body(learner.id, service, **overrides)
+            body["client_id"] = uuid.UUID(body["client_id"])
+            body["learner_id"] = learner.id
+            body["service_id"] = service.id
+            body["consent"] = {**body["consent"], "recipient_organisation_id": service.organisation_id}
+            referral = referrals.make(actor, body).referral
+            db.session.commit()
+            db.session.refresh(referral)
+            return referral
 
     return make
 

@@ -14,7 +14,7 @@ def sign_in(client, **form):
 
 
 @pytest.mark.parametrize(("role", "home"), [(Role.LEARNER, "/my-learning"), (Role.STAFF, "/staff"),
-                                            (Role.PROVIDER, "/account"), (Role.ADMIN, "/admin")])
+                                            (Role.PROVIDER, "/provider"), (Role.ADMIN, "/admin")])
 def test_each_role_signs_in_with_email_and_lands_at_home(client, make_user, role, home):
     user = make_user(role, email="Person@Example.test")
     response = sign_in(client, method="email", email="  person@example.TEST ", password=TEST_PASSWORD)

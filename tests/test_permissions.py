@@ -29,6 +29,7 @@ class Row:
     body: Any = None  # a dict, or a function of the people that gives one
     catalogue: bool = False
     certificate: bool = False  # the resident has a certificate, with code {code}
+    referral: bool = False  # staff referred the resident to {service}, run by the provider's organisation
     form: bool = field(init=False)
 
     def __post_init__(self):
@@ -54,6 +55,10 @@ LEARNER_PAGE = lambda ok: (SIGN_IN, ok, ok, 404, 404, 404, 404)  # noqa: E731
 OWN_LEARNER_API = lambda ok: (SIGN_IN, ok, 404, ok, 404, 404, ok)  # noqa: E731
 
 L = "{learner}"
+REFERRAL_PAGE = (SIGN_IN, 200, 404, 200, 404, 200, 200)
+REFERRER_FORM = lambda ok: (SIGN_IN, ok, 404, ok, 404, 404, ok)  # noqa: E731
+SERVICE_FORM = {"version": "1", "name": "Phone help", "status": "active", "delivery_modes": "in_person",
+                "is_free": "true", "capacity": "waitlist", "takes_referrals": "true", "response_days": "5"}
 ROWS = [
     Row("GET", "/", "/", every(200)),
     Row("GET", "/accessibility", "/accessibility", every(200)),
@@ -186,6 +191,41 @@ ROWS = [
         {"answers": {}}, catalogue=True),
     Row("POST", "/api/v1/learners/<learner_id>/branches", f"/api/v1/learners/{L}/branches", STAFF_API(200),
         lambda p: {"branch_id": str(p["branch_of_actor"] or uuid.uuid4())}),
+    # The directory and referrals
+    Row("GET", "/services", "/services?near=M13", every(200), referral=True),
+    Row("GET", "/services/<uuid:service_id>", "/services/{service}", every(200), referral=True),
+    Row("GET", "/provider/services/<uuid:service_id>/edit", "/provider/services/{service}/edit",
+        (SIGN_IN, 404, 404, 404, 404, 200, 200), referral=True),
+    Row("POST", "/provider/services/<uuid:service_id>/edit", "/provider/services/{service}/edit",
+        (SIGN_IN, 404, 404, 404, 404, 302, 302), SERVICE_FORM, referral=True),
+    Row("GET", "/admin/directory", "/admin/directory", ADMIN_PAGE(200)),
+    Row("POST", "/admin/directory", "/admin/directory", ADMIN_PAGE(422)),
+    Row("GET", "/admin/providers", "/admin/providers", ADMIN_PAGE(200), referral=True),
+    Row("GET", "/api/v1/services", "/api/v1/services?near=m139pl", every(200), referral=True),
+    Row("GET", "/api/v1/hsds/services", "/api/v1/hsds/services", every(200), referral=True),
+    Row("GET", "/api/v1/hsds/services/<service_id>", "/api/v1/hsds/services/{service}", every(200), referral=True),
+    Row("GET", "/referrals", "/referrals", (SIGN_IN, 200, 200, 200, 200, 302, 200), referral=True),
+    Row("GET", "/referrals/new", "/referrals/new?service={service}&learner={learner}", REFERRER_FORM(200),
+        referral=True),
+    Row("POST", "/referrals/new", "/referrals/new?service={service}&learner={learner}", REFERRER_FORM(303),
+        lambda p: {"client_id": str(uuid.uuid4()), "need": "Smartphone basics", "permission": "yes",
+                   "method": "in_person"}, referral=True),
+    Row("GET", "/provider", "/provider", (SIGN_IN, 404, 404, 404, 404, 200, 404), referral=True),
+    Row("GET", "/referrals/<uuid:referral_id>", "/referrals/{referral}", REFERRAL_PAGE, referral=True),
+    Row("POST", "/referrals/<uuid:referral_id>/transitions", "/referrals/{referral}/transitions",
+        (SIGN_IN, 303, 404, 303, 404, 403, 303), {"to": "withdrawn", "version": "1"}, referral=True),
+    Row("POST", "/sharing/<uuid:permission_id>/withdraw", "/sharing/{permission}/withdraw", REFERRER_FORM(303),
+        referral=True),
+    Row("POST", "/api/v1/referrals", "/api/v1/referrals", (SIGN_IN, 201, 404, 201, 404, 403, 201),
+        lambda p: {"client_id": str(uuid.uuid4()), "learner_id": str(p["learner_self"].id),
+                   "service_id": str(p["service"]), "need": "Smartphone basics",
+                   "consent": {"given_by": "learner" if p["role"].startswith("learner") else "staff_on_behalf",
+                               "method": "in_person", "privacy_notice_version": "2026-11",
+                               "recipient_organisation_id": str(p["organisation"])}}, referral=True),
+    Row("GET", "/api/v1/referrals", "/api/v1/referrals", signed_in(200), referral=True),
+    Row("GET", "/api/v1/referrals/<referral_id>", "/api/v1/referrals/{referral}", REFERRAL_PAGE, referral=True),
+    Row("POST", "/api/v1/referrals/<referral_id>/transitions", "/api/v1/referrals/{referral}/transitions",
+        (SIGN_IN, 403, 404, 403, 404, 200, 403), {"to": "accepted", "version": 1}, referral=True),
 ]
 
 
@@ -198,19 +238,26 @@ def test_every_route_has_a_row(app):
 
 
 @pytest.fixture
-def people(app, request, make_branch, make_user, catalogue_if_needed):
+def people(app, request, make_branch, make_user, make_service, make_referral, catalogue_if_needed):
     home, elsewhere = make_branch("Home Library"), make_branch("Other Library")
+    row = request.node.callspec.params["row"]
+    service = make_service() if row.referral else None
     people = {
         "learner_self": make_user(Role.LEARNER, email="self@example.test", learner_number="DEM0001D", pin="246810",
                                   given_name="Mohammed", family_name="Khan", branches=[home]),
         "learner_other": make_user(Role.LEARNER, branches=[elsewhere]),
         "staff_own": make_user(Role.STAFF, branches=[home]),
         "staff_other": make_user(Role.STAFF, branches=[elsewhere]),
-        "provider": make_user(Role.PROVIDER),
+        "provider": make_user(Role.PROVIDER, organisation_id=service.organisation_id) if service
+        else make_user(Role.PROVIDER),
         "admin": make_user(Role.ADMIN),
         "victim": make_user(Role.STAFF, email="victim@example.test", branches=[home]),
     }
     people["branches"] = {"staff_own": home.id, "staff_other": elsewhere.id, "admin": home.id}
+    if service:
+        referral = make_referral(people["staff_own"], people["learner_self"], service)
+        people.update(service=service.id, organisation=service.organisation_id, referral=referral.id,
+                      permission=referral.permission_id)
     if request.node.callspec.params["row"].catalogue:  # the resident has started a course
         from skills_hub.accounts.models import User
         from skills_hub.courses.services import get_course
@@ -243,9 +290,11 @@ def test_the_matrix(app, client, bearer, people, row, role):
     actor = people.get(role)
     learner = people["learner_self"]
     path = row.path.format(learner=learner.id, number="DEM0-001D", victim=people["victim"].id,
-                           code=people.get("code", ""))
+                           code=people.get("code", ""), service=people.get("service"),
+                           referral=people.get("referral"), permission=people.get("permission"))
     headers, data, json = {}, None, None
-    body = row.body(dict(people, branch_of_actor=people["branches"].get(role))) if callable(row.body) else row.body
+    body = row.body(dict(people, branch_of_actor=people["branches"].get(role), role=role)) if callable(row.body) \
+        else row.body
     if row.rule.startswith("/api/"):
         if actor:
             headers = bearer(actor)
@@ -268,7 +317,8 @@ def test_the_matrix(app, client, bearer, people, row, role):
         assert not response.headers["Location"].startswith("/sign-in"), "signed in, so never sent to sign in"
     if expected == 404 and row.rule.startswith("/api/"):
         detail = response.json["detail"]
-        assert "no resident" in detail or "no certificate" in detail or "nothing at this address" in detail
+        assert any(words in detail for words in ("no resident", "no certificate", "no referral", "no service",
+                                                 "nothing at this address"))
     response.close()
 
 
@@ -277,7 +327,8 @@ def test_every_form_post_without_a_csrf_token_is_refused(client, people, row):
     with client.session_transaction() as session:
         session["_user_id"] = people["admin"].get_id()
     path = row.path.format(learner=people["learner_self"].id, number="DEM0-001D", victim=people["victim"].id,
-                           code=people.get("code", "ABCD-EFGH-JKMN"))
+                           code=people.get("code", "ABCD-EFGH-JKMN"), service=people.get("service"),
+                           referral=people.get("referral"), permission=people.get("permission"))
     response = client.open(path, method=row.method, data=row.body if isinstance(row.body, dict) else {})
     assert response.status_code == 400 and "The form had expired" in response.get_data(as_text=True)
     response.close()

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skills_hub.extensions import db, utcnow
@@ -38,6 +38,10 @@ class Organisation(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # As the directory publishes them (Open Referral UK `organization`).
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(500))
 
 
 class User(UserMixin, db.Model):

@@ -1,7 +1,8 @@
 """The one place that answers "may this user do this (to this person)?". Every page and endpoint asks it.
 
 Admins may do everything. Staff see the learners registered with their branches. Providers see a learner only
-through a referral sent to their organisation (the referral flow adds that rule). Learners see themselves.
+through a referral sent to their organisation while the permission to share stands, and then only what the
+referral shares (no provider action reads a learner's record). Learners see themselves.
 Code that loads another person's record goes through `learner_for`, which answers 404 for a record the user may
 not see, so a 403 never confirms that it exists.
 """
@@ -32,6 +33,7 @@ class Action(enum.StrEnum):
     RESET_PIN = "reset this resident's PIN"
     PRINT_CARD = "print this resident's login card"
     RECORD_LEARNING = "enrol this resident and record their progress"
+    REFER = "refer this resident to a local provider"
     READ_AUDIT = "read the audit log"
     MANAGE_ACCOUNTS = "manage branches, organisations and users"
 
@@ -47,6 +49,7 @@ _ROLES: dict[Action, frozenset[Role]] = {
     Action.RESET_PIN: frozenset({Role.STAFF, Role.ADMIN}),
     Action.PRINT_CARD: frozenset({Role.STAFF, Role.ADMIN}),
     Action.RECORD_LEARNING: frozenset({Role.STAFF, Role.ADMIN, Role.LEARNER}),
+    Action.REFER: frozenset({Role.STAFF, Role.ADMIN, Role.LEARNER}),
     Action.READ_AUDIT: frozenset({Role.ADMIN}),
     Action.MANAGE_ACCOUNTS: frozenset({Role.ADMIN}),
 }
@@ -77,7 +80,14 @@ def visible_learners(actor: User) -> Select[tuple[User]]:
         return query.where(shares_a_branch)
     if actor.role == Role.LEARNER:
         return query.where(User.id == actor.id)
-    return query.where(False)  # providers: only through a referral to their organisation (issue 7)
+    if actor.role == Role.PROVIDER and actor.organisation_id is not None:
+        from skills_hub.referrals.models import Referral, SharingPermission
+
+        referred_to_them = exists().where(
+            Referral.learner_id == User.id, Referral.organisation_id == actor.organisation_id,
+            SharingPermission.id == Referral.permission_id, SharingPermission.withdrawn_at.is_(None))
+        return query.where(referred_to_them)
+    return query.where(False)
 
 
 def may_see(actor: User, learner: User) -> bool:

@@ -47,6 +47,7 @@ def home_for(user: User) -> str:
         Role.ADMIN: url_for("admin.dashboard"),
         Role.STAFF: url_for("staff.dashboard"),
         Role.LEARNER: url_for("learning.my_learning"),
+        Role.PROVIDER: url_for("referrals.inbox"),
     }.get(user.role, url_for("accounts.account"))
 
 

@@ -14,6 +14,8 @@ from skills_hub.courses.models import EDS_AREAS
 from skills_hub.extensions import db
 from skills_hub.learning import services, skills
 from skills_hub.learning.models import SkillsCheck
+from skills_hub.referrals import services as referrals
+from skills_hub.referrals.models import Referral
 from skills_hub.validation import flatten_errors
 
 bp = Blueprint("learning", __name__)
@@ -72,7 +74,8 @@ def lesson_done(slug: str, lesson_slug: str):
 def my_learning():
     items = services.summaries([current_user.id])[current_user.id]
     hidden = {c.code for c in certificates.of_learner(current_user.id) if c.hide_name}
-    return render_template("learning/my_learning.html", hidden_codes=hidden,
+    mine = db.session.scalars(referrals.visible_referrals(current_user).order_by(Referral.created_at.desc())).all()
+    return render_template("learning/my_learning.html", hidden_codes=hidden, referrals=mine,
                            current=[s for s in items if not s.left and not s.enrolment.completed_at],
                            completed=[s for s in items if s.enrolment.completed_at],
                            left=[s for s in items if s.left and not s.enrolment.completed_at])
@@ -129,5 +132,6 @@ def _profile(history: list[SkillsCheck]) -> list[dict] | None:
             "area": area, "label": label, "now": latest[area], "first": first.get(area),
             "change": latest[area] - first[area] if area in first and len(history) > 1 else None,
             "recommended": [c for c in catalogue if area in c.eds_areas and c.id not in completed][:2] if gap else [],
+            "gap": gap,
         })
     return rows

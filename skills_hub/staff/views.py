@@ -24,6 +24,8 @@ from skills_hub.errors import Conflict, DomainError, NotFound
 from skills_hub.extensions import db
 from skills_hub.learning import services as learning
 from skills_hub.pdf import render_pdf
+from skills_hub.referrals import services as referrals
+from skills_hub.referrals.models import Referral
 from skills_hub.validation import flatten_errors, load_form
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -127,8 +129,11 @@ def resident(learner_id: str):
     enrolments = learning.summaries([learner.id])[learner.id]
     enrolled = {item.course.id for item in enrolments}
     catalogue, _ = course_services.list_courses(per_page=200)
+    their_referrals = db.session.scalars(referrals.visible_referrals(current_user).where(
+        Referral.learner_id == learner.id).order_by(Referral.created_at.desc())).all()
     return render_template("staff/resident.html", learner=learner, locked=services.pin_locked(learner),
                            branches=services.branch_names(learner), enrolments=enrolments,
+                           referrals=their_referrals, permissions=referrals.permissions_of(learner),
                            courses=[c for c in catalogue if c.id not in enrolled])
 
 

@@ -1,0 +1,1 @@
+"""The directory of local training providers (Open Referral UK) and searching it."""

@@ -1,0 +1,161 @@
+"""Finding services for a resident, and providers keeping their own services up to date.
+
+How results are ranked (the score, out of 100; the search page and the API document it):
+- distance: up to 40 points, falling evenly from 40 at the resident's postcode district to 0 at 25 km;
+  a service that is only online scores 20 (nobody travels);
+- skill: 20 points when it teaches the skill area asked for;
+- language: 15 points when it teaches in the language asked for;
+- accessibility: 5 points for each access need asked for that it meets;
+- cost: 10 points when it is free;
+- capacity: 10 points with places available, 5 with a waiting list, 0 when full.
+Every filter given (skill, language, free, mode, day, access) must match: a result never ignores what was asked.
+Ties go to the nearer service, then the name. The directory is city-sized (hundreds of services), so services are
+scored in Python after one query.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from skills_hub.accounts.models import Role, User
+from skills_hub.courses.models import EDS_AREAS
+from skills_hub.directory import geo
+from skills_hub.directory.hsds import language_name
+from skills_hub.directory.models import ACCESSIBILITY, CAPACITY, DELIVERY_MODES, Location, Service
+from skills_hub.errors import Conflict, NotFound
+from skills_hub.extensions import db, utcnow
+
+MAX_DISTANCE_KM = 25.0
+CAPACITY_POINTS = {"places_available": 10, "waitlist": 5, "full": 0}
+
+
+@dataclass(frozen=True)
+class Search:
+    near: geo.Place | None = None
+    skill: str | None = None
+    language: str | None = None
+    free: bool | None = None
+    mode: str | None = None
+    day: str | None = None
+    access: tuple[str, ...] = ()
+
+
+@dataclass
+class Match:
+    service: Service
+    location: Location | None
+    distance_km: float | None
+    score: int
+    reasons: list[str] = field(default_factory=list)
+
+
+def _nearest(service: Service, near: geo.Place | None) -> tuple[Location | None, float | None]:
+    if not service.locations:
+        return None, None
+    if near is None:
+        return service.locations[0], None
+    measured = [(geo.distance_km(near.latitude, near.longitude, location.latitude, location.longitude), location)
+                for location in service.locations]
+    distance, location = min(measured, key=lambda pair: pair[0])
+    return location, distance
+
+
+def _fits(service: Service, search: Search) -> bool:
+    return ((search.skill is None or search.skill in service.eds_areas)
+            and (search.language is None or search.language in service.languages)
+            and (search.free is None or service.is_free == search.free)
+            and (search.mode is None or search.mode in service.delivery_modes)
+            and (search.day is None or search.day in service.days)
+            and all(need in service.accessibility for need in search.access))
+
+
+def score(service: Service, search: Search) -> Match:
+    """The documented score (module docstring) and the reasons to show beside the result."""
+    location, distance = _nearest(service, search.near)
+    points, reasons = 0, []
+    if distance is not None:
+        points += round(40 * max(0.0, 1 - distance / MAX_DISTANCE_KM))
+        reasons.append(f"{distance:.1f} km from {search.near.postcode}")
+    elif location is None:
+        points += 20
+        reasons.append("Online: no travel needed")
+    if search.skill:
+        points += 20
+        reasons.append(f"Teaches {EDS_AREAS[search.skill].lower()}")
+    if search.language:
+        points += 15
+        reasons.append(f"Taught in {language_name(search.language)}")
+    for need in search.access:
+        points += 5
+        reasons.append(ACCESSIBILITY[need])
+    if service.is_free:
+        points += 10
+        reasons.append("Free")
+    points += CAPACITY_POINTS.get(service.capacity, 0)
+    reasons.append(CAPACITY.get(service.capacity, service.capacity))
+    if search.mode:
+        reasons.append(DELIVERY_MODES[search.mode])
+    if search.day:
+        reasons.append(f"Runs on {search.day.title()}s")
+    return Match(service, location, None if distance is None else round(distance, 2), points, reasons)
+
+
+def find(search: Search) -> list[Match]:
+    services = db.session.scalars(select(Service).where(Service.status == "active")).all()
+    matches = [score(service, search) for service in services if _fits(service, search)]
+    far = float("inf")
+    matches.sort(key=lambda m: (-m.score, m.distance_km if m.distance_km is not None else far, m.service.name))
+    return matches
+
+
+def service_named(service_id: uuid.UUID | str) -> Service:
+    try:
+        service = db.session.get(Service, uuid.UUID(str(service_id)))
+    except ValueError:
+        service = None
+    if service is None:
+        raise NotFound("There is no service with this id.")
+    return service
+
+
+def may_edit(actor: User, service: Service) -> bool:
+    if actor.role == Role.ADMIN:
+        return True
+    return actor.role == Role.PROVIDER and actor.organisation_id == service.organisation_id
+
+
+def editable_service(actor: User, service_id: uuid.UUID | str) -> Service:
+    """A service the actor may change (their organisation's, or any for admins); 404 otherwise."""
+    service = service_named(service_id)
+    if not may_edit(actor, service):
+        raise NotFound("There is no service with this id.")
+    return service
+
+
+def organisation_services(organisation_id: uuid.UUID) -> list[Service]:
+    return list(db.session.scalars(select(Service).where(Service.organisation_id == organisation_id)
+                                   .order_by(Service.name)))
+
+
+def update_service(actor: User, service: Service, changes: dict[str, Any]) -> Service:
+    """Save a provider's edit. A stale `version` (someone saved in between) is 409. Flushes, never commits."""
+    from skills_hub.audit import services as audit
+
+    if changes.pop("version") != service.version:
+        raise Conflict("Someone else changed this service since you opened it. Open it again to see their "
+                       "changes.", errors={"version": ["Out of date."]})
+    if changes.get("is_free"):
+        changes["cost_amount"], changes["cost_description"] = None, ""
+    elif changes.get("cost_amount") is None:
+        changes["cost_amount"] = Decimal(0)
+    for key, value in changes.items():
+        setattr(service, key, value)
+    service.version += 1
+    service.updated_at = utcnow()
+    audit.record("service.updated", service.id, organisation_id=service.organisation_id)
+    return service

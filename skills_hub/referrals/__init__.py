@@ -1,0 +1,1 @@
+"""Referrals to local providers: permission to share, the lifecycle, deadlines and outcomes."""
