@@ -52,6 +52,13 @@ TAXONOMIES: dict[str, dict[str, str]] = {
     "skills-hub-needs": NEEDS,
     "skills-hub-dataset": {"demo": "Demo data"},
 }
+TAXONOMY_NAMES = {
+    "skills-hub-eds-area": "Essential Digital Skills area", "skills-hub-level": "Level",
+    "skills-hub-delivery": "How it is taught", "skills-hub-accessibility": "Access",
+    "skills-hub-capacity": "Places", "skills-hub-referrals": "Referrals",
+    "skills-hub-response-days": "Reply time for referrals", "skills-hub-needs": "Needed to take a referral",
+    "skills-hub-dataset": "Data set",
+}
 ICAL_DAYS = dict(zip(("MO", "TU", "WE", "TH", "FR", "SA", "SU"), DAYS, strict=True))
 GB_LATITUDE, GB_LONGITUDE = (49.8, 60.9), (-8.7, 1.8)
 
@@ -347,8 +354,9 @@ def _attribute(service: Service, taxonomy: str, term: str) -> dict:
     term_id = stable_id(taxonomy, term)
     return {"id": stable_id(service.id, "attribute", taxonomy, term), "link_id": str(service.id),
             "taxonomy_term_id": term_id, "link_type": "service",
-            "taxonomy_term": {"id": term_id, "name": TAXONOMIES[taxonomy].get(term, term), "taxonomy": taxonomy,
-                              "term": term}}
+            "taxonomy_term": {"id": term_id, "name": TAXONOMIES[taxonomy].get(term, term),
+                              "description": f"{TAXONOMY_NAMES[taxonomy]}: {TAXONOMIES[taxonomy].get(term, term)}",
+                              "taxonomy": taxonomy, "term": term}}
 
 
 def _attributes(service: Service) -> list[dict]:

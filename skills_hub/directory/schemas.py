@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pycountry
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
 
 from skills_hub.courses.models import EDS_AREAS, LEVELS
 from skills_hub.directory import geo
@@ -44,6 +44,12 @@ class ServiceQuery(PageQuery):
     day = fields.String(load_default=None, validate=_one_of(DAYS, "a day of the week"))
     access = fields.List(fields.String(validate=_one_of(ACCESSIBILITY, "an access need")), load_default=list)
 
+    @pre_load
+    def _lower_day(self, data: dict, **_: Any) -> dict:
+        if isinstance(data.get("day"), str):
+            data = {**data, "day": data["day"].strip().lower()}
+        return data
+
     @validates("near")
     def _placeable(self, value: str | None, **_: Any) -> None:
         if value:
@@ -55,8 +61,6 @@ class ServiceQuery(PageQuery):
     @post_load
     def _place(self, data: dict, **_: Any) -> dict:
         data["near"] = geo.place(data["near"]) if data.get("near") else None
-        if data.get("day"):
-            data["day"] = data["day"].lower()
         return data
 
 
@@ -109,7 +113,8 @@ class ServiceForm(InputSchema):
     eds_areas = fields.List(fields.String(validate=_one_of(EDS_AREAS, "a skill area")), load_default=list)
     levels = fields.List(fields.String(validate=_one_of(LEVELS, "a level")), load_default=list)
     delivery_modes = fields.List(fields.String(validate=_one_of(DELIVERY_MODES, "how it is taught")),
-                                 required=True, validate=validate.Length(min=1, error="Tick at least one."),
+                                 required=True, validate=validate.Length(min=1, error="Tick in person, online, "
+                                                                                           "or both."),
                                  error_messages={**REQUIRED, "required": "Tick in person, online, or both."})
     accessibility = fields.List(fields.String(validate=_one_of(ACCESSIBILITY, "an access feature")),
                                 load_default=list)

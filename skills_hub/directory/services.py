@@ -157,5 +157,5 @@ def update_service(actor: User, service: Service, changes: dict[str, Any]) -> Se
         setattr(service, key, value)
     service.version += 1
     service.updated_at = utcnow()
-    audit.record("service.updated", service.id, organisation_id=service.organisation_id)
+    audit.record("service.updated", None, service_id=service.id, organisation_id=service.organisation_id)
     return service

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import Select, select
 
 from skills_hub import codes
@@ -103,7 +103,7 @@ def opened_by(actor: User, referral: Referral) -> None:
     `version` does not change). Flushes, never commits."""
     if actor.role != Role.PROVIDER:
         return
-    audit.record("referral.opened", referral.id)
+    audit.record("referral.opened", referral.learner_id, referral_id=referral.id)
     if referral.status == "submitted":
         _event(referral, "viewed", actor, None, None)
         referral.status = "viewed"
@@ -182,7 +182,7 @@ def make(actor: User, body: dict[str, Any]) -> Made:
     db.session.add(referral)
     db.session.flush()
     _event(referral, "submitted", actor, None, None, from_status=None)
-    audit.record("referral.made", referral.id, learner_id=learner.id, organisation_id=service.organisation_id)
+    audit.record("referral.made", learner.id, referral_id=referral.id, organisation_id=service.organisation_id)
     _tell_provider(referral, "A new referral for you",
                    "You have a new referral, reference {ref}. Please reply by {date}.")
     return Made(referral, created=True)
@@ -268,7 +268,7 @@ def _move(referral: Referral, to: str, actor: User | None, reason_code: str | No
         referral.closed_at = now
     referral.status, referral.reason_code, referral.reason = to, reason_code, reason
     referral.version += 1
-    audit.record(f"referral.{to}", referral.id, actor_id=actor.id if actor else None)
+    audit.record(f"referral.{to}", referral.learner_id, actor_id=actor.id if actor else None, referral_id=referral.id)
     if to in ("withdrawn", "entered_in_error") and actor is not None and actor.role != Role.PROVIDER:
         _tell_provider(referral, "A referral was withdrawn", "Referral {ref} has been withdrawn. You do not need to "
                                                              "do anything more.")
@@ -310,7 +310,7 @@ def permission_for(actor: User, permission_id: uuid.UUID) -> SharingPermission:
 # Notifications: a reference and a link, never personal data ----------------------------------------------------
 
 def _link(referral: Referral) -> str:
-    return current_app.config["BASE_URL"] + url_for("referrals.referral_page", referral_id=referral.id)
+    return f"{current_app.config['BASE_URL']}/referrals/{referral.id}"  # also built by the tick, outside requests
 
 
 def _tell_provider(referral: Referral, subject: str, text: str) -> None:

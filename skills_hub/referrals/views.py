@@ -200,8 +200,8 @@ def transition(referral_id: uuid.UUID):
         db.session.rollback()
         referral = services.referral_for(current_user, referral_id)
         fields_of_form = {"reason_code", "reason"}
-        errors = [(f"{form['to']}-{path}" if path in fields_of_form else "", message)
-                  for path, message in flatten_errors(error.errors)] or [("", error.detail)]
+        errors = [(f"{form['to']}-{path}", message) for path, message in flatten_errors(error.errors)
+                  if path in fields_of_form] or [("", error.detail)]
         return _detail(referral, errors, error.status)
     db.session.commit()
     flash(f"Referral {codes.grouped(referral.reference)} is now {STATUS_LABELS[referral.status].lower()}.")
