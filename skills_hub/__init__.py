@@ -25,10 +25,14 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     from skills_hub.directory import views as directory_views
     from skills_hub.extensions import csrf, db, limiter, login_manager
     from skills_hub.health import views as health_views
+    from skills_hub.imports import api as imports_api
+    from skills_hub.imports import views as imports_views
     from skills_hub.jobs import services as jobs
     from skills_hub.learning import api as learning_api
     from skills_hub.learning import views as learning_views
     from skills_hub.openapi import views as openapi_views
+    from skills_hub.outreach import api as outreach_api
+    from skills_hub.outreach import views as outreach_views
     from skills_hub.pages import views as pages_views
     from skills_hub.referrals import api as referrals_api
     from skills_hub.referrals import views as referrals_views
@@ -69,6 +73,10 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     app.register_blueprint(directory_api.bp)
     app.register_blueprint(referrals_views.bp)
     app.register_blueprint(referrals_api.bp)
+    app.register_blueprint(outreach_views.bp)
+    app.register_blueprint(outreach_api.bp)
+    app.register_blueprint(imports_views.bp)
+    app.register_blueprint(imports_api.bp)
     app.register_blueprint(openapi_views.bp)
 
     errors.init_app(app)

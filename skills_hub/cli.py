@@ -10,6 +10,7 @@ from skills_hub.certificates.cli import certificates_cli
 from skills_hub.courses.cli import courses_cli
 from skills_hub.demo import demo_cli
 from skills_hub.directory.cli import directory_cli
+from skills_hub.imports.cli import learners_cli
 from skills_hub.jobs.cli import jobs_cli
 from skills_hub.referrals.cli import referrals_cli
 
@@ -23,3 +24,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(certificates_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(referrals_cli)
+    app.cli.add_command(learners_cli)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skills_hub.extensions import db, utcnow
@@ -80,9 +81,13 @@ class User(UserMixin, db.Model):
     mfa_enabled_at: Mapped[datetime | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # Registered offline or from a sheet while probably already having an account: no learner number until staff
+    # resolve it (outreach.SuspectedDuplicate). A record merged into another points at it and is inactive.
+    held_for_review: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    organisation: Mapped[Organisation | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
 
     @property
     def display_name(self) -> str:

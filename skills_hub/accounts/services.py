@@ -140,6 +140,7 @@ class Registration:
     learner: User
     pin: str | None  # shown once, only when the account was just made and has no email
     created: bool
+    held: bool = False  # a suspected duplicate, waiting for staff (no learner number or PIN yet)
 
 
 def _request_hash(body: dict[str, Any]) -> str:
@@ -191,8 +192,11 @@ def duplicate_conflict(actor: User, body: dict[str, Any]) -> Conflict | None:
         extra={"candidates": candidates, "matches_elsewhere": len(matches) - len(shown)})
 
 
-def register_learner(actor: User, body: dict[str, Any]) -> Registration:
-    """Staff register a resident (no email needed). A retried client_id answers with the first result."""
+def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str | None = None) -> Registration:
+    """Staff register a resident (no email needed). A retried client_id answers with the first result.
+
+    A likely duplicate is a 409 with the candidates, unless `hold_duplicates` names where the record comes from
+    ("sync", "csv"): then it is kept, held for staff review with no learner number, so nothing is lost."""
     require(actor, Action.REGISTER_LEARNER)
     request_hash = _request_hash(body)
     if body.get("client_id"):
@@ -209,10 +213,16 @@ def register_learner(actor: User, body: dict[str, Any]) -> Registration:
     if body.get("email") and email_in_use(body["email"]):
         message = "This email address already has an account. Look the resident up instead."
         raise Conflict(message, errors={"email": [message]})
+    suspected: list[User] = []
     if not body.get("confirm_not_duplicate"):
         conflict = duplicate_conflict(actor, body)
-        if conflict:
+        if conflict and not hold_duplicates:
             raise conflict
+        if conflict:
+            suspected = matching.likely_duplicates(body["given_name"], body["family_name"],
+                                                   body.get("date_of_birth"), body.get("postcode"))
+    if suspected:
+        return _hold(actor, body, branch, suspected, hold_duplicates, request_hash)
     pin = None if body.get("email") else new_pin()
     learner = create_user(
         role=Role.LEARNER, given_name=body["given_name"], family_name=body["family_name"], email=body.get("email"),
@@ -227,6 +237,25 @@ def register_learner(actor: User, body: dict[str, Any]) -> Registration:
     if learner.email:
         send_link(learner, "invitation")
     return Registration(learner, pin, created=True)
+
+
+def _hold(actor: User, body: dict[str, Any], branch: Branch | None, suspected: list[User], source: str,
+          request_hash: str) -> Registration:
+    from skills_hub.outreach.models import SuspectedDuplicate
+
+    learner = create_user(
+        role=Role.LEARNER, given_name=body["given_name"], family_name=body["family_name"], email=body.get("email"),
+        branches=[branch] if branch else [], date_of_birth=body.get("date_of_birth"), postcode=body.get("postcode"),
+        phone=body.get("phone"), preferred_language=body.get("preferred_language"), client_id=body.get("client_id"),
+        client_request_hash=request_hash, created_by_id=actor.id, held_for_review=True)
+    consent = body["consent"]
+    db.session.add(Consent(user_id=learner.id, notice_version=consent["privacy_notice_version"],
+                           given_by=consent["given_by"], method=consent["method"], recorded_by_id=actor.id))
+    db.session.add(SuspectedDuplicate(learner_id=learner.id, candidate_ids=[str(user.id) for user in suspected],
+                                      branch_id=branch.id if branch else None, source=source,
+                                      created_by_id=actor.id))
+    audit.record("learner.held_as_duplicate", learner.id, source=source)
+    return Registration(learner, None, created=True, held=True)
 
 
 def register_self(body: dict[str, Any]) -> User:

@@ -1,0 +1,1 @@
+"""Bulk registration from sign-up sheets typed into a spreadsheet (CSV)."""
