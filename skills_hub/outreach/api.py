@@ -2,6 +2,109 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from skills_hub import codes
+from skills_hub.accounts import policy
+from skills_hub.accounts.api import signed_in
+from skills_hub.accounts.models import User
+from skills_hub.accounts.policy import Action
+from skills_hub.endpoints import InputSchema, PageQuery, api_endpoint, page_of
+from skills_hub.extensions import db
+from skills_hub.outreach import duplicates, sync
+from skills_hub.validation import REQUIRED
 
 bp = Blueprint("outreach_api", __name__, url_prefix="/api/v1")
+
+
+class SyncRequest(InputSchema):
+    device_id = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=100))
+    operations = fields.List(fields.Raw(), required=True, error_messages=REQUIRED, metadata={
+        "description": "Each {op_id, type, recorded_at, payload}; checked one by one, so a bad one is rejected "
+                       "alone."})
+
+
+class SyncResult(Schema):
+    op_id = fields.Raw()
+    status = fields.String(metadata={"description": "applied | replayed | duplicate_suspected | held | rejected"})
+    errors = fields.Raw()
+    ref = fields.String()
+    learner_number = fields.String()
+    pin = fields.String(metadata={"description": "Once, the first time a create_learner is applied"})
+    flags = fields.List(fields.String())
+
+
+class SyncResponse(Schema):
+    results = fields.List(fields.Nested(SyncResult))
+
+
+@api_endpoint(bp, "/sync", "POST", summary="Apply operations recorded offline, in order, each on its own; one "
+              f"result each. At most {sync.MAX_OPERATIONS} operations or 1 MB (413 beyond).", body=SyncRequest(),
+              response=SyncResponse(), errors=(401, 403, 413, 422))
+def sync_operations(body: dict):
+    actor = signed_in()
+    policy.require(actor, Action.REGISTER_LEARNER)
+    if (request.content_length or 0) > sync.MAX_BYTES or len(body["operations"]) > sync.MAX_OPERATIONS:
+        raise RequestEntityTooLarge(f"Send at most {sync.MAX_OPERATIONS} operations or 1 MB at a time.")
+    return {"results": sync.apply_batch(actor, body["device_id"], body["operations"])}
+
+
+class _Person(Schema):
+    id = fields.UUID()
+    learner_number = fields.Function(lambda u: codes.grouped(u.learner_number) if u.learner_number else None)
+    given_name = fields.String()
+    family_name = fields.String()
+    date_of_birth = fields.Date(allow_none=True)
+    postcode = fields.String(allow_none=True)
+
+
+class DuplicateOut(Schema):
+    id = fields.UUID()
+    source = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()
+    learner = fields.Function(lambda d: _Person().dump(db.session.get(User, d.learner_id)))
+    candidates = fields.Function(lambda d: _Person(many=True).dump(duplicates.candidates_of(d)))
+    held_operations = fields.Function(lambda d: len(duplicates.held_operations(d.learner_id)))
+
+
+class ResolveIn(InputSchema):
+    action = fields.String(required=True, error_messages=REQUIRED, validate=validate.OneOf(
+        ("merge", "keep_both"), error="Choose merge or keep_both."))
+    keep = fields.UUID(load_default=None, metadata={"description": "For merge: the existing record to keep"})
+
+
+class ResolveOut(Schema):
+    id = fields.Function(lambda r: str(r.duplicate.id))
+    status = fields.Function(lambda r: r.duplicate.status)
+    kept_learner_id = fields.Function(lambda r: str(r.kept.id))
+    learner_number = fields.Function(lambda r: codes.grouped(r.kept.learner_number) if r.kept.learner_number
+                                     else None)
+    pin = fields.Function(lambda r: r.pin, metadata={"description": "Once, when both are kept and the new "
+                                                                    "resident has no email"})
+    applied = fields.Raw(metadata={"description": "The held operations' results, now applied"})
+
+
+@api_endpoint(bp, "/duplicates", summary="Suspected duplicates among your branches' residents, waiting for review.",
+              query=PageQuery(), response=page_of(DuplicateOut)(), errors=(401, 403))
+def list_duplicates(query: dict):
+    actor = signed_in()
+    policy.require(actor, Action.REGISTER_LEARNER)
+    waiting = duplicates.open_for(actor)
+    total = db.session.scalar(select(func.count()).select_from(waiting.subquery()))
+    items = db.session.scalars(waiting.limit(query["per_page"]).offset((query["page"] - 1) * query["per_page"]))
+    return {"items": list(items), "page": query["page"], "per_page": query["per_page"], "total": total}
+
+
+@api_endpoint(bp, "/duplicates/<duplicate_id>/resolve", "POST", summary="Merge the new record into an existing one "
+              "(everything moves; nothing is lost) or keep both; held operations then run.", body=ResolveIn(),
+              response=ResolveOut(), errors=(401, 403, 404, 409, 422))
+def resolve_duplicate(duplicate_id: str, body: dict):
+    actor = signed_in()
+    duplicate = duplicates.duplicate_for(actor, duplicate_id)
+    resolution = duplicates.resolve(actor, duplicate, body["action"], body["keep"])
+    db.session.commit()
+    return resolution

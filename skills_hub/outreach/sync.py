@@ -1,0 +1,226 @@
+"""`POST /api/v1/sync`: operations recorded on a device with no connection, applied in order, each on its own.
+
+Each operation runs in its own SAVEPOINT, so one bad operation never loses the others. What was applied is kept
+(`SyncOperation`), so a replayed op_id answers `replayed` and changes nothing, and the same op_id with another
+payload is `rejected`, never applied. A rejected operation is not kept: fixed and sent again, it is tried again.
+A resident who probably has an account already is kept but held (`duplicate_suspected`); operations for them
+wait (`held`) until staff resolve it, then run as the staff member who recorded them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
+
+from skills_hub import codes
+from skills_hub.accounts import policy
+from skills_hub.accounts import services as accounts
+from skills_hub.accounts.models import User
+from skills_hub.accounts.policy import Action
+from skills_hub.accounts.schemas import LearnerCreate
+from skills_hub.endpoints import InputSchema
+from skills_hub.errors import DomainError
+from skills_hub.extensions import db, utcnow
+from skills_hub.learning import services as learning
+from skills_hub.outreach.models import OPERATION_TYPES, Attendance, SyncOperation
+from skills_hub.validation import REQUIRED
+
+CLOCK_AHEAD = timedelta(minutes=5)
+MAX_OPERATIONS = 500
+MAX_BYTES = 1024 * 1024
+
+
+class Held(Exception):
+    """The operation's learner is a suspected duplicate waiting for staff."""
+
+    def __init__(self, learner: User):
+        self.learner = learner
+
+
+class OperationEnvelope(InputSchema):
+    op_id = fields.UUID(required=True, error_messages=REQUIRED)
+    type = fields.String(required=True, error_messages=REQUIRED, validate=validate.OneOf(
+        OPERATION_TYPES, error="Must be one of: " + ", ".join(OPERATION_TYPES) + "."))
+    recorded_at = fields.AwareDateTime(required=True, error_messages={
+        **REQUIRED, "invalid": "Give a date and time with an offset, like 2026-11-28T10:15:00+00:00.",
+        "invalid_awareness": "Give the time with its offset, like +00:00."})
+    payload = fields.Dict(required=True, error_messages=REQUIRED)
+
+
+class _LearnerRef(InputSchema):
+    learner_id = fields.UUID(load_default=None)
+    learner_client_id = fields.UUID(load_default=None)
+
+    @validates_schema
+    def _one_of_them(self, data: dict, **_: Any) -> None:
+        if (data.get("learner_id") is None) == (data.get("learner_client_id") is None):
+            raise ValidationError("Give learner_id or learner_client_id (one of them).", "learner_id")
+
+
+class EnrolPayload(_LearnerRef):
+    course = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=80))
+
+
+class ProgressPayload(EnrolPayload):
+    lesson = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=80))
+    assisted = fields.Boolean(load_default=True)
+
+
+class AttendancePayload(_LearnerRef):
+    session_date = fields.Date(required=True, error_messages={**REQUIRED, "invalid": "Give a date like 2026-11-28."})
+    venue = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(
+        min=1, max=200, error="Name the place, in up to 200 characters."))
+
+
+def _hash(envelope: dict) -> str:
+    return hashlib.sha256(json.dumps({"type": envelope["type"], "payload": envelope["payload"]}, sort_keys=True,
+                                     default=str).encode()).hexdigest()
+
+
+def apply_batch(actor: User, device_id: str, operations: list[Any]) -> list[dict]:
+    """Apply each operation in order; one result per operation. Commits after each one."""
+    policy.require(actor, Action.REGISTER_LEARNER)
+    results = []
+    for raw in operations:
+        results.append(apply_one(actor, device_id, raw))
+        db.session.commit()
+    return results
+
+
+def apply_one(actor: User, device_id: str, raw: Any) -> dict:
+    op_id = raw.get("op_id") if isinstance(raw, dict) else None
+    try:
+        envelope = OperationEnvelope().load(raw)
+    except ValidationError as error:
+        return {"op_id": op_id, "status": "rejected", "errors": error.normalized_messages()}
+    op_id, payload_hash = envelope["op_id"], _hash(envelope)
+    earlier = db.session.get(SyncOperation, op_id)
+    if earlier is not None:
+        if earlier.payload_hash != payload_hash or earlier.user_id != actor.id:
+            return {"op_id": str(op_id), "status": "rejected", "errors": {"op_id": [
+                "This op_id was used before with a different operation. Nothing was changed: give this record "
+                "a new op_id."]}}
+        return {"op_id": str(op_id), "status": "replayed", **earlier.result}
+    flags = ["clock_ahead"] if envelope["recorded_at"] > utcnow() + CLOCK_AHEAD else []
+    savepoint = db.session.begin_nested()
+    try:
+        status, result, pin = _HANDLERS[envelope["type"]](actor, envelope)
+        waiting = None
+    except Held as held:
+        status, result, pin, waiting = "held", {"ref": str(held.learner.id)}, None, held.learner.id
+    except ValidationError as error:
+        savepoint.rollback()
+        return {"op_id": str(op_id), "status": "rejected", "errors": {"payload": error.normalized_messages()}}
+    except DomainError as error:
+        savepoint.rollback()
+        return {"op_id": str(op_id), "status": "rejected",
+                "errors": {"payload": error.errors or {"_schema": [error.detail]}}}
+    if flags:
+        result["flags"] = flags
+    db.session.add(SyncOperation(op_id=op_id, device_id=device_id, user_id=actor.id, type=envelope["type"],
+                                 payload=json.loads(json.dumps(envelope["payload"], default=str)),
+                                 payload_hash=payload_hash, recorded_at=envelope["recorded_at"], status=status,
+                                 result=result, waiting_for_learner_id=waiting))
+    savepoint.commit()
+    answer = {"op_id": str(op_id), "status": status, **result}
+    if pin:
+        answer["pin"] = pin  # once, in this answer only: never stored
+    return answer
+
+
+# One handler per operation type: (status, result to keep, PIN to show once) -------------------------------------
+
+def _create_learner(actor: User, envelope: dict) -> tuple[str, dict, str | None]:
+    body = LearnerCreate().load(envelope["payload"])
+    if body.get("client_id") is None:
+        raise ValidationError({"client_id": ["Give the UUID the device made for this resident."]})
+    registration = accounts.register_learner(actor, body, hold_duplicates="sync")
+    learner = registration.learner
+    if registration.held:
+        return "duplicate_suspected", {"ref": str(learner.id)}, None
+    result = {"ref": str(learner.id), "learner_number": codes.grouped(learner.learner_number)}
+    return "applied", result, registration.pin
+
+
+def learner_named(actor: User, payload: dict) -> User:
+    """The learner an operation is about, by server id or by the client id it was created with. A merged record
+    leads to the record it was merged into; a held one raises Held."""
+    if payload.get("learner_id"):
+        learner = policy.learner_for(actor, payload["learner_id"], Action.RECORD_LEARNING)
+    else:
+        learner = db.session.scalar(select(User).where(User.client_id == payload["learner_client_id"]))
+        if learner is None or not (learner.created_by_id == actor.id or policy.may_see(actor, learner)):
+            raise ValidationError({"learner_client_id": [
+                "No resident was created with this learner_client_id. Send their create_learner first."]})
+    seen = set()
+    while learner.merged_into_id and learner.id not in seen:
+        seen.add(learner.id)
+        learner = db.session.get(User, learner.merged_into_id)
+    if learner.held_for_review:
+        raise Held(learner)
+    return learner
+
+
+def _enrol(actor: User, envelope: dict) -> tuple[str, dict, None]:
+    payload = EnrolPayload().load(envelope["payload"])
+    learner = learner_named(actor, payload)
+    enrolment, _ = learning.enrol(learner, learning.course_named(payload["course"]), by=actor)
+    return "applied", {"ref": str(enrolment.id)}, None
+
+
+def _record_progress(actor: User, envelope: dict) -> tuple[str, dict, None]:
+    payload = ProgressPayload().load(envelope["payload"])
+    learner = learner_named(actor, payload)
+    learning.enrol(learner, learning.course_named(payload["course"]), by=actor)
+    recorded = learning.record_progress(actor, learner.id, {
+        "event_id": envelope["op_id"], "course": payload["course"], "lesson": payload["lesson"],
+        "assisted": payload["assisted"], "occurred_at": min(envelope["recorded_at"], utcnow())})
+    return "applied", {"ref": str(recorded.progress.id)}, None
+
+
+def _record_attendance(actor: User, envelope: dict) -> tuple[str, dict, None]:
+    payload = AttendancePayload().load(envelope["payload"])
+    learner = learner_named(actor, payload)
+    actor_branches = set(policy.branch_ids_of(actor))
+    learner_branches = [b for b in policy.branch_ids_of(learner) if b in actor_branches] or \
+        policy.branch_ids_of(learner)
+    attendance = Attendance(learner_id=learner.id, branch_id=learner_branches[0] if learner_branches else None,
+                            session_date=payload["session_date"], venue=payload["venue"].strip(),
+                            recorded_by_id=actor.id, recorded_at=min(envelope["recorded_at"], utcnow()))
+    db.session.add(attendance)
+    db.session.flush()
+    return "applied", {"ref": str(attendance.id)}, None
+
+
+_HANDLERS = {"create_learner": _create_learner, "enrol": _enrol, "record_progress": _record_progress,
+             "record_attendance": _record_attendance}
+
+
+def release_held(learner_id: uuid.UUID) -> list[dict]:
+    """Run the operations held for this learner, now that staff have resolved them (as whoever recorded them)."""
+    from skills_hub.outreach.duplicates import held_operations
+
+    results = []
+    for operation in held_operations(learner_id):
+        recorder = db.session.get(User, operation.user_id)
+        envelope = {"op_id": operation.op_id, "type": operation.type, "payload": operation.payload,
+                    "recorded_at": operation.recorded_at}
+        savepoint = db.session.begin_nested()
+        try:
+            status, result, _ = _HANDLERS[operation.type](recorder, envelope)
+            savepoint.commit()
+        except (ValidationError, DomainError, Held) as error:
+            savepoint.rollback()
+            status = "rejected"
+            result = {"errors": getattr(error, "messages", None) or {"_schema": [str(error)]}}
+        operation.status, operation.result, operation.waiting_for_learner_id = status, result, None
+        results.append({"op_id": str(operation.op_id), "status": status, **result})
+    db.session.flush()
+    return results
+
