@@ -226,6 +226,17 @@ ROWS = [
     Row("GET", "/api/v1/referrals/<referral_id>", "/api/v1/referrals/{referral}", REFERRAL_PAGE, referral=True),
     Row("POST", "/api/v1/referrals/<referral_id>/transitions", "/api/v1/referrals/{referral}/transitions",
         (SIGN_IN, 403, 404, 403, 404, 200, 403), {"to": "accepted", "version": 1}, referral=True),
+    # Outreach: the offline page, sync, attendance and suspected duplicates
+    Row("GET", "/staff/outreach", "/staff/outreach", STAFF_PAGE(200)),
+    Row("GET", "/staff/outreach-sw.js", "/staff/outreach-sw.js", every(200)),
+    Row("GET", "/staff/outreach/sessions", "/staff/outreach/sessions", STAFF_PAGE(200)),
+    Row("GET", "/staff/duplicates", "/staff/duplicates", STAFF_PAGE(200)),
+    Row("POST", "/staff/duplicates/<uuid:duplicate_id>", f"/staff/duplicates/{uuid.uuid4()}", STAFF_PAGE(404),
+        {"action": "keep_both"}),
+    Row("POST", "/api/v1/sync", "/api/v1/sync", STAFF_API(200), {"device_id": "laptop", "operations": []}),
+    Row("GET", "/api/v1/duplicates", "/api/v1/duplicates", STAFF_API(200)),
+    Row("POST", "/api/v1/duplicates/<duplicate_id>/resolve", f"/api/v1/duplicates/{uuid.uuid4()}/resolve",
+        (SIGN_IN, 403, 403, 404, 404, 403, 404), {"action": "keep_both"}),
 ]
 
 
@@ -318,7 +329,7 @@ def test_the_matrix(app, client, bearer, people, row, role):
     if expected == 404 and row.rule.startswith("/api/"):
         detail = response.json["detail"]
         assert any(words in detail for words in ("no resident", "no certificate", "no referral", "no service",
-                                                 "nothing at this address"))
+                                                 "no suspected duplicate", "nothing at this address"))
     response.close()
 
 

@@ -9,6 +9,7 @@ import segno
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from skills_hub import codes
@@ -23,6 +24,7 @@ from skills_hub.courses import services as course_services
 from skills_hub.errors import Conflict, DomainError, NotFound
 from skills_hub.extensions import db
 from skills_hub.learning import services as learning
+from skills_hub.outreach import duplicates
 from skills_hub.pdf import render_pdf
 from skills_hub.referrals import services as referrals
 from skills_hub.referrals.models import Referral
@@ -51,7 +53,9 @@ def dashboard():
     learners, total = services.search(current_user, text, 1, PER_PAGE) if text else ([], 0)
     overview = learning.branch_overview(policy.visible_learners(current_user), page, PER_PAGE)
     failed = certificate_services.failed_renders(policy.visible_learners(current_user))
+    waiting = db.session.scalar(select(func.count()).select_from(duplicates.open_for(current_user).subquery()))
     return render_template("staff/dashboard.html", q=text, learners=learners, total=total, overview=overview,
+                           duplicates_waiting=waiting,
                            failed_certificates=failed,
                            page=page, per_page=PER_PAGE, branches=services.branch_names(current_user))
 
