@@ -83,13 +83,18 @@ def _hash(envelope: dict) -> str:
                                      default=str).encode()).hexdigest()
 
 
+COMMIT_EVERY = 100  # a crash mid-batch loses at most this many applied operations, which the device sends again
+
+
 def apply_batch(actor: User, device_id: str, operations: list[Any]) -> list[dict]:
-    """Apply each operation in order; one result per operation. Commits after each one."""
+    """Apply each operation in order; one result per operation. Commits every COMMIT_EVERY and at the end."""
     policy.require(actor, Action.REGISTER_LEARNER)
     results = []
-    for raw in operations:
+    for number, raw in enumerate(operations, start=1):
         results.append(apply_one(actor, device_id, raw))
-        db.session.commit()
+        if number % COMMIT_EVERY == 0:
+            db.session.commit()
+    db.session.commit()
     return results
 
 

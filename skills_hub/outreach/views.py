@@ -95,7 +95,7 @@ def resolve(duplicate_id: uuid.UUID):
         return _again(flatten_errors(error.messages))
     except DomainError as error:
         db.session.rollback()
-        return _again(flatten_errors(error.errors) or [("", error.detail)])
+        return _again([("", error.detail)], error.status)
     db.session.commit()
     kept = resolution.kept
     if resolution.pin:
@@ -107,6 +107,6 @@ def resolve(duplicate_id: uuid.UUID):
     return redirect(url_for("outreach.duplicates_page"), 303)
 
 
-def _again(errors):
+def _again(errors, status=422):
     return render_template("outreach/duplicates.html", items=_review_items(),
-                           errors=[("", message) for _, message in errors]), 422
+                           errors=[("", message) for _, message in errors]), status
