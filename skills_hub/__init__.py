@@ -36,6 +36,8 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     from skills_hub.pages import views as pages_views
     from skills_hub.referrals import api as referrals_api
     from skills_hub.referrals import views as referrals_views
+    from skills_hub.reports import api as reports_api
+    from skills_hub.reports import views as reports_views
     from skills_hub.staff import views as staff_views
 
     app = Flask(
@@ -77,6 +79,8 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     app.register_blueprint(outreach_api.bp)
     app.register_blueprint(imports_views.bp)
     app.register_blueprint(imports_api.bp)
+    app.register_blueprint(reports_views.bp)
+    app.register_blueprint(reports_api.bp)
     app.register_blueprint(openapi_views.bp)
 
     errors.init_app(app)

@@ -237,6 +237,10 @@ ROWS = [
     Row("GET", "/api/v1/duplicates", "/api/v1/duplicates", STAFF_API(200)),
     Row("POST", "/api/v1/duplicates/<duplicate_id>/resolve", f"/api/v1/duplicates/{uuid.uuid4()}/resolve",
         (SIGN_IN, 403, 403, 404, 404, 403, 404), {"action": "keep_both"}),
+    # Reports
+    Row("GET", "/reports", "/reports", STAFF_PAGE(200)),
+    Row("GET", "/reports/<breakdown>.csv", "/reports/by_branch.csv", STAFF_PAGE(200)),
+    Row("GET", "/api/v1/reports/summary", "/api/v1/reports/summary", STAFF_API(200)),
 ]
 
 

@@ -1,0 +1,34 @@
+"""Input for the reports: a period (dates inclusive) and, optionally, one branch."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import ValidationError, fields, post_load, validates_schema
+
+from skills_hub.endpoints import InputSchema
+from skills_hub.extensions import utcnow
+
+DATE_ERRORS = {"invalid": "Give a date like 2026-11-28."}
+
+
+class ReportQuery(InputSchema):
+    from_ = fields.Date(data_key="from", load_default=None, error_messages=DATE_ERRORS,
+                        metadata={"description": "First day (default: a year before `to`)"})
+    to = fields.Date(load_default=None, error_messages=DATE_ERRORS,
+                     metadata={"description": "Last day (default: today)"})
+    branch = fields.UUID(load_default=None, error_messages={"invalid_uuid": "Choose a branch from the list."})
+
+    @validates_schema
+    def _in_order(self, data: dict, **_: Any) -> None:
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("The first day must be before the last day.", "from")
+        if data.get("from_") and data.get("to") and (data["to"] - data["from_"]).days > 366 * 5:
+            raise ValidationError("Choose a period of up to five years.", "from")
+
+    @post_load
+    def _defaults(self, data: dict, **_: Any) -> dict:
+        end = data.get("to") or utcnow().date()
+        start = data.get("from_") or date(end.year - 1, end.month, 1)
+        return {"start": start, "end": end, "branch": data.get("branch")}
