@@ -427,3 +427,24 @@ def test_bad_service_edits_are_422_with_the_field_named(client, make_user, login
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert f'href="#{field}"' in page and words in page
+
+
+def test_importing_the_list_export_leaves_what_it_does_not_carry_unchanged(app, client):
+    _import(app, json.loads(DEMO_FILE.read_text()))
+    before = client.get("/api/v1/services?near=M13").json["items"]
+    listing = client.get("/api/v1/hsds/services?per_page=200").json  # no locations, languages or terms
+    report = _import(app, listing)
+    assert report.errors == [] and len(report.imported) == 8
+    after = client.get("/api/v1/services?near=M13").json["items"]
+    assert after == before
+
+
+def test_one_capacity_term_and_one_record_per_id(app):
+    record = json.loads(DEMO_FILE.read_text())[0]
+    two_capacities = {**record, "attributes": record["attributes"] + [
+        {"id": str(uuid.uuid4()), "taxonomy_term": {"id": str(uuid.uuid4()), "taxonomy": "skills-hub-capacity",
+                                                    "term": "full"}}]}
+    report = _import(app, [two_capacities, record, record])
+    messages = dict(report.errors)
+    assert "Give one skills-hub-capacity term" in messages["[0].attributes"]
+    assert "same id" in messages["[2].id"] and len(report.imported) == 1

@@ -207,7 +207,7 @@ ROWS = [
     Row("GET", "/referrals", "/referrals", (SIGN_IN, 200, 200, 200, 200, 302, 200), referral=True),
     Row("GET", "/referrals/new", "/referrals/new?service={service}&learner={learner}", REFERRER_FORM(200),
         referral=True),
-    Row("POST", "/referrals/new", "/referrals/new?service={service}&learner={learner}", REFERRER_FORM(303),
+    Row("POST", "/referrals/new", "/referrals/new?service={service2}&learner={learner}", REFERRER_FORM(303),
         lambda p: {"client_id": str(uuid.uuid4()), "need": "Smartphone basics", "permission": "yes",
                    "method": "in_person"}, referral=True),
     Row("GET", "/provider", "/provider", (SIGN_IN, 404, 404, 404, 404, 200, 404), referral=True),
@@ -218,7 +218,7 @@ ROWS = [
         referral=True),
     Row("POST", "/api/v1/referrals", "/api/v1/referrals", (SIGN_IN, 201, 404, 201, 404, 403, 201),
         lambda p: {"client_id": str(uuid.uuid4()), "learner_id": str(p["learner_self"].id),
-                   "service_id": str(p["service"]), "need": "Smartphone basics",
+                   "service_id": str(p["service2"]), "need": "Smartphone basics",
                    "consent": {"given_by": "learner" if p["role"].startswith("learner") else "staff_on_behalf",
                                "method": "in_person", "privacy_notice_version": "2026-11",
                                "recipient_organisation_id": str(p["organisation"])}}, referral=True),
@@ -241,6 +241,15 @@ ROWS = [
     Row("GET", "/reports", "/reports", STAFF_PAGE(200)),
     Row("GET", "/reports/<breakdown>.csv", "/reports/by_branch.csv", STAFF_PAGE(200)),
     Row("GET", "/api/v1/reports/summary", "/api/v1/reports/summary", STAFF_API(200)),
+    # Importing sign-up sheets (CSV)
+    Row("GET", "/staff/imports", "/staff/imports", STAFF_PAGE(200)),
+    Row("POST", "/staff/imports", "/staff/imports", STAFF_PAGE(422), {"consent": "yes"}),
+    Row("GET", "/staff/imports/template.csv", "/staff/imports/template.csv", STAFF_PAGE(200)),
+    Row("GET", "/staff/imports/<uuid:import_id>", f"/staff/imports/{uuid.uuid4()}", STAFF_PAGE(404)),
+    Row("POST", "/staff/imports/<uuid:import_id>/confirm", f"/staff/imports/{uuid.uuid4()}/confirm", STAFF_PAGE(404)),
+    Row("POST", "/api/v1/imports/learners", "/api/v1/imports/learners", STAFF_API(422)),
+    Row("GET", "/api/v1/imports/<import_id>/report.csv", f"/api/v1/imports/{uuid.uuid4()}/report.csv",
+        (SIGN_IN, 403, 403, 404, 404, 403, 404)),
 ]
 
 
@@ -272,7 +281,8 @@ def people(app, request, make_branch, make_user, make_service, make_referral, ca
     if service:
         referral = make_referral(people["staff_own"], people["learner_self"], service)
         people.update(service=service.id, organisation=service.organisation_id, referral=referral.id,
-                      permission=referral.permission_id)
+                      permission=referral.permission_id,
+                      service2=make_service(organisation_id=service.organisation_id).id)
     if request.node.callspec.params["row"].catalogue:  # the resident has started a course
         from skills_hub.accounts.models import User
         from skills_hub.courses.services import get_course
@@ -306,7 +316,8 @@ def test_the_matrix(app, client, bearer, people, row, role):
     learner = people["learner_self"]
     path = row.path.format(learner=learner.id, number="DEM0-001D", victim=people["victim"].id,
                            code=people.get("code", ""), service=people.get("service"),
-                           referral=people.get("referral"), permission=people.get("permission"))
+                           referral=people.get("referral"), permission=people.get("permission"),
+                           service2=people.get("service2"))
     headers, data, json = {}, None, None
     body = row.body(dict(people, branch_of_actor=people["branches"].get(role), role=role)) if callable(row.body) \
         else row.body
@@ -343,7 +354,8 @@ def test_every_form_post_without_a_csrf_token_is_refused(client, people, row):
         session["_user_id"] = people["admin"].get_id()
     path = row.path.format(learner=people["learner_self"].id, number="DEM0-001D", victim=people["victim"].id,
                            code=people.get("code", "ABCD-EFGH-JKMN"), service=people.get("service"),
-                           referral=people.get("referral"), permission=people.get("permission"))
+                           referral=people.get("referral"), permission=people.get("permission"),
+                           service2=people.get("service2"))
     response = client.open(path, method=row.method, data=row.body if isinstance(row.body, dict) else {})
     assert response.status_code == 400 and "The form had expired" in response.get_data(as_text=True)
     response.close()

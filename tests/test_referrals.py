@@ -193,7 +193,9 @@ def test_every_transition_for_every_role_from_every_state(app, client, bearer, w
         if target in ("declined", "not_completed"):
             body |= {"reason_code": "other", "reason": "Moved away"}
         response = client.post(f"/api/v1/referrals/{referral.id}/transitions", json=body, headers=headers)
-        if target not in EVER[kind]:
+        if kind == "provider" and state in ("withdrawn", "expired", "entered_in_error"):
+            expected = 404  # the provider no longer sees the resident's referral at all
+        elif target not in EVER[kind]:
             expected = 403
         elif target in LEGAL[kind].get(state, set()):
             expected = 200
@@ -281,11 +283,17 @@ def test_the_provider_gets_only_what_was_agreed(app, client, login_as, world, ma
 
 # Withdrawing permission -----------------------------------------------------------------------------------------
 
+def _another(make_service, world):
+    """Another service of organisation A (one open referral per resident and service)."""
+    return make_service(organisation_id=world["service"].organisation_id)
+
+
 def test_withdrawing_permission_withdraws_open_referrals_and_ends_the_providers_access(app, client, bearer,
                                                                                       login_as, world,
-                                                                                      make_referral):
+                                                                                      make_referral,
+                                                                                      make_service):
     open_one = make_referral(world["staff"], world["learner"], world["service"])
-    done = make_referral(world["staff"], world["learner"], world["service"])
+    done = make_referral(world["staff"], world["learner"], _another(make_service, world))
     with app.app_context():
         db.session.get(Referral, done.id).status = "completed"
         db.session.commit()
@@ -356,6 +364,7 @@ def test_the_tick_reminds_at_halfway_and_the_day_before_then_expires_and_is_idem
         last = db.session.scalars(select(ReferralEvent).where(ReferralEvent.referral_id == row.id)
                                   .order_by(ReferralEvent.at.desc())).first()
         assert (last.to_status, last.actor_id) == ("expired", None)
+        assert last.at == _at(22) and row.closed_at == _at(22)  # the tick's clock, not the machine's
     drain_jobs()
     mail = _mail(app)
     assert sum("waiting for your reply" in m for m in mail) == 1
@@ -391,8 +400,9 @@ def test_jobs_run_calls_the_deadline_tick():
 
 # Figures --------------------------------------------------------------------------------------------------------
 
-def test_provider_figures_median_reply_acceptance_and_completion(app, client, login_as, world, make_referral):
-    made = [make_referral(world["staff"], world["learner"], world["service"]) for _ in range(4)]
+def test_provider_figures_median_reply_acceptance_and_completion(app, client, login_as, world, make_referral,
+                                                                make_service):
+    made = [make_referral(world["staff"], world["learner"], _another(make_service, world)) for _ in range(4)]
     outcomes = [("completed", 14, 15), ("not_completed", 14, 17), ("declined", 14, 16), ("submitted", 14, None)]
     with app.app_context():
         for referral, (status, created, answered) in zip(made, outcomes, strict=True):
@@ -436,9 +446,9 @@ def test_staff_refer_through_the_form_once_even_if_they_press_twice(app, client,
             "staff_on_behalf", "in_person", world["staff"].id)
 
 
-def test_the_inbox_puts_new_first_and_marks_overdue(app, client, login_as, world, make_referral):
+def test_the_inbox_puts_new_first_and_marks_overdue(app, client, login_as, world, make_referral, make_service):
     late = make_referral(world["staff"], world["learner"], world["service"])
-    seen = make_referral(world["staff"], world["learner"], world["service"])
+    seen = make_referral(world["staff"], world["learner"], _another(make_service, world))
     with app.app_context():
         db.session.get(Referral, late.id).respond_by = date(2026, 1, 5)
         db.session.get(Referral, seen.id).status = "accepted"
@@ -474,3 +484,33 @@ def test_the_learner_sees_their_referrals_on_my_learning(client, login_as, world
     login_as(world["learner"])
     page = client.get("/my-learning").get_data(as_text=True)
     assert "Smartphone Basics in Urdu" in page and "submitted" in page
+
+
+def test_one_open_referral_per_resident_and_service(client, bearer, world, make_referral):
+    first = make_referral(world["staff"], world["learner"], world["service"])
+    again = _post(client, bearer, world["staff"], "/api/v1/referrals",
+                  referral_body(world["learner"].id, world["service"]))
+    assert again.status_code == 409 and first.reference[:4] in again.json["detail"]
+    assert again.json["referral_id"] == str(first.id)
+    _post(client, bearer, world["staff"], f"/api/v1/referrals/{first.id}/transitions", {"to": "withdrawn",
+                                                                                       "version": 1})
+    assert _post(client, bearer, world["staff"], "/api/v1/referrals",
+                 referral_body(world["learner"].id, world["service"])).status_code == 201
+
+
+def test_a_service_that_needs_a_phone_number_refuses_a_resident_without_one(client, bearer, world, make_user,
+                                                                          make_service, make_branch):
+    needs_phone = make_service(referral_needs=["phone"])
+    no_phone = make_user(Role.LEARNER, email=None, phone=None)
+    body = referral_body(no_phone.id, needs_phone)
+    body["consent"]["given_by"], body["consent"]["method"] = "learner", "online"
+    response = _post(client, bearer, no_phone, "/api/v1/referrals", body)
+    assert response.status_code == 422 and "needs a phone number" in response.json["errors"]["service_id"][0]
+    body = referral_body(world["learner"].id, needs_phone)  # Mohammed has a phone number
+    assert _post(client, bearer, world["staff"], "/api/v1/referrals", body).status_code == 201
+
+
+def test_with_no_contact_method_the_provider_still_learns_how_to_reach_them(client, bearer, world):
+    body = referral_body(world["learner"].id, world["service"], contact_method="")
+    made = _post(client, bearer, world["staff"], "/api/v1/referrals", body)
+    assert made.json["contact_method"] == "Email mo@example.test"

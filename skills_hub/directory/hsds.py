@@ -59,6 +59,7 @@ TAXONOMY_NAMES = {
     "skills-hub-response-days": "Reply time for referrals", "skills-hub-needs": "Needed to take a referral",
     "skills-hub-dataset": "Data set",
 }
+SINGLE_VALUED = ("skills-hub-capacity", "skills-hub-referrals", "skills-hub-response-days")
 ICAL_DAYS = dict(zip(("MO", "TU", "WE", "TH", "FR", "SA", "SU"), DAYS, strict=True))
 GB_LATITUDE, GB_LONGITUDE = (49.8, 60.9), (-8.7, 1.8)
 
@@ -217,11 +218,21 @@ class ServiceRecord(_Lenient):
         STATUSES, error="Must be one of: " + ", ".join(STATUSES) + "."))
     organization = fields.Nested(_Organisation, required=True, error_messages={
         **REQUIRED, "required": "Say which organisation runs the service."})
-    service_at_locations = fields.List(fields.Nested(_ServiceAtLocation), load_default=list)
-    schedules = fields.List(fields.Nested(_Schedule), load_default=list)
-    languages = fields.List(fields.Nested(_Language), load_default=list)
-    cost_options = fields.List(fields.Nested(_CostOption), load_default=list)
-    attributes = fields.List(fields.Nested(_Attribute), load_default=list)
+    # A list left out (as in HSDS's service_list shape) leaves that part of an existing service unchanged.
+    service_at_locations = fields.List(fields.Nested(_ServiceAtLocation), load_default=None)
+    schedules = fields.List(fields.Nested(_Schedule), load_default=None)
+    languages = fields.List(fields.Nested(_Language), load_default=None)
+    cost_options = fields.List(fields.Nested(_CostOption), load_default=None)
+    attributes = fields.List(fields.Nested(_Attribute), load_default=None)
+
+    @validates_schema
+    def _one_term_where_one_is_meant(self, data: dict, **_: Any) -> None:
+        for taxonomy in SINGLE_VALUED:
+            terms = {a["taxonomy_term"]["term"] for a in data.get("attributes") or []
+                     if a["taxonomy_term"]["taxonomy"] == taxonomy}
+            if len(terms) > 1:
+                raise ValidationError(f"Give one {taxonomy} term, not {len(terms)}: " + ", ".join(sorted(terms))
+                                      + ".", "attributes")
 
 
 @dataclass
@@ -244,6 +255,7 @@ def import_records(data: Any, *, demo: bool = False) -> ImportReport:
         report.errors.append(("", "The file must hold a JSON list of services (or one service)."))
         return report
     report.records = len(data)
+    seen: set[uuid.UUID] = set()
     for index, record in enumerate(data):
         try:
             loaded = ServiceRecord().load(record)
@@ -251,6 +263,11 @@ def import_records(data: Any, *, demo: bool = False) -> ImportReport:
             report.errors += [(f"[{index}].{path}" if path else f"[{index}]", message)
                               for path, message in flatten_errors(error.messages)]
             continue
+        if loaded["id"] in seen:
+            report.errors.append((f"[{index}].id", "Another record in this file has the same id. Give each "
+                                                   "service its own id."))
+            continue
+        seen.add(loaded["id"])
         report.imported.append(_save(loaded, demo=demo).id)
     return report
 
@@ -286,38 +303,54 @@ def _terms(attributes: list[dict]) -> dict[str, list[str]]:
 
 
 def _save(data: dict, *, demo: bool) -> Service:
+    """Create or update one service. On an update, a part the record leaves out stays as it was."""
     organisation = _organisation(data["organization"], demo)
     db.session.flush()
     service = db.session.get(Service, data["id"])
-    if service is None:
-        service = Service(id=data["id"], organisation_id=organisation.id)
+    new = service is None
+    if new:
+        service = Service(id=data["id"], organisation_id=organisation.id, eds_areas=[], levels=[], accessibility=[],
+                          referral_needs=[], languages=[], delivery_modes=[])
         db.session.add(service)
     else:
         service.version += 1
-    terms = _terms(data["attributes"])
-    paid = [option for option in data["cost_options"] if option["amount"]]
     service.organisation_id = organisation.id
     service.name, service.description, service.status = data["name"], data["description"], data["status"]
     service.url, service.email = data["url"], data["email"]
+    if data["attributes"] is not None or new:
+        _apply_terms(service, _terms(data["attributes"] or []), has_locations=bool(data["service_at_locations"]))
+    if data["languages"] is not None:
+        service.languages = list(dict.fromkeys(data["languages"]))
+    if data["cost_options"] is not None or new:
+        paid = [option for option in data["cost_options"] or [] if option["amount"]]
+        service.is_free = not paid
+        service.cost_amount = min(option["amount"] for option in paid) if paid else None
+        service.cost_description = "; ".join(option["amount_description"] or option["option"] for option in paid)
+    service.is_demo = service.is_demo or demo
+    service.updated_at = utcnow()
+    if data["schedules"] is not None:
+        service.schedules = [Schedule(id=item["id"], days=_days(item["byday"]), opens_at=item["opens_at"][:5],
+                                      closes_at=item["closes_at"][:5], description=item["description"][:300])
+                             for item in data["schedules"]]
+    db.session.flush()
+    if data["service_at_locations"] is not None:
+        _link_locations(service, organisation, data["service_at_locations"])
+    return service
+
+
+def _apply_terms(service: Service, terms: dict[str, list[str]], *, has_locations: bool) -> None:
     service.eds_areas, service.levels = terms["skills-hub-eds-area"], terms["skills-hub-level"]
-    service.delivery_modes = terms["skills-hub-delivery"] or (["in_person"] if data["service_at_locations"]
-                                                              else ["online"])
+    service.delivery_modes = terms["skills-hub-delivery"] or (["in_person"] if has_locations else ["online"])
     service.accessibility, service.referral_needs = terms["skills-hub-accessibility"], terms["skills-hub-needs"]
     service.capacity = (terms["skills-hub-capacity"] or ["places_available"])[0]
     service.takes_referrals = "not_accepted" not in terms["skills-hub-referrals"]
     service.response_days = int((terms["skills-hub-response-days"] or ["5"])[0])
-    service.languages = list(dict.fromkeys(data["languages"]))
-    service.is_free = not paid
-    service.cost_amount = min(option["amount"] for option in paid) if paid else None
-    service.cost_description = "; ".join(option["amount_description"] or option["option"] for option in paid)
-    service.is_demo = demo or "demo" in terms["skills-hub-dataset"]
-    service.updated_at = utcnow()
-    service.schedules = [Schedule(id=item["id"], days=_days(item["byday"]), opens_at=item["opens_at"][:5],
-                                  closes_at=item["closes_at"][:5], description=item["description"][:300])
-                         for item in data["schedules"]]
-    db.session.flush()
+    service.is_demo = service.is_demo or "demo" in terms["skills-hub-dataset"]
+
+
+def _link_locations(service: Service, organisation: Organisation, items: list[dict]) -> None:
     kept = []
-    for item in data["service_at_locations"]:
+    for item in items:
         location = _location(item["location"], organisation)
         link = db.session.get(ServiceLocation, item["id"]) or ServiceLocation(id=item["id"])
         link.service_id, link.location_id = service.id, location.id
@@ -328,7 +361,6 @@ def _save(data: dict, *, demo: bool) -> Service:
             db.session.delete(link)
     db.session.flush()
     db.session.expire(service, ["locations"])
-    return service
 
 
 def _days(byday: str) -> list[str]:

@@ -44,8 +44,12 @@ def _language_default(learner: User | None) -> str | None:
     return code if code and hsds.pycountry.languages.get(alpha_2=code) else None
 
 
+SEARCH_FIELDS = ("near", "skill", "language", "free", "mode", "day", "searched", "page")
+
+
 def _form_values() -> dict:
-    raw = {key: value for key, value in request.args.items() if value and key not in (*LIST_FIELDS, "learner")}
+    """The search's own fields; anything else a shared link carries (utm_source, fbclid…) is ignored here."""
+    raw = {key: value for key, value in request.args.items() if value and key in SEARCH_FIELDS}
     if request.args.getlist("access"):
         raw["access"] = request.args.getlist("access")
     return raw

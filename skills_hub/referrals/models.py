@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from skills_hub.accounts.models import Organisation, User
+from skills_hub.accounts.models import PERSONAL, Organisation, User
 from skills_hub.directory.models import Service
 from skills_hub.extensions import db, utcnow
 
@@ -58,9 +58,10 @@ class Referral(db.Model):
     permission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sharing_permissions.id"), index=True)
     referred_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))
-    need: Mapped[str] = mapped_column(Text)
-    access_needs: Mapped[str] = mapped_column(Text, default="")
-    contact_method: Mapped[str] = mapped_column(String(200), default="")
+    need: Mapped[str] = mapped_column(Text, info=PERSONAL)
+    access_needs: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    contact_method: Mapped[str] = mapped_column(String(200), default="", info=PERSONAL)
+    personal_data_removed_at: Mapped[datetime | None]  # by retention, a year after it closed
     status: Mapped[str] = mapped_column(String(20), default="submitted")
     reason_code: Mapped[str | None] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(String(500))
@@ -93,5 +94,5 @@ class ReferralEvent(db.Model):
     to_status: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))  # None: the deadline tick
     reason_code: Mapped[str | None] = mapped_column(String(30))
-    reason: Mapped[str | None] = mapped_column(String(500))
+    reason: Mapped[str | None] = mapped_column(String(500), info=PERSONAL)
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -49,6 +49,8 @@ from skills_hub.referrals.models import (
     SharingPermission,
 )
 
+# Withdrawn, expired or entered in error: the provider no longer needs (so no longer sees) the resident's details.
+GONE_FROM_PROVIDER = ("withdrawn", "expired", "entered_in_error")
 PROVIDER_MOVES: dict[str, tuple[str, ...]] = {
     "submitted": ("viewed", "accepted", "waitlisted", "declined"),
     "viewed": ("accepted", "waitlisted", "declined"),
@@ -82,7 +84,8 @@ def visible_referrals(actor: User) -> Select[tuple[Referral]]:
         if actor.organisation_id is None:
             return query.where(False)
         return query.join(SharingPermission, Referral.permission_id == SharingPermission.id).where(
-            Referral.organisation_id == actor.organisation_id, SharingPermission.withdrawn_at.is_(None))
+            Referral.organisation_id == actor.organisation_id, SharingPermission.withdrawn_at.is_(None),
+            Referral.status.not_in(GONE_FROM_PROVIDER))
     return query.where(Referral.learner_id.in_(policy.visible_learners(actor).with_only_columns(User.id)))
 
 
@@ -163,6 +166,14 @@ def make(actor: User, body: dict[str, Any]) -> Made:
     service = _referable(body["service_id"])
     consent = body["consent"]
     _check_consent(actor, consent, service)
+    _check_needs(learner, service)
+    already = db.session.scalar(select(Referral).where(Referral.learner_id == learner.id,
+                                                       Referral.service_id == service.id,
+                                                       Referral.status.in_(OPEN)))
+    if already is not None:
+        raise Conflict(f"{learner.given_name} already has an open referral to this service "
+                       f"({codes.grouped(already.reference)}).", errors={"service_id": ["Already referred."]},
+                       extra={"referral_id": str(already.id)})
     permission = SharingPermission(
         learner_id=learner.id, organisation_id=service.organisation_id,
         data_shared=list(ALWAYS_SHARED) + list(service.referral_needs),
@@ -177,7 +188,8 @@ def make(actor: User, body: dict[str, Any]) -> Made:
         learner_id=learner.id, service_id=service.id, organisation_id=service.organisation_id,
         permission_id=permission.id, referred_by_id=actor.id, branch_id=branch_ids[0] if branch_ids else None,
         need=body["need"], access_needs=body.get("access_needs") or "",
-        contact_method=body.get("contact_method") or "", status="submitted", created_at=now,
+        contact_method=(body.get("contact_method") or "").strip() or contact_of(learner), status="submitted",
+        created_at=now,
         respond_by=workdays.add_working_days(workdays.local_date(now), service.response_days))
     db.session.add(referral)
     db.session.flush()
@@ -186,6 +198,26 @@ def make(actor: User, body: dict[str, Any]) -> Made:
     _tell_provider(referral, "A new referral for you",
                    "You have a new referral, reference {ref}. Please reply by {date}.")
     return Made(referral, created=True)
+
+
+def contact_of(learner: User) -> str:
+    """How the provider can reach the resident when nobody said: their email or phone, or the library."""
+    if learner.email:
+        return f"Email {learner.email}"
+    if learner.phone:
+        return f"Phone {learner.phone}"
+    return "Through the library that referred them"
+
+
+def _check_needs(learner: User, service: Service) -> None:
+    """A service that needs, say, a phone number cannot take someone whose record has none."""
+    holds = {"email": learner.email, "phone": learner.phone, "date_of_birth": learner.date_of_birth,
+             "address": learner.postcode}
+    missing = [NEEDS[need] for need in service.referral_needs if not holds.get(need)]
+    if missing:
+        message = (f"{service.organisation.name} needs {' and '.join(missing)} to take a referral. Add it to "
+                   f"{learner.given_name}'s record first, or choose another service.")
+        raise ValidationFailed(message, errors={"service_id": [message]})
 
 
 def _visible_ids(actor: User, referral_id: uuid.UUID) -> set[uuid.UUID]:
@@ -222,10 +254,10 @@ def _check_consent(actor: User, consent: dict, service: Service) -> None:
 # Moving a referral on -------------------------------------------------------------------------------------------
 
 def _event(referral: Referral, to: str, actor: User | None, reason_code: str | None, reason: str | None,
-           from_status: str | type | None = type) -> None:
+           from_status: str | type | None = type, at: datetime | None = None) -> None:
     db.session.add(ReferralEvent(
         referral_id=referral.id, from_status=referral.status if from_status is type else from_status, to_status=to,
-        actor_id=actor.id if actor else None, reason_code=reason_code, reason=reason))
+        actor_id=actor.id if actor else None, reason_code=reason_code, reason=reason, at=at or utcnow()))
 
 
 def transition(actor: User, referral: Referral, to: str, version: int, reason_code: str | None = None,
@@ -259,9 +291,10 @@ def _check_reason(to: str, reason_code: str | None, reason: str | None) -> None:
                                                                              "characters)."]})
 
 
-def _move(referral: Referral, to: str, actor: User | None, reason_code: str | None, reason: str | None) -> None:
-    _event(referral, to, actor, reason_code, reason)
-    now = utcnow()
+def _move(referral: Referral, to: str, actor: User | None, reason_code: str | None, reason: str | None,
+          at: datetime | None = None) -> None:
+    now = at or utcnow()
+    _event(referral, to, actor, reason_code, reason, at=now)
     if to in RESPONDED and referral.first_response_at is None:
         referral.first_response_at = now
     if to not in OPEN:
@@ -359,7 +392,7 @@ def tick(now: datetime | None = None) -> TickResult:
             continue
         start, days = workdays.local_date(referral.created_at), max(1, referral.service.response_days)
         if today > referral.respond_by:
-            _move(referral, "expired", None, None, "No answer by the deadline.")
+            _move(referral, "expired", None, None, "No answer by the deadline.", at=now)
             result.expired += 1
         elif referral.last_day_reminder_at is None and today >= workdays.add_working_days(start, days - 1):
             referral.last_day_reminder_at = now

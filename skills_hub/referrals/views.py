@@ -53,7 +53,7 @@ class ReferralForm(InputSchema):
                                                                                             "characters."))
     permission = fields.String(required=True, validate=validate.Equal("yes"), error_messages={
         "required": "Tick the box to show the resident agreed to share this with the provider."})
-    method = fields.String(load_default="online", validate=validate.OneOf(
+    method = fields.String(load_default=None, validate=validate.OneOf(
         METHODS, error="Choose how the resident gave permission."))
 
 
@@ -91,11 +91,16 @@ def _new_page(service, learner, errors, values, status=200):
 def new_referral():
     service = directory.service_named(request.values.get("service", ""))
     learner = _learner_for_referral()
+    if not service.takes_referrals or service.status != "active":
+        flash("This service does not take referrals at the moment. Contact it directly, or choose another.")
+        return redirect(url_for("directory.service_page", service_id=service.id), 303)
     if request.method == "GET":
         return _new_page(service, learner, [], {"client_id": str(uuid.uuid4()),
-                                                "contact_method": _contact_of(learner)})
+                                                "contact_method": services.contact_of(learner)})
     values = {key: value for key, value in request.form.items() if key != "csrf_token"}
     form, errors = load_form(ReferralForm())
+    if not errors and current_user.role != Role.LEARNER and not form["method"]:
+        errors = [("method", f"Choose how {learner.given_name} gave permission.")]
     if errors:
         return _new_page(service, learner, errors, values, 422)
     body = {"client_id": form["client_id"], "learner_id": learner.id, "service_id": service.id,
@@ -113,14 +118,6 @@ def new_referral():
     if made.created:
         flash(f"Referral {codes.grouped(made.referral.reference)} sent to {service.organisation.name}.")
     return redirect(url_for("referrals.referral_page", referral_id=made.referral.id), 303)
-
-
-def _contact_of(learner: User) -> str:
-    if learner.email:
-        return f"Email {learner.email}"
-    if learner.phone:
-        return f"Phone {learner.phone}"
-    return "Through the library"
 
 
 @bp.get("/referrals")
