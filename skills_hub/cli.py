@@ -8,6 +8,7 @@ from skills_hub import migrate
 from skills_hub.accounts.cli import users_cli
 from skills_hub.certificates.cli import certificates_cli
 from skills_hub.courses.cli import courses_cli
+from skills_hub.dataprotection.cli import data_cli
 from skills_hub.demo import demo_cli
 from skills_hub.directory.cli import directory_cli
 from skills_hub.imports.cli import learners_cli
@@ -25,3 +26,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(directory_cli)
     app.cli.add_command(referrals_cli)
     app.cli.add_command(learners_cli)
+    app.cli.add_command(data_cli)

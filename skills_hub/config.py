@@ -80,10 +80,21 @@ class Config:
         self.SESSION_MINUTES = int(env.get("SKILLS_HUB_SESSION_MINUTES", "30"))
         self.JOB_POLL_SECONDS = float(env.get("SKILLS_HUB_JOB_POLL_SECONDS", "2"))
         self.JOB_MAX_ATTEMPTS = int(env.get("SKILLS_HUB_JOB_MAX_ATTEMPTS", "5"))
+        # How long personal data is kept (days): a referral's details after it closes, an account with no
+        # activity, and an uploaded sign-up sheet kept for its dry run.
+        self.RETENTION_REFERRAL_DAYS = int(env.get("SKILLS_HUB_RETENTION_REFERRAL_DAYS", "365"))
+        self.RETENTION_INACTIVE_DAYS = int(env.get("SKILLS_HUB_RETENTION_INACTIVE_DAYS", str(3 * 365)))
+        self.RETENTION_IMPORT_FILE_DAYS = int(env.get("SKILLS_HUB_RETENTION_IMPORT_FILE_DAYS", "7"))
         self.PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a hash method, not a password)
         # Sign-in attempts from one address (a library's PCs may share one) and for one account.
         self.LOGIN_RATE_LIMIT = env.get("SKILLS_HUB_LOGIN_RATE_LIMIT", "60 per minute;600 per hour")
         self.LOGIN_ACCOUNT_RATE_LIMIT = env.get("SKILLS_HUB_LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute;50 per hour")
+        # How many reverse proxies stand in front of gunicorn: their X-Forwarded-For, -Proto, -Host and -Port
+        # headers are trusted that many hops deep (wsgi.py applies it). 0 trusts none (a client could fake them).
+        self.PROXY_COUNT = int(env.get("SKILLS_HUB_PROXY_COUNT") or (1 if production else 0))
+        # The host names the app answers to (Flask refuses others with 400); unset answers to any.
+        self.TRUSTED_HOSTS = [host.strip() for host in env.get("SKILLS_HUB_TRUSTED_HOSTS", "").split(",")
+                              if host.strip()] or None
 
         self.PRODUCTION = production
         self.TESTING = False

@@ -4,6 +4,7 @@ from skills_hub.accounts.models import ApiToken, Branch, BranchMember, Consent, 
 from skills_hub.audit.models import AuditEvent
 from skills_hub.certificates.models import Certificate, CertificateEvent
 from skills_hub.courses.models import Course, Lesson
+from skills_hub.dataprotection.models import DeletionRequest
 from skills_hub.directory.models import Location, Schedule, Service, ServiceLocation
 from skills_hub.imports.models import LearnerImport
 from skills_hub.jobs.models import Job
@@ -13,7 +14,7 @@ from skills_hub.referrals.models import Referral, ReferralEvent, SharingPermissi
 from skills_hub.storage import StoredFile
 
 __all__ = ["ApiToken", "Attendance", "AuditEvent", "Branch", "BranchMember", "Certificate", "CertificateEvent",
-           "CheckAttempt", "Consent", "Course", "Enrolment", "Job", "LearnerImport", "Lesson", "LessonProgress",
-           "Location", "OneTimeLink", "Organisation", "ProgressEvent", "Referral", "ReferralEvent", "Schedule",
-           "Service", "ServiceLocation", "SharingPermission", "SkillsCheck", "StoredFile", "SuspectedDuplicate",
-           "SyncOperation", "User"]
+           "CheckAttempt", "Consent", "Course", "DeletionRequest", "Enrolment", "Job", "LearnerImport", "Lesson",
+           "LessonProgress", "Location", "OneTimeLink", "Organisation", "ProgressEvent", "Referral", "ReferralEvent",
+           "Schedule", "Service", "ServiceLocation", "SharingPermission", "SkillsCheck", "StoredFile",
+           "SuspectedDuplicate", "SyncOperation", "User"]

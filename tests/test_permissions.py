@@ -237,6 +237,16 @@ ROWS = [
     Row("GET", "/api/v1/duplicates", "/api/v1/duplicates", STAFF_API(200)),
     Row("POST", "/api/v1/duplicates/<duplicate_id>/resolve", f"/api/v1/duplicates/{uuid.uuid4()}/resolve",
         (SIGN_IN, 403, 403, 404, 404, 403, 404), {"action": "keep_both"}),
+    # Data protection
+    Row("GET", "/account/data.zip", "/account/data.zip", LEARNER_PAGE(200)),
+    Row("GET", "/account/delete", "/account/delete", LEARNER_PAGE(200)),
+    Row("POST", "/account/delete", "/account/delete", LEARNER_PAGE(303)),
+    Row("GET", "/staff/residents/<learner_id>/data.zip", f"/staff/residents/{L}/data.zip", OWN_RESIDENT_PAGE(200)),
+    Row("GET", "/admin/deletions", "/admin/deletions", ADMIN_PAGE(200)),
+    Row("POST", "/admin/deletions/<uuid:request_id>", f"/admin/deletions/{uuid.uuid4()}", ADMIN_PAGE(404),
+        {"action": "erase"}),
+    Row("POST", "/admin/residents/<learner_id>/erase", f"/admin/residents/{L}/erase", ADMIN_PAGE(303),
+        {"reason": "Asked in person"}),
     # Reports
     Row("GET", "/reports", "/reports", STAFF_PAGE(200)),
     Row("GET", "/reports/<breakdown>.csv", "/reports/by_branch.csv", STAFF_PAGE(200)),

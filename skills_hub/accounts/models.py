@@ -13,6 +13,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skills_hub.extensions import db, utcnow
 
+# Columns holding personal data carry this: the subject-access export must include every one of them (a test walks
+# the models), and erasure must empty or coarsen each.
+PERSONAL = {"personal": True}
+
 
 class Role(enum.StrEnum):
     LEARNER = "learner"
@@ -53,19 +57,19 @@ class User(UserMixin, db.Model):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20,
                                             values_callable=lambda roles: [r.value for r in roles]))
-    given_name: Mapped[str] = mapped_column(String(100))
-    family_name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    given_name: Mapped[str] = mapped_column(String(100), info=PERSONAL)
+    family_name: Mapped[str] = mapped_column(String(100), info=PERSONAL)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, info=PERSONAL)
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    learner_number: Mapped[str | None] = mapped_column(String(8), unique=True)
+    learner_number: Mapped[str | None] = mapped_column(String(8), unique=True, info=PERSONAL)
     pin_hash: Mapped[str | None] = mapped_column(String(255))
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     # What the duplicate matcher and staff search compare: the full name without case, accents or spaces.
-    name_key: Mapped[str] = mapped_column(String(200), index=True, default="")
-    date_of_birth: Mapped[date | None]
-    postcode: Mapped[str | None] = mapped_column(String(8))
-    phone: Mapped[str | None] = mapped_column(String(20))
-    preferred_language: Mapped[str | None] = mapped_column(String(35))
+    name_key: Mapped[str] = mapped_column(String(200), index=True, default="", info=PERSONAL)
+    date_of_birth: Mapped[date | None] = mapped_column(info=PERSONAL)
+    postcode: Mapped[str | None] = mapped_column(String(8), info=PERSONAL)
+    phone: Mapped[str | None] = mapped_column(String(20), info=PERSONAL)
+    preferred_language: Mapped[str | None] = mapped_column(String(35), info=PERSONAL)
     # The UUID a client sent when it created this learner: a retried create answers with this record.
     client_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
     client_request_hash: Mapped[str | None] = mapped_column(String(64))  # tells a replay from a reused id
@@ -85,6 +89,10 @@ class User(UserMixin, db.Model):
     # resolve it (outreach.SuspectedDuplicate). A record merged into another points at it and is inactive.
     held_for_review: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Erasure (UK GDPR article 17) keeps only what the statistics need: the postcode district (in `postcode`),
+    # this age band and the branches.
+    erased_at: Mapped[datetime | None]
+    age_band: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])

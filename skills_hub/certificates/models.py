@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from skills_hub.accounts.models import PERSONAL
 from skills_hub.extensions import db, utcnow
 
 CODE_LENGTH = 12  # 11 random Crockford characters and a Luhn mod 32 check character: XXXX-XXXX-XXXX
@@ -35,7 +36,7 @@ class Certificate(db.Model):
     awarded_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default="valid")
     # Frozen at issue:
-    learner_name: Mapped[str] = mapped_column(String(201))
+    learner_name: Mapped[str] = mapped_column(String(201), info=PERSONAL)
     course_slug: Mapped[str] = mapped_column(String(80))
     course_title: Mapped[str] = mapped_column(String(200))
     course_version: Mapped[int]

@@ -137,7 +137,7 @@ def verification(certificate: Certificate) -> Verification:
         superseded_by = codes.grouped(db.session.get(Certificate, certificate.superseded_by_id).code)
     return Verification(
         code=codes.grouped(certificate.code), status=certificate.status,
-        learner_name=None if certificate.hide_name else certificate.learner_name,
+        learner_name=None if certificate.hide_name or certificate.status == "withdrawn" else certificate.learner_name,
         course_title=certificate.course_title, awarded_at=certificate.awarded_at, issuer=certificate.issuer_name,
         revoked_at=certificate.revoked_at, revocation_reason=certificate.revocation_reason,
         superseded_by=superseded_by)

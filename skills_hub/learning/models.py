@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from skills_hub.accounts.models import PERSONAL
 from skills_hub.extensions import db, utcnow
 
 
@@ -65,7 +66,7 @@ class CheckAttempt(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     learner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id"), index=True)
-    answers: Mapped[dict] = mapped_column(default=dict)
+    answers: Mapped[dict] = mapped_column(default=dict, info=PERSONAL)
     score: Mapped[int]
     correct_count: Mapped[int]
     question_count: Mapped[int]
@@ -81,5 +82,5 @@ class SkillsCheck(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     learner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
-    answers: Mapped[dict] = mapped_column(default=dict)  # statement id → 1..4
+    answers: Mapped[dict] = mapped_column(default=dict, info=PERSONAL)  # statement id → 1..4
     taken_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from skills_hub.accounts.models import PERSONAL
 from skills_hub.extensions import db, utcnow
 
 OPERATION_TYPES = ("create_learner", "enrol", "record_progress", "record_attendance")
@@ -22,7 +23,7 @@ class SyncOperation(db.Model):
     device_id: Mapped[str] = mapped_column(String(100))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     type: Mapped[str] = mapped_column(String(30))
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict] = mapped_column(JSON, info=PERSONAL)
     payload_hash: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime]  # the device's clock, as received
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -64,7 +64,7 @@ class Referral(db.Model):
     personal_data_removed_at: Mapped[datetime | None]  # by retention, a year after it closed
     status: Mapped[str] = mapped_column(String(20), default="submitted")
     reason_code: Mapped[str | None] = mapped_column(String(30))
-    reason: Mapped[str | None] = mapped_column(String(500))
+    reason: Mapped[str | None] = mapped_column(String(500), info=PERSONAL)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     respond_by: Mapped[date]  # the last working day for a first answer

@@ -1,0 +1,1 @@
+"""Data protection (UK GDPR): subject-access export, erasure, deletion requests and retention."""
