@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/learning.py
 	$(BIN)/python benchmarks/certificates.py
 	$(BIN)/python benchmarks/sync.py
+	$(BIN)/python benchmarks/imports.py
 
 # Re-pin constraints.txt to what is installed in .venv now (after changing pyproject.toml).
 lock: $(STAMP)

@@ -81,10 +81,12 @@ class LearnerDetails(InputSchema):
     email = fields.Email(load_default=None, allow_none=True,
                          error_messages={"invalid": "Enter an email address like name@example.com."},
                          validate=validate.Length(max=254))
-    phone = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
-        r"^\+?[0-9 ]{7,20}$", error="Enter a phone number using digits and spaces, like 07700 900123."))
-    preferred_language = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
-        r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Use a language code, like en, ur or pl."))
+    phone = fields.String(load_default=None, allow_none=True, validate=[validate.Regexp(
+        r"^\+?[0-9 ]{7,20}$", error="Enter a phone number using digits and spaces, like 07700 900123."),
+        validate.Length(max=20, error="Enter a phone number of up to 20 characters.")])
+    preferred_language = fields.String(load_default=None, allow_none=True, validate=[validate.Regexp(
+        r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Use a language code, like en, ur or pl."),
+        validate.Length(max=35, error="Use a language code, like en, ur or pl.")])
 
 
 class LearnerCreate(LearnerDetails):

@@ -1,0 +1,52 @@
+"""Input and output shapes for importing sign-up sheets."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from skills_hub.accounts.schemas import CONSENT_METHODS, FormSchema
+from skills_hub.endpoints import InputSchema
+from skills_hub.imports.services import STATUS_LABELS
+
+
+class ImportQuery(InputSchema):
+    """`POST /api/v1/imports/learners`: query parameters, or form fields beside the multipart `file`."""
+
+    dry_run = fields.Boolean()
+    branch = fields.UUID(metadata={"description": "The branch the residents join; optional for staff with one."})
+    consent_notice_version = fields.String(validate=validate.Length(min=1, max=20), metadata={
+        "description": "The privacy notice version the sheet showed; default: the current one."})
+    consent_method = fields.String(validate=validate.OneOf(CONSENT_METHODS), metadata={
+        "description": "How the residents agreed; default: paper."})
+    import_id = fields.UUID(metadata={"description": "Confirm this dry run instead of sending the file again."})
+
+
+class ImportRowOut(Schema):
+    line = fields.Integer(metadata={"description": "The physical line in the file; the header is line 1."})
+    status = fields.String(metadata={"enum": list(STATUS_LABELS)})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "By the template's column name, like Date of birth."})
+    learner_id = fields.UUID()
+    learner_number = fields.String()
+    pin = fields.String(metadata={"description": "Only in the answer that created the resident; never again."})
+
+
+class ImportOut(Schema):
+    import_id = fields.UUID()
+    dry_run = fields.Boolean()
+    branch_id = fields.UUID()
+    rows = fields.List(fields.Nested(ImportRowOut))
+    created = fields.Integer()
+    would_create = fields.Integer()
+    already_imported = fields.Integer()
+    duplicates = fields.Integer()
+    errors = fields.Integer()
+    unrecognised_columns = fields.List(fields.String())
+
+
+class UploadForm(FormSchema):
+    """The staff page's upload form (the file itself comes from request.files)."""
+
+    branch_id = fields.UUID(load_default=None, error_messages={"invalid": "Choose a library from the list."})
+    consent = fields.String(required=True, validate=validate.Equal("yes"), error_messages={
+        "required": "Tick the box to say the residents agreed to the privacy notice on the sheet."})
