@@ -11,6 +11,7 @@
   var DB_NAME = "skills-hub-outreach";
   var STORE = "queue";
   var syncing = false;
+  var again = false;
 
   function uuid() {
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
@@ -225,7 +226,8 @@
   }
 
   function sync() {
-    if (syncing || !navigator.onLine) { return Promise.resolve(); }
+    if (!navigator.onLine) { return Promise.resolve(); }
+    if (syncing) { again = true; return Promise.resolve(); }  // records saved meanwhile go straight after
     syncing = true;
     return mine().then(function (records) {
       var waiting = records.filter(function (r) { return r.status === "waiting"; }).slice(0, 500);
@@ -256,7 +258,11 @@
         });
     }).catch(function () {
       announce("Could not send yet. The records are safe on this computer; they go when the connection is back.");
-    }).then(function () { syncing = false; return render(); });
+    }).then(function () {
+      syncing = false;
+      if (again) { again = false; return sync(); }
+      return render();
+    });
   }
 
   function settle(sent, results) {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from skills_hub.demo import DEMO_LEARNER_NUMBER, DEMO_PASSWORD, DEMO_PIN
 
@@ -112,4 +113,4 @@ def test_the_site_works_without_javascript(page_without_javascript):
     sign_in(page, "staff@demo.skillshub.test")
     assert page.url.endswith("/staff")
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_role("link", name="Sign in").is_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()  # waits for the page after signing out
