@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/certificates.py
 	$(BIN)/python benchmarks/sync.py
 	$(BIN)/python benchmarks/imports.py
+	$(BIN)/python benchmarks/reports.py
 
 # Re-pin constraints.txt to what is installed in .venv now (after changing pyproject.toml).
 lock: $(STAMP)

@@ -93,7 +93,7 @@ class User(UserMixin, db.Model):
     # this age band and the branches.
     erased_at: Mapped[datetime | None]
     age_band: Mapped[str | None] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # reports
 
     organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
 

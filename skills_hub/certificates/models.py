@@ -33,7 +33,7 @@ class Certificate(db.Model):
     learner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id"), index=True)
     enrolment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrolments.id"), index=True)
-    awarded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    awarded_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     status: Mapped[str] = mapped_column(String(20), default="valid")
     # Frozen at issue:
     learner_name: Mapped[str] = mapped_column(String(201), info=PERSONAL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from skills_hub.accounts.models import PERSONAL
@@ -22,7 +22,7 @@ class Enrolment(db.Model):
     learner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id"), index=True)
     enrolled_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # reports
     left_at: Mapped[datetime | None]
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -32,7 +32,9 @@ class LessonProgress(db.Model):
     """One learner's progress on one lesson: started when opened, done when they say so. Never double counted."""
 
     __tablename__ = "lesson_progress"
-    __table_args__ = (UniqueConstraint("learner_id", "lesson_id"),)
+    __table_args__ = (UniqueConstraint("learner_id", "lesson_id"),
+                      # reports: "completed with a helper" looks for an assisted lesson of the learner's course
+                      Index("ix_lesson_progress_learner_course_assisted", "learner_id", "course_id", "assisted"))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     learner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)

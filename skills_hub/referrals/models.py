@@ -66,7 +66,7 @@ class Referral(db.Model):
     reason_code: Mapped[str | None] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(String(500), info=PERSONAL)
     version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     respond_by: Mapped[date]  # the last working day for a first answer
     viewed_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]

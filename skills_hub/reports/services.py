@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, exists, func, literal, select
+from sqlalchemy import Select, String, Uuid, case, distinct, exists, func, literal, select, union_all
 
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Branch, BranchMember, Role, User
@@ -123,47 +123,54 @@ def _district(postcode) -> Any:
     return case((position > 0, func.substr(postcode, 1, position - 1)), else_=postcode)
 
 
-def _grouped(kind: str, scope: Scope, dimension: str) -> dict[str, int]:
+def _counts(kind: str, scope: Scope) -> dict[str, dict[str, int]]:
+    """One kind's counts by month, district, course and in total, from one GROUP BY over (month, district,
+    course); and by branch from a second (a resident of two libraries counts in each, so branches are apart)."""
     rows = _rows(kind, scope).subquery()
-    if dimension == "total":
-        return {"total": db.session.scalar(select(func.count()).select_from(rows)) or 0}
-    if dimension == "by_month":
-        key = _month(rows.c.at)
-        query = select(key, func.count()).group_by(key)
-    elif dimension == "by_branch":
-        query = select(Branch.name, func.count()).select_from(rows) \
-            .join(BranchMember, BranchMember.user_id == rows.c.learner_id) \
-            .join(Branch, Branch.id == BranchMember.branch_id).group_by(Branch.name)
-        if scope.branch_ids is not None:
-            query = query.where(BranchMember.branch_id.in_(scope.branch_ids))
-    elif dimension == "by_district":
-        key = func.coalesce(_district(User.postcode), "Not given")
-        query = select(key, func.count()).select_from(rows).join(User, User.id == rows.c.learner_id).group_by(key)
-    elif dimension == "by_course":
-        query = select(rows.c.course_id, func.count()).where(rows.c.course_id.is_not(None)) \
-            .group_by(rows.c.course_id)
-    elif dimension == "by_status":
-        query = select(rows.c.status, func.count()).group_by(rows.c.status)
-    else:
-        raise ValueError(dimension)
-    return {str(key) if key not in (None, "") else "Not given": count for key, count in db.session.execute(query)}
+    month, district = _month(rows.c.at), func.coalesce(_district(User.postcode), "Not given")
+    fine = select(month, district, rows.c.course_id, func.count()).select_from(rows) \
+        .join(User, User.id == rows.c.learner_id).group_by(month, district, rows.c.course_id)
+    out: dict[str, dict[str, int]] = {"by_month": defaultdict(int), "by_district": defaultdict(int),
+                                      "by_course": defaultdict(int), "total": defaultdict(int)}
+    for month_key, district_key, course_id, count in db.session.execute(fine):
+        out["by_month"][month_key] += count
+        out["by_district"][district_key or "Not given"] += count
+        if course_id is not None:
+            out["by_course"][str(course_id)] += count
+        out["total"]["total"] += count
+    by_branch = select(Branch.name, func.count()).select_from(rows) \
+        .join(BranchMember, BranchMember.user_id == rows.c.learner_id) \
+        .join(Branch, Branch.id == BranchMember.branch_id).group_by(Branch.name)
+    if scope.branch_ids is not None:
+        by_branch = by_branch.where(BranchMember.branch_id.in_(scope.branch_ids))
+    out["by_branch"] = dict(db.session.execute(by_branch).all())
+    return out
 
 
-def _by_eds_area(kind: str, scope: Scope, areas_of: dict[str, list[str]]) -> dict[str, int]:
+def _by_status(scope: Scope) -> dict[str, int]:
+    rows = _rows("referrals", scope).subquery()
+    return dict(db.session.execute(select(rows.c.status, func.count()).group_by(rows.c.status)).all())
+
+
+def _by_eds_area(kind: str, scope: Scope, counts: dict[str, dict[str, int]],
+                 areas_of: dict[str, list[str]]) -> dict[str, int]:
     """Per skill area: counts of the courses in that area (a course in two areas counts in both). Learners are
-    counted once per area (those who started a course in it); attendances belong to no area."""
+    counted once per area (those who started a course in it), in one query; attendances belong to no area."""
     if kind == "attendances":
         return {}
     if kind == "learners":
+        pairs = [(course_id, area) for course_id, areas in areas_of.items() for area in areas]
+        if not pairs:
+            return {}
+        area_of = union_all(*[select(literal(uuid.UUID(course_id), Uuid).label("course_id"),
+                                     literal(area, String).label("area")) for course_id, area in pairs]) \
+            .subquery("area_of")
         rows = _rows("enrolments", scope).subquery()
-        pairs = db.session.execute(select(rows.c.course_id, rows.c.learner_id).distinct()).all()
-        people: dict[str, set] = defaultdict(set)
-        for course_id, learner_id in pairs:
-            for area in areas_of.get(str(course_id), []):
-                people[area].add(learner_id)
-        return {area: len(ids) for area, ids in people.items()}
+        query = select(area_of.c.area, func.count(distinct(rows.c.learner_id))) \
+            .join(area_of, area_of.c.course_id == rows.c.course_id).group_by(area_of.c.area)
+        return dict(db.session.execute(query).all())
     totals: dict[str, int] = defaultdict(int)
-    for course_id, count in _grouped(kind, scope, "by_course").items():
+    for course_id, count in counts[kind]["by_course"].items():
         for area in areas_of.get(course_id, []):
             totals[area] += count
     return dict(totals)
@@ -182,27 +189,29 @@ def rounded(count: int) -> int:
 def summary(scope: Scope) -> dict:
     """The figures of `GET /api/v1/reports/summary`, already suppressed."""
     areas_of = {str(course.id): list(course.eds_areas) for course in db.session.scalars(select(Course))}
-    raw_totals = {kind: _grouped(kind, scope, "total")["total"] for kind in (*KINDS, "referrals")}
+    counts = {kind: _counts(kind, scope) for kind in KINDS}
+    statuses = _by_status(scope)
+    raw_totals = {kind: counts[kind]["total"].get("total", 0) for kind in KINDS}
+    raw_totals["referrals"] = sum(statuses.values())
     breakdowns: dict[str, list[dict]] = {}
     suppressed_kinds: set[str] = set()
     for breakdown in BREAKDOWNS:
-        counts = {kind: (_by_eds_area(kind, scope, areas_of) if breakdown == "by_eds_area"
-                         else _grouped(kind, scope, breakdown)) for kind in KINDS}
-        keys = sorted({key for per_kind in counts.values() for key in per_kind},
-                      key=lambda k: list(EDS_AREAS).index(k) if breakdown == "by_eds_area" and k in EDS_AREAS else 0)
-        if breakdown != "by_eds_area":
-            keys.sort()
+        per_kind = {kind: (_by_eds_area(kind, scope, counts, areas_of) if breakdown == "by_eds_area"
+                           else counts[kind][breakdown]) for kind in KINDS}
+        keys = {key for found in per_kind.values() for key in found}
+        if breakdown == "by_eds_area":
+            ordered = [area for area in EDS_AREAS if area in keys] + sorted(keys - set(EDS_AREAS))
+        else:
+            ordered = sorted(keys)
         rows = []
-        for key in keys:
+        for key in ordered:
             row: dict[str, Any] = {"key": key}
             for kind in KINDS:
-                value = counts[kind].get(key, 0)
-                row[kind] = shown(value)
+                row[kind] = shown(per_kind[kind].get(key, 0))
                 if row[kind] == "<5":
                     suppressed_kinds.add(kind)
             rows.append(row)
         breakdowns[breakdown] = rows
-    statuses = _grouped("referrals", scope, "by_status")
     breakdowns["referrals_by_status"] = [{"key": status, "referrals": shown(count)}
                                          for status, count in sorted(statuses.items())]
     if any(row["referrals"] == "<5" for row in breakdowns["referrals_by_status"]):
