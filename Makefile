@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sync.py
 	$(BIN)/python benchmarks/imports.py
 	$(BIN)/python benchmarks/reports.py
+	$(BIN)/python benchmarks/load.py
 
 # Re-pin constraints.txt to what is installed in .venv now (after changing pyproject.toml).
 lock: $(STAMP)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, SecurityError
 
 
 class DomainError(Exception):
@@ -85,6 +88,8 @@ def _handle_domain_error(error: DomainError):
 
 def _handle_http_exception(error: HTTPException):
     status = error.code or 500
+    if isinstance(error, SecurityError):  # a Host header not in TRUSTED_HOSTS: no page links can be built for it
+        return Response("Bad request: this host name is not served here.\n", 400, mimetype="text/plain")
     if isinstance(error, CSRFError) and is_api_request():
         return problem(403, "CSRF token missing", "A write with a session cookie needs the page's CSRF token in "
                        "an X-CSRFToken header. API clients should send Authorization: Bearer <token> instead.",
@@ -116,7 +121,51 @@ def _handle_unexpected(error: Exception):
     return render_template("errors/error.html", title=title, detail=detail), 500
 
 
+# The database stopped, is restarting or cannot be reached, or every pooled connection is busy.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+UNAVAILABLE_TITLE = "Service unavailable"
+UNAVAILABLE_DETAIL = ("Skills Hub cannot reach its database just now. Please try again in a few minutes. If you "
+                      "were sending a form, go back and send it again.")
+
+
+def _unreachable(error: Exception) -> bool:
+    """The database is away (stopped, restarting, out of connections), not a query that is wrong."""
+    original = getattr(error, "orig", None)
+    if type(original).__module__.startswith("sqlite3"):
+        return any(words in str(original).lower() for words in ("unable to open", "locked", "disk i/o"))
+    return True
+
+
+def _handle_database_unavailable(error: Exception):
+    """503 with Retry-After, never a stack trace or a 500. The page is drawn as for someone not signed in, because
+    finding out who is signed in needs the database."""
+    from flask import current_app, g
+
+    from skills_hub.extensions import db, login_manager
+
+    if not _unreachable(error):  # a mistake in a query (SQLite reports those as OperationalError too): a bug, 500
+        return _handle_unexpected(error)
+    current_app.logger.error("The database does not answer (%s)", type(error).__name__)
+    with contextlib.suppress(Exception):  # the connection is gone already; the session ends with the request
+        db.session.rollback()
+    g._login_user = login_manager.anonymous_user()  # flask-login's per-request slot for current_user
+    if is_api_request():
+        response = problem(503, UNAVAILABLE_TITLE, UNAVAILABLE_DETAIL, "service-unavailable")
+    else:
+        try:
+            response = current_app.make_response(
+                (render_template("errors/error.html", title=UNAVAILABLE_TITLE, detail=UNAVAILABLE_DETAIL), 503))
+        except Exception:  # whatever the page needs, the answer is still a plain 503
+            response = Response(f'<!DOCTYPE html><html lang="en-GB"><meta charset="utf-8">'
+                                f"<title>{UNAVAILABLE_TITLE}: Skills Hub</title><h1>{UNAVAILABLE_TITLE}</h1>"
+                                f"<p>{UNAVAILABLE_DETAIL}</p></html>", 503, mimetype="text/html")
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _handle_domain_error)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.register_error_handler(unavailable, _handle_database_unavailable)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)

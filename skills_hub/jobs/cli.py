@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
@@ -9,8 +10,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from skills_hub.extensions import db
 from skills_hub.jobs import services
 
+log = logging.getLogger("skills_hub.jobs")
 jobs_cli = AppGroup("jobs", help="Run background jobs and periodic ticks.")
 
 
@@ -30,8 +33,12 @@ def run_command(once: bool) -> None:
     click.echo(f"Job runner started, {mode}.")
     last_runs: dict = {}
     while not stopping:
-        services.dispatch_due()
-        services.run_ticks(last_runs)
+        try:
+            services.dispatch_due()
+            services.run_ticks(last_runs)
+        except Exception:  # Redis or the database away for a moment: say so, and try again on the next pass
+            log.exception("The job runner's pass failed; trying again")
+            db.session.rollback()
         if once:
             break
         time.sleep(current_app.config["JOB_POLL_SECONDS"])

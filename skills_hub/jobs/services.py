@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import delete, event, select, update
 
@@ -129,8 +130,16 @@ def _hand_to_rq(job_ids: list[uuid.UUID]) -> int:
             handed.append(job_id)
     db.session.commit()  # workers must see the job as queued before they can pick it up
     queue = rq_queue()
-    for job_id in handed:
-        queue.enqueue("skills_hub.jobs.worker.perform", str(job_id), job_timeout=600)
+    for number, job_id in enumerate(handed):
+        try:
+            queue.enqueue("skills_hub.jobs.worker.perform", str(job_id), job_timeout=600)
+        except RedisError:  # Redis refused: the rest go back to waiting, for the dispatcher's next pass
+            db.session.execute(update(Job).where(Job.id.in_(handed[number:]), Job.status == JobStatus.QUEUED)
+                               .values(status=JobStatus.PENDING))
+            db.session.commit()
+            log.warning("Redis refused jobs; they wait in the job table", extra={"fields": {
+                "waiting": len(handed) - number}})
+            return number
     return len(handed)
 
 
