@@ -448,3 +448,23 @@ def test_one_capacity_term_and_one_record_per_id(app):
     messages = dict(report.errors)
     assert "Give one skills-hub-capacity term" in messages["[0].attributes"]
     assert "same id" in messages["[2].id"] and len(report.imported) == 1
+
+
+def test_a_provider_changes_when_and_where_the_service_runs(app, client, make_user, login_as, make_service):
+    service = make_service(outcode="M13")
+    login_as(make_user(Role.PROVIDER, organisation_id=service.organisation_id))
+    form = _edit_form(client, service.id, schedule_days=["monday", "thursday"], opens_at="09:30",
+                      closes_at="11:00", location_name="Moss Side Library", address_1="1 Quay Street",
+                      city="Manchester", postcode="m14 5lt")
+    assert client.post(f"/provider/services/{service.id}/edit", data=form).status_code == 302
+    with app.app_context():
+        saved = db.session.get(Service, service.id)
+        assert saved.days == ["monday", "thursday"] and saved.schedules[0].opens_at == "09:30"
+        assert (saved.locations[0].name, saved.locations[0].postcode, saved.locations[0].outcode) == (
+            "Moss Side Library", "M14 5LT", "M14")
+    near = client.get("/api/v1/services?near=M14&day=thursday").json["items"]
+    assert near[0]["distance_km"] == 0.0
+    bad = client.post(f"/provider/services/{service.id}/edit",
+                      data=_edit_form(client, service.id, version="2", opens_at="9.30", postcode="ZZ99 9ZZ"))
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'href="#opens_at"' in page and "cannot find the postcode area ZZ99" in page

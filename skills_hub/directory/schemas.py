@@ -94,6 +94,9 @@ class ServiceMatchOut(Schema):
     takes_referrals = fields.Function(lambda m: m.service.takes_referrals)
 
 
+TIME = r"^$|^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
 class HsdsQuery(InputSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Must be 1 or more."))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200,
@@ -130,6 +133,23 @@ class ServiceForm(InputSchema):
         min=1, max=30, error="Give a number of working days between 1 and 30."),
         error_messages={"invalid": "Give a whole number of working days, like 5."})
     referral_needs = fields.List(fields.String(validate=_one_of(NEEDS, "what you need")), load_default=list)
+    # When and where (the first weekly session and the first place; an import keeps any others)
+    schedule_days = fields.List(fields.String(validate=_one_of(DAYS, "a day")), load_default=list)
+    opens_at = fields.String(load_default="", validate=validate.Regexp(TIME, error="Give a time like 10:00."))
+    closes_at = fields.String(load_default="", validate=validate.Regexp(TIME, error="Give a time like 12:30."))
+    schedule_description = fields.String(load_default="", validate=validate.Length(max=300))
+    location_name = fields.String(load_default="", validate=validate.Length(max=200))
+    address_1 = fields.String(load_default="", validate=validate.Length(max=200))
+    city = fields.String(load_default="", validate=validate.Length(max=100))
+    postcode = fields.String(load_default="")
+
+    @validates("postcode")
+    def _placeable(self, value: str, **_: Any) -> None:
+        if value.strip():
+            try:
+                geo.place(value)
+            except geo.PostcodeProblem as problem:
+                raise ValidationError(str(problem)) from None
 
     @post_load
     def _drop_token(self, data: dict, **_: Any) -> dict:

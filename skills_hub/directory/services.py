@@ -26,7 +26,15 @@ from skills_hub.accounts.models import Role, User
 from skills_hub.courses.models import EDS_AREAS
 from skills_hub.directory import geo
 from skills_hub.directory.hsds import language_name
-from skills_hub.directory.models import ACCESSIBILITY, CAPACITY, DELIVERY_MODES, Location, Service
+from skills_hub.directory.models import (
+    ACCESSIBILITY,
+    CAPACITY,
+    DELIVERY_MODES,
+    Location,
+    Schedule,
+    Service,
+    ServiceLocation,
+)
 from skills_hub.errors import Conflict, NotFound
 from skills_hub.extensions import db, utcnow
 
@@ -142,6 +150,40 @@ def organisation_services(organisation_id: uuid.UUID) -> list[Service]:
                                    .order_by(Service.name)))
 
 
+def _when(service: Service, when: dict[str, Any]) -> None:
+    """The first weekly session: changed, added, or (every box empty) removed."""
+    if not any(when.values()):
+        if service.schedules:
+            service.schedules = service.schedules[1:]
+        return
+    schedule = service.schedules[0] if service.schedules else Schedule(service_id=service.id)
+    schedule.days, schedule.opens_at, schedule.closes_at = when["schedule_days"], when["opens_at"], when["closes_at"]
+    schedule.description = when["schedule_description"]
+    if not service.schedules:
+        service.schedules = [schedule]
+
+
+def _where(service: Service, where: dict[str, Any]) -> None:
+    """The first place: moved to a new postcode (its position becomes the district's centre), or renamed."""
+    if not where["postcode"].strip():
+        return
+    place = geo.place(where["postcode"])
+    location = service.locations[0] if service.locations else None
+    if location is None:
+        location = Location(organisation_id=service.organisation_id, latitude=place.latitude,
+                            longitude=place.longitude, postcode=place.postcode, outcode=place.outcode, name="")
+        db.session.add(location)
+        db.session.flush()
+        db.session.add(ServiceLocation(service_id=service.id, location_id=location.id))
+    if location.outcode != place.outcode:
+        location.latitude, location.longitude = place.latitude, place.longitude
+    location.postcode, location.outcode = place.postcode, place.outcode
+    location.name = where["location_name"].strip() or location.name or where["address_1"].strip()
+    location.address_1, location.city = where["address_1"].strip(), where["city"].strip()
+    db.session.flush()
+    db.session.expire(service, ["locations"])
+
+
 def update_service(actor: User, service: Service, changes: dict[str, Any]) -> Service:
     """Save a provider's edit. A stale `version` (someone saved in between) is 409. Flushes, never commits."""
     from skills_hub.audit import services as audit
@@ -153,6 +195,9 @@ def update_service(actor: User, service: Service, changes: dict[str, Any]) -> Se
         changes["cost_amount"], changes["cost_description"] = None, ""
     elif changes.get("cost_amount") is None:
         changes["cost_amount"] = Decimal(0)
+    _when(service, {key: changes.pop(key) for key in ("schedule_days", "opens_at", "closes_at",
+                                                       "schedule_description")})
+    _where(service, {key: changes.pop(key) for key in ("location_name", "address_1", "city", "postcode")})
     for key, value in changes.items():
         setattr(service, key, value)
     service.version += 1

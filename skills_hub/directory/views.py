@@ -24,7 +24,8 @@ from skills_hub.validation import flatten_errors
 
 bp = Blueprint("directory", __name__)
 PER_PAGE = 20
-LIST_FIELDS = ("access", "eds_areas", "levels", "delivery_modes", "accessibility", "languages", "referral_needs")
+LIST_FIELDS = ("access", "eds_areas", "levels", "delivery_modes", "accessibility", "languages", "referral_needs",
+               "schedule_days")
 COMMON_LANGUAGES = ("en", "ur", "pa", "bn", "ar", "so", "pl", "ro", "zh", "fa", "ku", "ti", "pt", "es", "fr", "uk")
 
 
@@ -110,7 +111,8 @@ provider_or_admin = policy.page_for(Role.PROVIDER, Role.ADMIN)
 def _edit_page(service, errors, values, status=200):
     return render_template("directory/edit.html", service=service, errors=errors, values=values, areas=EDS_AREAS,
                            levels=LEVELS, modes=DELIVERY_MODES, access=ACCESSIBILITY, capacity=CAPACITY,
-                           needs=NEEDS, statuses=STATUSES, languages=_language_choices()), status
+                           needs=NEEDS, statuses=STATUSES, languages=_language_choices(),
+                           days={day: day.title() for day in DAYS}), status
 
 
 def _values_of(service) -> dict:
@@ -121,7 +123,18 @@ def _values_of(service) -> dict:
             "cost_amount": "" if service.cost_amount is None else f"{service.cost_amount:.2f}",
             "cost_description": service.cost_description, "capacity": service.capacity,
             "takes_referrals": "true" if service.takes_referrals else "false",
-            "response_days": service.response_days, "referral_needs": service.referral_needs}
+            "response_days": service.response_days, "referral_needs": service.referral_needs,
+            **_when_where(service)}
+
+
+def _when_where(service) -> dict:
+    schedule = service.schedules[0] if service.schedules else None
+    location = service.locations[0] if service.locations else None
+    return {"schedule_days": schedule.days if schedule else [], "opens_at": schedule.opens_at if schedule else "",
+            "closes_at": schedule.closes_at if schedule else "",
+            "schedule_description": schedule.description if schedule else "",
+            "location_name": location.name if location else "", "address_1": location.address_1 if location else "",
+            "city": location.city if location else "", "postcode": location.postcode if location else ""}
 
 
 @bp.route("/provider/services/<uuid:service_id>/edit", methods=["GET", "POST"])
