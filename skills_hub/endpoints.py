@@ -30,6 +30,9 @@ class Operation:
 
 
 OPERATIONS: dict[str, Operation] = {}
+# What the OpenAPI document says of a `fields.Function` that gives a list.
+STRING_LIST = {"type": "array", "items": {"type": "string"}}
+OBJECT_LIST = {"type": "array", "items": {"type": "object"}}
 
 
 class InputSchema(Schema):

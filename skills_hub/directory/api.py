@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint
+from marshmallow import Schema, fields
 from sqlalchemy import func, select
 
 from skills_hub.directory import hsds, services
@@ -14,6 +15,20 @@ from skills_hub.endpoints import api_endpoint, page_of
 from skills_hub.extensions import db
 
 bp = Blueprint("directory_api", __name__, url_prefix="/api/v1")
+
+
+class HsdsPageOut(Schema):
+    """HSDS's paging envelope; each item of `contents` is an Open Referral UK `service_list` record."""
+
+    total_items = fields.Integer()
+    total_pages = fields.Integer()
+    page_number = fields.Integer()
+    size = fields.Integer()
+    first_page = fields.Boolean()
+    last_page = fields.Boolean()
+    empty = fields.Boolean()
+    contents = fields.List(fields.Raw(), metadata={"items": {"type": "object", "description": "Open Referral UK "
+                                                                                            "service_list item"}})
 
 
 def search_from(query: dict) -> services.Search:
@@ -33,7 +48,8 @@ def search_services(query: dict):
 
 
 @api_endpoint(bp, "/hsds/services", summary="Every service as Open Referral UK (HSDS 3.0 UK profile) "
-              "service_list items, in HSDS's paging envelope.", query=HsdsQuery(), errors=(422,))
+              "service_list items, in HSDS's paging envelope.", query=HsdsQuery(), response=HsdsPageOut(),
+              errors=(422,))
 def hsds_services(query: dict):
     size, page = query["per_page"], query["page"]
     total = db.session.scalar(select(func.count()).select_from(Service))

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, pre_load, va
 from skills_hub.courses.models import EDS_AREAS, LEVELS
 from skills_hub.directory import geo
 from skills_hub.directory.models import ACCESSIBILITY, CAPACITY, DAYS, DELIVERY_MODES, NEEDS, STATUSES
-from skills_hub.endpoints import InputSchema, PageQuery
+from skills_hub.endpoints import STRING_LIST, InputSchema, PageQuery
 from skills_hub.validation import REQUIRED
 
 
@@ -76,22 +76,23 @@ class _Place(Schema):
 
 
 class ServiceMatchOut(Schema):
-    id = fields.Function(lambda m: str(m.service.id))
-    name = fields.Function(lambda m: m.service.name)
-    organisation = fields.Function(lambda m: _OrganisationRef().dump(m.service.organisation))
+    id = fields.Function(lambda m: str(m.service.id), metadata={"type": "string"})
+    name = fields.Function(lambda m: m.service.name, metadata={"type": "string"})
+    organisation = fields.Function(lambda m: _OrganisationRef().dump(m.service.organisation),
+                                   metadata={"type": "object"})
     location = fields.Function(lambda m: _Place().dump(m.location) if m.location else None,
-                               metadata={"description": "null for a service that is only online"})
+                               metadata={"type": "object", "description": "null for a service that is only online"})
     distance_km = fields.Float(allow_none=True, metadata={"description": "From the centre of the postcode "
                                                                          "district asked for; null when online"})
     score = fields.Integer(metadata={"description": "Out of 100: distance 40, skill 20, language 15, access 5 "
                                                     "each, free 10, capacity 10 (see the search page)"})
     reasons = fields.List(fields.String())
-    skills = fields.Function(lambda m: m.service.eds_areas)
-    languages = fields.Function(lambda m: m.service.languages)
-    days = fields.Function(lambda m: m.service.days)
-    modes = fields.Function(lambda m: m.service.delivery_modes)
-    free = fields.Function(lambda m: m.service.is_free)
-    takes_referrals = fields.Function(lambda m: m.service.takes_referrals)
+    skills = fields.Function(lambda m: m.service.eds_areas, metadata=STRING_LIST)
+    languages = fields.Function(lambda m: m.service.languages, metadata=STRING_LIST)
+    days = fields.Function(lambda m: m.service.days, metadata=STRING_LIST)
+    modes = fields.Function(lambda m: m.service.delivery_modes, metadata=STRING_LIST)
+    free = fields.Function(lambda m: m.service.is_free, metadata={"type": "boolean"})
+    takes_referrals = fields.Function(lambda m: m.service.takes_referrals, metadata={"type": "boolean"})
 
 
 TIME = r"^$|^([01][0-9]|2[0-3]):[0-5][0-9]$"

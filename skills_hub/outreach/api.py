@@ -12,7 +12,7 @@ from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
 from skills_hub.accounts.models import User
 from skills_hub.accounts.policy import Action
-from skills_hub.endpoints import InputSchema, PageQuery, api_endpoint, page_of
+from skills_hub.endpoints import OBJECT_LIST, InputSchema, PageQuery, api_endpoint, page_of
 from skills_hub.extensions import db
 from skills_hub.outreach import duplicates, sync
 from skills_hub.validation import REQUIRED
@@ -54,7 +54,8 @@ def sync_operations(body: dict):
 
 class _Person(Schema):
     id = fields.UUID()
-    learner_number = fields.Function(lambda u: codes.grouped(u.learner_number) if u.learner_number else None)
+    learner_number = fields.Function(lambda u: codes.grouped(u.learner_number) if u.learner_number else None,
+                                     metadata={"type": "string"})
     given_name = fields.String()
     family_name = fields.String()
     date_of_birth = fields.Date(allow_none=True)
@@ -66,9 +67,10 @@ class DuplicateOut(Schema):
     source = fields.String()
     status = fields.String()
     created_at = fields.DateTime()
-    learner = fields.Function(lambda d: _Person().dump(db.session.get(User, d.learner_id)))
-    candidates = fields.Function(lambda d: _Person(many=True).dump(duplicates.candidates_of(d)))
-    held_operations = fields.Function(lambda d: len(duplicates.held_operations(d.learner_id)))
+    learner = fields.Function(lambda d: _Person().dump(db.session.get(User, d.learner_id)), metadata={"type": "object"})
+    candidates = fields.Function(lambda d: _Person(many=True).dump(duplicates.candidates_of(d)), metadata=OBJECT_LIST)
+    held_operations = fields.Function(lambda d: len(duplicates.held_operations(d.learner_id)),
+                                      metadata={"type": "integer"})
 
 
 class ResolveIn(InputSchema):
@@ -78,12 +80,13 @@ class ResolveIn(InputSchema):
 
 
 class ResolveOut(Schema):
-    id = fields.Function(lambda r: str(r.duplicate.id))
-    status = fields.Function(lambda r: r.duplicate.status)
-    kept_learner_id = fields.Function(lambda r: str(r.kept.id))
+    id = fields.Function(lambda r: str(r.duplicate.id), metadata={"type": "string"})
+    status = fields.Function(lambda r: r.duplicate.status, metadata={"type": "string"})
+    kept_learner_id = fields.Function(lambda r: str(r.kept.id), metadata={"type": "string"})
     learner_number = fields.Function(lambda r: codes.grouped(r.kept.learner_number) if r.kept.learner_number
-                                     else None)
-    pin = fields.Function(lambda r: r.pin, metadata={"description": "Once, when both are kept and the new "
+                                     else None, metadata={"type": "string"})
+    pin = fields.Function(lambda r: r.pin,
+                          metadata={"type": "string", "description": "Once, when both are kept and the new "
                                                                     "resident has no email"})
     applied = fields.Raw(metadata={"description": "The held operations' results, now applied"})
 

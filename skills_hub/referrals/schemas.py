@@ -67,13 +67,13 @@ class ReferralEventOut(Schema):
 
 class ReferralOut(Schema):
     id = fields.UUID()
-    reference = fields.Function(lambda r: codes.grouped(r.reference))
+    reference = fields.Function(lambda r: codes.grouped(r.reference), metadata={"type": "string"})
     status = fields.String()
     version = fields.Integer()
     learner_id = fields.UUID()
-    service = fields.Function(lambda r: {"id": str(r.service.id), "name": r.service.name})
+    service = fields.Function(lambda r: {"id": str(r.service.id), "name": r.service.name}, metadata={"type": "object"})
     organisation = fields.Function(lambda r: {"id": str(r.service.organisation.id),
-                                              "name": r.service.organisation.name})
+                                              "name": r.service.organisation.name}, metadata={"type": "object"})
     need = fields.String()
     access_needs = fields.String()
     contact_method = fields.String()
