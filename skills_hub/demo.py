@@ -57,7 +57,49 @@ def load_demo_data() -> bool:
     quiet = accounts.create_user(role=Role.LEARNER, given_name="Olu", family_name="Adeyemi", branches=[branch],
                                  learner_number=accounts.new_learner_number(), is_demo=True)
     _start_a_course(quiet, "using-email", lessons_done=1, days_ago=20)  # shows under "Not active for 14 days"
+    _programme_history(branch)
     return True
+
+
+HISTORY_BRANCHES = ("Longsight Library (demo)", "Oldham Library (demo)")
+HISTORY_NAMES = ("Amina", "Bogdan", "Chen", "Dorothy", "Emeka", "Fatima", "Gareth", "Hui", "Ifeoma", "Jamal",
+                 "Kasia", "Leon", "Maryam", "Niamh", "Oksana", "Pradeep", "Qasim", "Rosa", "Samir", "Tomasz")
+HISTORY_POSTCODES = ("M13 0PD", "M14 5LT", "M1 2HF", "OL1 3BE", "SK1 3TA", "M8 5RB")
+
+
+def _programme_history(home: Branch) -> None:
+    """Sixty demo residents over the last six months at three libraries, so that /reports has figures to draw:
+    courses started and completed (some with a helper), and outreach attendance. No PINs: nobody signs in."""
+    from skills_hub.courses.models import Course
+    from skills_hub.extensions import utcnow
+    from skills_hub.learning.models import Enrolment, LessonProgress
+    from skills_hub.outreach.models import Attendance
+
+    courses = db.session.scalars(select(Course).order_by(Course.slug)).all()
+    if not courses:
+        return
+    branches = [home] + [Branch(name=name, is_demo=True) for name in HISTORY_BRANCHES]
+    db.session.add_all(branches[1:])
+    db.session.flush()
+    now = utcnow()
+    for n in range(60):
+        when = now - timedelta(days=3 * n + 1)
+        learner = accounts.create_user(role=Role.LEARNER, given_name=HISTORY_NAMES[n % 20],
+                                       family_name=f"Demo {n + 1}", branches=[branches[n % 3]], is_demo=True,
+                                       postcode=HISTORY_POSTCODES[n % 6], learner_number=None)
+        learner.created_at = when
+        course = courses[n % len(courses)]
+        done = n % 4 != 1
+        enrolment = Enrolment(learner_id=learner.id, course_id=course.id, enrolled_at=when, last_active_at=when,
+                              completed_at=when + timedelta(days=10) if done else None)
+        db.session.add(enrolment)
+        for lesson in course.current_lessons[:2]:
+            db.session.add(LessonProgress(learner_id=learner.id, course_id=course.id, lesson_id=lesson.id,
+                                          started_at=when, done_at=when, assisted=n % 2 == 0))
+        if n % 4 == 0:
+            db.session.add(Attendance(learner_id=learner.id, branch_id=branches[n % 3].id,
+                                      session_date=when.date(), venue="Job club", recorded_by_id=learner.id))
+    db.session.flush()
 
 
 def _start_a_course(learner: User, slug: str, lessons_done: int, days_ago: int = 0) -> None:
