@@ -21,6 +21,7 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     from skills_hub.certificates import views as certificates_views
     from skills_hub.courses import api as courses_api
     from skills_hub.courses import views as courses_views
+    from skills_hub.dataprotection import api as dataprotection_api
     from skills_hub.dataprotection import views as dataprotection_views
     from skills_hub.directory import api as directory_api
     from skills_hub.directory import views as directory_views
@@ -83,6 +84,7 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(reports_api.bp)
     app.register_blueprint(dataprotection_views.bp)
+    app.register_blueprint(dataprotection_api.bp)
     app.register_blueprint(openapi_views.bp)
 
     errors.init_app(app)

@@ -108,7 +108,9 @@ def test_the_download_is_a_zip_of_json_and_csv_for_the_resident_their_staff_and_
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = set(archive.namelist())
-    assert {"README.txt", "data.json", "account.csv", "referrals.csv", "audit_entries_about_you.csv"} <= names
+    assert {"README.txt", "data.json", "account.csv", "referrals.csv", "audit.csv"} <= names
+    assert {"account", "consents", "enrolments", "progress", "attempts", "certificates", "referrals", "attendance",
+            "audit"} <= set(json.loads(archive.read("data.json")))
     assert json.loads(archive.read("data.json"))["account"][0]["email"] == "siobhan@example.test"
     assert "O'Brien" in archive.read("account.csv").decode("utf-8-sig")
     login_as(everything["staff"])
@@ -222,3 +224,40 @@ def test_age_bands():
     assert [services.age_band(date(y, 11, 29), today) for y in (2011, 2002, 1977, 1962, 1940)] == [
         "under 16", "16-24", "25-49", "50-64", "65+"]
     assert services.age_band(None, today) == "unknown"
+
+
+def test_nothing_more_is_added_to_an_erased_record_and_its_duplicate_review_closes(app, client, bearer,
+                                                                                   everything, make_user):
+    from skills_hub.outreach.models import SuspectedDuplicate
+
+    with app.app_context():
+        learner = db.session.get(User, everything["learner_id"])
+        db.session.add(SuspectedDuplicate(learner_id=learner.id, candidate_ids=[], source="sync",
+                                          created_by_id=everything["staff"].id))
+        services.erase(None, learner, "Asked")
+        db.session.commit()
+        assert db.session.scalar(select(SuspectedDuplicate.status)) == "erased"
+    response = client.post("/api/v1/enrolments", json={"course": "using-email",
+                                                       "learner_id": str(everything["learner_id"])},
+                           headers=bearer(make_user(Role.ADMIN)))
+    assert response.status_code == 409 and "erased" in response.json["detail"]
+
+
+def test_the_api_exports_and_erases_as_api_md_says(app, client, bearer, everything, make_user):
+    learner_id = everything["learner_id"]
+    export = client.get(f"/api/v1/learners/{learner_id}/export", headers=bearer(everything["staff"]))
+    assert export.status_code == 200 and export.headers["Content-Type"] == "application/zip"
+    data = json.loads(zipfile.ZipFile(io.BytesIO(export.data)).read("data.json"))
+    assert {"account", "consents", "enrolments", "progress", "attempts", "certificates", "referrals",
+            "attendance", "audit"} <= set(data)
+    assert client.post(f"/api/v1/learners/{learner_id}/erase", json={},
+                       headers=bearer(everything["staff"])).status_code == 403
+    admin = bearer(make_user(Role.ADMIN))
+    assert client.post(f"/api/v1/learners/{learner_id}/erase", json={"reason": ""}, headers=admin).status_code == 422
+    erased = client.post(f"/api/v1/learners/{learner_id}/erase", json={"reason": "Asked"}, headers=admin)
+    assert erased.status_code == 200
+    assert erased.json["learner_id"] == str(learner_id) and erased.json["referrals_withdrawn"] == 1
+    assert erased.json["providers_notified"] == 1 and erased.json["certificates_withdrawn"] == 1
+    assert "date_of_birth" in erased.json["anonymised_fields"]
+    again = client.post(f"/api/v1/learners/{learner_id}/erase", headers=admin)
+    assert again.status_code == 200 and again.json["referrals_withdrawn"] == 0

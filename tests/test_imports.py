@@ -48,7 +48,10 @@ def staff(branch, staff_in):
 def api(client, staff, bearer):
     """POST a sheet to the import endpoint as `staff` (or as `headers`), with query parameters."""
 
-    def post(data: bytes | None, *, headers=None, filename="sheet.csv", form=None, body=False, **params):
+    def post(data: bytes | None, *, headers=None, filename="sheet.csv", form=None, body=False, consent=True,
+             **params):
+        if consent and "import_id" not in params and not (form and "consent_method" in form):
+            params = {"consent_notice_version": "2026-11", "consent_method": "paper", **params}
         path = "/api/v1/imports/learners" + (f"?{urlencode(params)}" if params else "")
         headers = headers or bearer(staff)
         if data is None:
@@ -357,10 +360,11 @@ def test_a_body_over_the_apps_limit_is_413_before_it_is_read(app, api):
 
 def test_the_sheet_may_come_as_a_text_csv_body(app, client, staff, bearer):
     headers = {**bearer(staff), "Content-Type": "text/csv"}
-    response = client.post("/api/v1/imports/learners?dry_run=true&consent_method=paper", headers=headers,
+    agreed = "consent_notice_version=2026-11&consent_method=paper"
+    response = client.post(f"/api/v1/imports/learners?dry_run=true&{agreed}", headers=headers,
                            data=sheet("Grace,Mensah,,,,,"))
     assert response.status_code == 200 and statuses(response.json) == [(2, "would_create")]
-    response = client.post("/api/v1/imports/learners", headers=headers, data=sheet("Grace,Mensah,,,,,"))
+    response = client.post(f"/api/v1/imports/learners?{agreed}", headers=headers, data=sheet("Grace,Mensah,,,,,"))
     assert response.status_code == 200 and statuses(response.json) == [(2, "created")]
 
 
@@ -384,9 +388,11 @@ def test_the_consent_may_come_as_form_fields_or_query_parameters(app, api, staff
 def test_no_file_is_422_and_json_is_415(client, staff, bearer, api):
     response = api(None)
     assert response.status_code == 422 and response.json["errors"] == {"file": ["Choose a CSV file to import."]}
-    response = client.post("/api/v1/imports/learners", json={"rows": []}, headers=bearer(staff))
+    agreed = "?consent_notice_version=2026-11&consent_method=paper"
+    response = client.post(f"/api/v1/imports/learners{agreed}", json={"rows": []}, headers=bearer(staff))
     assert response.status_code == 415
-    response = client.post("/api/v1/imports/learners", headers=bearer(staff), content_type="multipart/form-data",
+    response = client.post(f"/api/v1/imports/learners{agreed}", headers=bearer(staff),
+                           content_type="multipart/form-data",
                            data={"sheet": (io.BytesIO(b"x"), "a.csv")})
     assert response.status_code == 422 and response.json["errors"] == {"sheet": ["Unknown field."]}
 
@@ -646,3 +652,10 @@ def test_the_command_says_what_is_wrong(app, staff, make_user, branch, tmp_path)
     assert result.exit_code == 0 and "created: 2" in result.output  # the only admin, by default
     with app.app_context():
         assert db.session.scalar(select(LearnerImport.user_id).where(LearnerImport.dry_run.is_(False))) == admin.id
+
+
+def test_the_api_refuses_a_sheet_without_the_residents_agreement(app, api):
+    response = api(sheet("Grace,Mensah,,,,,"), consent=False)
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"consent_notice_version", "consent_method"}
+    assert learners(app) == []

@@ -247,6 +247,9 @@ ROWS = [
         {"action": "erase"}),
     Row("POST", "/admin/residents/<learner_id>/erase", f"/admin/residents/{L}/erase", ADMIN_PAGE(303),
         {"reason": "Asked in person"}),
+    Row("GET", "/api/v1/learners/<learner_id>/export", f"/api/v1/learners/{L}/export", OWN_LEARNER_API(200)),
+    Row("POST", "/api/v1/learners/<learner_id>/erase", f"/api/v1/learners/{L}/erase",
+        (SIGN_IN, 403, 403, 403, 403, 403, 200), {"reason": "Asked in person"}),
     # Reports
     Row("GET", "/reports", "/reports", STAFF_PAGE(200)),
     Row("GET", "/reports/<breakdown>.csv", "/reports/by_branch.csv", STAFF_PAGE(200)),

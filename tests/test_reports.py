@@ -193,3 +193,8 @@ def test_merged_and_held_records_are_not_counted_twice(app, client, bearer, make
         db.session.commit()
         assert db.session.scalar(select(Enrolment.id).where(Enrolment.learner_id == people[0].id)) is not None
     assert _summary(client, bearer, make_user(Role.ADMIN))["totals"]["learners"] == "<5"  # 6 - 2 = 4
+
+
+def test_empty_query_values_mean_the_defaults(client, bearer, make_user):
+    response = client.get("/api/v1/reports/summary?from=&to=&branch=", headers=bearer(make_user(Role.ADMIN)))
+    assert response.status_code == 200 and response.json["period"]["to"] == datetime.now(UTC).date().isoformat()

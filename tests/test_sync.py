@@ -322,3 +322,16 @@ def test_suspected_duplicates_count_once(app, send, existing):
     send(same)
     send(same)
     assert _count(app, SuspectedDuplicate) == 1
+
+
+def test_a_held_resident_gets_no_pin_card_or_course_until_the_duplicate_is_resolved(client, bearer, send, staff,
+                                                                                   existing, catalogue):
+    [held] = send(create(given_name="Siobhán", family_name="O'Brien", date_of_birth="1990-04-01",
+                         postcode="M13 9PL"))
+    headers = bearer(staff)
+    enrol = client.post("/api/v1/enrolments", json={"course": "using-email", "learner_id": held["ref"]},
+                        headers=headers)
+    assert enrol.status_code == 409 and "Possible duplicates" in enrol.json["detail"]
+    patch = client.patch(f"/api/v1/learners/{held['ref']}", json={"phone": "07700 900123", "version": 1},
+                         headers=headers)
+    assert patch.status_code == 409

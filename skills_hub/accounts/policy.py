@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, select
 
 from skills_hub.accounts.models import BranchMember, Role, User
-from skills_hub.errors import Forbidden, NotFound
+from skills_hub.errors import Conflict, Forbidden, NotFound
 from skills_hub.extensions import db
 
 
@@ -108,7 +108,25 @@ def learner_for(actor: User, learner_id: uuid.UUID | str, action: Action) -> Use
         learner = db.session.scalar(visible_learners(actor).where(User.id == learner_id))
     if learner is None:
         raise NotFound("There is no resident with this id.")
+    if action in CHANGES_THE_RECORD:
+        refuse_if_not_live(learner)
     return learner
+
+
+# Actions that add to or change a resident's record: not for one held as a suspected duplicate, erased, or merged.
+CHANGES_THE_RECORD = frozenset({Action.EDIT_LEARNER, Action.RESET_PIN, Action.PRINT_CARD, Action.RECORD_LEARNING,
+                                Action.REFER, Action.LINK_LEARNER})
+
+
+def refuse_if_not_live(learner: User) -> None:
+    if learner.erased_at is not None:
+        raise Conflict("This resident's record was erased at their request. Nothing more can be added to it.")
+    if learner.merged_into_id is not None:
+        raise Conflict("This record was merged into another one. Use that record instead.",
+                       extra={"merged_into": str(learner.merged_into_id)})
+    if learner.held_for_review:
+        raise Conflict("This resident may already have an account. Check it on the Possible duplicates page "
+                       "first.")
 
 
 def page_for(*roles: Role) -> Callable:

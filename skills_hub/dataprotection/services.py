@@ -72,9 +72,9 @@ SECTIONS: list[tuple[str, type, Callable[[User], ColumnElement]]] = [
     ("consents", Consent, lambda learner: Consent.user_id == learner.id),
     ("branches", BranchMember, lambda learner: BranchMember.user_id == learner.id),
     ("enrolments", Enrolment, lambda learner: Enrolment.learner_id == learner.id),
-    ("lesson_progress", LessonProgress, lambda learner: LessonProgress.learner_id == learner.id),
+    ("progress", LessonProgress, lambda learner: LessonProgress.learner_id == learner.id),
     ("progress_events", ProgressEvent, lambda learner: _of_progress(learner, ProgressEvent.progress_id)),
-    ("knowledge_checks", CheckAttempt, lambda learner: CheckAttempt.learner_id == learner.id),
+    ("attempts", CheckAttempt, lambda learner: CheckAttempt.learner_id == learner.id),
     ("skills_checks", SkillsCheck, lambda learner: SkillsCheck.learner_id == learner.id),
     ("certificates", Certificate, lambda learner: Certificate.learner_id == learner.id),
     ("certificate_events", CertificateEvent, lambda learner: _of_certificates(learner,
@@ -82,11 +82,11 @@ SECTIONS: list[tuple[str, type, Callable[[User], ColumnElement]]] = [
     ("permissions_to_share", SharingPermission, lambda learner: SharingPermission.learner_id == learner.id),
     ("referrals", Referral, lambda learner: Referral.learner_id == learner.id),
     ("referral_events", ReferralEvent, lambda learner: _of_referrals(learner, ReferralEvent.referral_id)),
-    ("attendances", Attendance, lambda learner: Attendance.learner_id == learner.id),
+    ("attendance", Attendance, lambda learner: Attendance.learner_id == learner.id),
     ("offline_records", SyncOperation, _sync_operations),
     ("suspected_duplicates", SuspectedDuplicate, lambda learner: SuspectedDuplicate.learner_id == learner.id),
     ("deletion_requests", DeletionRequest, lambda learner: DeletionRequest.learner_id == learner.id),
-    ("audit_entries_about_you", AuditEvent, lambda learner: AuditEvent.subject_id == learner.id),
+    ("audit", AuditEvent, lambda learner: AuditEvent.subject_id == learner.id),
 ]
 
 
@@ -154,28 +154,42 @@ def _district(postcode: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Erased:
+    learner_id: uuid.UUID
     reference: str
     referrals_withdrawn: int
+    providers_notified: int
     certificates_withdrawn: int
+    anonymised_fields: tuple[str, ...] = ()
+
+
+# What erasure empties or coarsens, as `POST /api/v1/learners/{id}/erase` reports it.
+ANONYMISED_FIELDS = ("given_name", "family_name", "name_key", "email", "phone", "date_of_birth",
+                     "postcode (kept as its district)", "preferred_language", "learner_number", "password", "pin",
+                     "two_step", "referrals.need", "referrals.access_needs", "referrals.contact_method",
+                     "referrals.reason", "referral_events.reason", "certificates.learner_name", "certificate_files",
+                     "offline_records.payload", "attempts.answers", "queued_emails")
 
 
 def erase(actor: User | None, learner: User, reason: str) -> Erased:
     """Anonymise the resident. Flushes, never commits. Running it again on an erased record changes nothing."""
     if learner.erased_at is not None:
-        return Erased(learner.family_name.removeprefix("resident "), 0, 0)
+        return Erased(learner.id, learner.family_name.removeprefix("resident "), 0, 0, 0)
     reference = secrets.token_hex(4).upper()
-    withdrawn = 0
+    withdrawn, told = 0, set()
     for referral in db.session.scalars(select(Referral).where(Referral.learner_id == learner.id)).all():
         if referral.status in OPEN:
             referrals._move(referral, "withdrawn", actor, None, "Withdrawn at the resident's request.")
             withdrawn += 1
+            told.add(referral.organisation_id)
         _erase_referral(referral)
     db.session.execute(SharingPermission.__table__.update().where(
         SharingPermission.learner_id == learner.id, SharingPermission.withdrawn_at.is_(None))
         .values(withdrawn_at=utcnow()))
     certificates = db.session.scalars(select(Certificate).where(Certificate.learner_id == learner.id)).all()
+    certificates_withdrawn = 0
     for certificate in certificates:
         if certificate.status == "valid":
+            certificates_withdrawn += 1
             db.session.add(CertificateEvent(certificate_id=certificate.id, kind="withdrawn",
                                             actor_id=actor.id if actor else None,
                                             reason="Withdrawn at the holder's request."))
@@ -186,6 +200,13 @@ def erase(actor: User | None, learner: User, reason: str) -> Erased:
         operation.payload = {"erased": True}
     for check in db.session.scalars(select(CheckAttempt).where(CheckAttempt.learner_id == learner.id)):
         check.answers = {}
+    for duplicate in db.session.scalars(select(SuspectedDuplicate).where(
+            SuspectedDuplicate.learner_id == learner.id, SuspectedDuplicate.status == "open")).all():
+        duplicate.status, duplicate.resolved_at = "erased", utcnow()
+    for operation in db.session.scalars(select(SyncOperation).where(SyncOperation.waiting_for_learner_id == learner.id,
+                                                                    SyncOperation.status == "held")).all():
+        operation.status, operation.waiting_for_learner_id = "rejected", None
+        operation.result = {"errors": {"_schema": ["The resident's record was erased before this was applied."]}}
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == learner.id))
     db.session.execute(delete(OneTimeLink).where(OneTimeLink.user_id == learner.id))
     _drop_queued_email(learner.email)
@@ -201,7 +222,7 @@ def erase(actor: User | None, learner: User, reason: str) -> Erased:
     audit.record("learner.erased", learner.id, actor_id=actor.id if actor else None, reason=reason,
                  referrals_withdrawn=withdrawn)
     db.session.flush()
-    return Erased(reference, withdrawn, len(certificates))
+    return Erased(learner.id, reference, withdrawn, len(told), certificates_withdrawn, ANONYMISED_FIELDS)
 
 
 def _erase_referral(referral: Referral) -> None:

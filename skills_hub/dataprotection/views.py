@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy import select
@@ -14,8 +14,8 @@ from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role, User
 from skills_hub.accounts.policy import Action
 from skills_hub.accounts.schemas import FormSchema
-from skills_hub.audit import services as audit
 from skills_hub.dataprotection import services
+from skills_hub.dataprotection.api import zip_response
 from skills_hub.dataprotection.models import DeletionRequest
 from skills_hub.errors import NotFound
 from skills_hub.extensions import db
@@ -27,19 +27,10 @@ staff_page = policy.page_for(Role.STAFF, Role.ADMIN)
 admin_page = policy.page_for(Role.ADMIN)
 
 
-def _zip(learner: User) -> Response:
-    audit.record("learner.data_exported", learner.id)
-    db.session.commit()
-    response = Response(services.export_zip(learner), mimetype="application/zip")
-    response.headers["Content-Disposition"] = 'attachment; filename="skills-hub-my-data.zip"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/account/data.zip")
 @learner_page
 def my_data():
-    return _zip(current_user._get_current_object())
+    return zip_response(current_user._get_current_object())
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])
@@ -58,7 +49,7 @@ def ask_for_deletion():
 @bp.get("/staff/residents/<learner_id>/data.zip")
 @staff_page
 def resident_data(learner_id: str):
-    return _zip(policy.learner_for(current_user, learner_id, Action.VIEW_LEARNER))
+    return zip_response(policy.learner_for(current_user, learner_id, Action.VIEW_LEARNER))
 
 
 class DecisionForm(FormSchema):

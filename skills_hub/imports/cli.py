@@ -14,6 +14,7 @@ from flask_login import login_user
 from sqlalchemy import func, select
 
 from skills_hub import codes
+from skills_hub.accounts import privacy
 from skills_hub.accounts.models import Branch, Role, User
 from skills_hub.errors import DomainError
 from skills_hub.extensions import db
@@ -73,7 +74,7 @@ def import_command(file: Path, branch_name: str, dry_run: bool, notice_version: 
         login_user(actor)  # audit entries and emails name the person importing
         try:
             branch = services.branch_for_import(actor, branch.id)
-            consent = services.consent_for(notice_version, method)
+            consent = services.consent_for(notice_version or privacy.current_version(), method)
             run = services.check_sheet if dry_run else services.import_sheet
             result = run(actor, branch, file.read_bytes(), consent=consent, filename=file.name)
         except DomainError as error:

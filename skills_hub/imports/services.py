@@ -122,11 +122,19 @@ def branch_for_import(actor: User, branch_id: uuid.UUID | None) -> Branch:
 
 def consent_for(notice_version: str | None, method: str | None) -> dict[str, str]:
     """The permission the paper sheet records, once for every row: the notice version shown and how."""
-    version = notice_version or privacy.current_version()
+    if not notice_version or not method:
+        errors = {}
+        if not notice_version:
+            errors["consent_notice_version"] = ["Say which privacy notice the sheet showed, like "
+                                                f"{privacy.current_version()}: the residents' agreement to it is "
+                                                "recorded once for the whole sheet."]
+        if not method:
+            errors["consent_method"] = ["Say how the residents agreed: paper, for a signed sheet."]
+        raise ValidationFailed("Record the residents' agreement to the privacy notice first.", errors=errors)
+    version = notice_version
     if version not in privacy.versions():
         message = f"Unknown privacy notice version. The current one is {privacy.current_version()}."
         raise ValidationFailed(message, errors={"consent_notice_version": [message]})
-    method = method or "paper"
     if method not in CONSENT_METHODS:
         message = "Must be one of: " + ", ".join(CONSENT_METHODS) + "."
         raise ValidationFailed(message, errors={"consent_method": [message]})

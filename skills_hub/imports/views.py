@@ -55,7 +55,7 @@ def check():
         return _upload_page(_in_page_order(errors), values, 422)
     try:
         branch = services.branch_for_import(current_user, form["branch_id"])
-        consent = services.consent_for(None, "paper")
+        consent = services.consent_for(privacy.current_version(), "paper")  # the page shows this version
         result = services.check_sheet(current_user, branch, upload.read(), consent=consent,
                                       filename=upload.filename)
     except DomainError as error:

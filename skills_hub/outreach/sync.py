@@ -156,8 +156,9 @@ def _create_learner(actor: User, envelope: dict) -> tuple[str, dict, str | None]
 def learner_named(actor: User, payload: dict) -> User:
     """The learner an operation is about, by server id or by the client id it was created with. A merged record
     leads to the record it was merged into; a held one raises Held."""
+    policy.require(actor, Action.RECORD_LEARNING)
     if payload.get("learner_id"):
-        learner = policy.learner_for(actor, payload["learner_id"], Action.RECORD_LEARNING)
+        learner = policy.learner_for(actor, payload["learner_id"], Action.VIEW_LEARNER)
     else:
         learner = db.session.scalar(select(User).where(User.client_id == payload["learner_client_id"]))
         if learner is None or not (learner.created_by_id == actor.id or policy.may_see(actor, learner)):
@@ -169,6 +170,7 @@ def learner_named(actor: User, payload: dict) -> User:
         learner = db.session.get(User, learner.merged_into_id)
     if learner.held_for_review:
         raise Held(learner)
+    policy.refuse_if_not_live(learner)  # erased
     return learner
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load, validates_schema
+from marshmallow import ValidationError, fields, post_load, pre_load, validates_schema
 
 from skills_hub.endpoints import InputSchema
 from skills_hub.extensions import utcnow
@@ -19,6 +19,10 @@ class ReportQuery(InputSchema):
     to = fields.Date(load_default=None, error_messages=DATE_ERRORS,
                      metadata={"description": "Last day (default: today)"})
     branch = fields.UUID(load_default=None, error_messages={"invalid_uuid": "Choose a branch from the list."})
+
+    @pre_load
+    def _empty_means_unset(self, data: dict, **_: Any) -> dict:
+        return {key: value for key, value in data.items() if value != ""}  # `?from=&to=&branch=` as API.md shows
 
     @validates_schema
     def _in_order(self, data: dict, **_: Any) -> None:
