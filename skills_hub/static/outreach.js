@@ -74,6 +74,19 @@
         var status = document.createElement("td");
         status.textContent = STATUS_TEXT[record.status] + (record.problem ? ": " + record.problem : "");
         var action = document.createElement("td");
+        if (record.status === "needs_attention" && record.type === "create_learner") {
+          var fix = document.createElement("button");
+          fix.type = "button";
+          fix.className = "link-button";
+          fix.textContent = "Fix";
+          var fixHidden = document.createElement("span");
+          fixHidden.className = "visually-hidden";
+          fixHidden.textContent = " " + record.label;
+          fix.appendChild(fixHidden);
+          fix.addEventListener("click", function () { reopen(record); });
+          action.appendChild(fix);
+          action.appendChild(document.createTextNode(" "));
+        }
         if (record.status === "needs_attention") {
           var button = document.createElement("button");
           button.type = "button";
@@ -117,6 +130,38 @@
     item.appendChild(link);
     document.getElementById("sent-list").appendChild(item);
     document.getElementById("sent-results").hidden = false;
+  }
+
+  // A registration the server refused goes back into the form, with what depended on it, to be corrected.
+  function reopen(record) {
+    mine().then(function (records) {
+      var clientId = record.payload.client_id;
+      var family = records.filter(function (r) {
+        return r.op_id === record.op_id || (r.payload && r.payload.learner_client_id === clientId);
+      });
+      var body = record.payload;
+      ["given_name", "family_name", "date_of_birth", "postcode", "email", "phone", "preferred_language"]
+        .forEach(function (name) { if (form.elements[name]) { form.elements[name].value = body[name] || ""; } });
+      form.elements.client_id.value = clientId;
+      Array.prototype.forEach.call(form.querySelectorAll('input[name="consent_method"]'), function (radio) {
+        radio.checked = body.consent && radio.value === body.consent.method;
+      });
+      family.forEach(function (r) {
+        if (r.type === "record_attendance") {
+          form.elements.attended.checked = true;
+          form.elements.session_date.value = r.payload.session_date;
+          form.elements.venue.value = r.payload.venue;
+        } else if (r.type === "enrol") {
+          form.elements.course.value = r.payload.course;
+        } else if (r.type === "record_progress") {
+          form.elements.lesson.value = r.payload.course + "/" + r.payload.lesson;
+        }
+      });
+      return remove(family.map(function (r) { return r.op_id; })).then(render).then(function () {
+        clientErrors([["given_name", "Correct " + record.label + "'s details: " + (record.problem || "") +
+                       " Then press Register again."]]);
+      });
+    });
   }
 
   // Saving a registration on the device --------------------------------------------------------------------------
@@ -240,14 +285,21 @@
             if (who.id !== userId) { document.getElementById("sign-in-again").hidden = false; return null; }
             document.getElementById("sign-in-again").hidden = true;
             announce("Sending " + waiting.length + (waiting.length === 1 ? " record…" : " records…"));
-            return fetch(app.dataset.syncUrl, {
-              method: "POST", credentials: "same-origin",
-              headers: { "Content-Type": "application/json", "X-CSRFToken": form.elements.csrf_token.value },
-              body: JSON.stringify({ device_id: "outreach-page", operations: waiting.map(function (r) {
-                return { op_id: r.op_id, type: r.type, recorded_at: r.recorded_at, payload: r.payload };
-              }) })
+            var body = JSON.stringify({ device_id: "outreach-page", operations: waiting.map(function (r) {
+              return { op_id: r.op_id, type: r.type, recorded_at: r.recorded_at, payload: r.payload };
+            }) });
+            var send = function () {
+              return fetch(app.dataset.syncUrl, {
+                method: "POST", credentials: "same-origin", body: body,
+                headers: { "Content-Type": "application/json", "X-CSRFToken": form.elements.csrf_token.value }
+              });
+            };
+            return send().then(function (response) {
+              if (response.status !== 400 && response.status !== 403) { return response; }
+              // The form's token is from an earlier sign-in: fetch the page again for a fresh one, and retry once.
+              return freshToken().then(function (ok) { return ok ? send() : response; });
             }).then(function (response) {
-              if (response.status === 401 || response.status === 400) {
+              if (response.status === 401 || response.status === 400 || response.status === 403) {
                 document.getElementById("sign-in-again").hidden = false;
                 return null;
               }
@@ -265,19 +317,45 @@
     });
   }
 
+  function freshToken() {
+    return fetch(app.dataset.scope, { credentials: "same-origin", cache: "no-store" }).then(function (page) {
+      return page.ok && !page.redirected ? page.text() : "";
+    }).then(function (html) {
+      var match = /name="csrf_token" value="([^"]+)"/.exec(html);
+      if (match) { form.elements.csrf_token.value = match[1]; }
+      return Boolean(match);
+    }).catch(function () { return false; });
+  }
+
+  function showHeld(label) {
+    var item = document.createElement("li");
+    item.appendChild(document.createTextNode(label + " may already have an account, so has no learner number yet. "));
+    var link = document.createElement("a");
+    link.href = app.dataset.duplicatesUrl;
+    link.textContent = "Check " + label + " on the Possible duplicates page";
+    item.appendChild(link);
+    document.getElementById("sent-list").appendChild(item);
+    document.getElementById("sent-results").hidden = false;
+  }
+
   function settle(sent, results) {
     var done = [], attention = [], counts = { sent: 0, attention: 0 };
+    var refused = {};
     results.forEach(function (result, i) {
       var record = sent[i];
       if (result.status === "rejected") {
         record.status = "needs_attention";
-        record.problem = problemText(result);
+        var parent = record.payload && record.payload.learner_client_id;
+        record.problem = parent && refused[parent] ? "Waits for the registration above to be fixed." :
+          problemText(result);
+        if (record.type === "create_learner") { refused[record.payload.client_id] = true; }
         attention.push(record);
         counts.attention += 1;
       } else {
         done.push(record.op_id);
         counts.sent += 1;
-        if (record.type === "create_learner") { showSent(result, record.label); }
+        if (record.type === "create_learner" && result.status === "duplicate_suspected") { showHeld(record.label); }
+        else if (record.type === "create_learner") { showSent(result, record.label); }
       }
     });
     return remove(done).then(function () { return put(attention); }).then(function () {

@@ -409,3 +409,23 @@ def test_without_javascript_the_page_is_the_ordinary_registration_form(app, brow
         assert f"{grace.learner_number[:4]}-{grace.learner_number[4:]}" == number.locator("dd").inner_text()
     finally:
         context.close()
+
+
+def test_a_registration_the_server_refuses_goes_back_into_the_form_to_be_fixed(app, server, context, staff_page):
+    page = staff_page
+    open_outreach_page(page)
+    before = server_counts(app)
+    page.get_by_label("Postcode (optional)").fill("M13")  # the first half only: the server wants a full postcode
+    register_with_the_mouse(page, "Nguyễn", "Văn An")
+    expect(queue_status(page)).to_contain_text("need attention", timeout=20_000)
+    expect(page.get_by_role("cell", name=re.compile("Waits for the registration above"))).to_have_count(2)
+    assert_accessible(page)
+    page.get_by_role("button", name=re.compile(r"^Fix")).click()
+    expect(page.get_by_label("First name", exact=True)).to_have_value("Nguyễn")
+    expect(page.get_by_label("Where", exact=True)).to_have_value(VENUE)
+    expect(page.locator(".error-summary")).to_contain_text("Correct Nguyễn Văn An's details")
+    assert queue_on_device(page) == []
+    page.get_by_label("Postcode (optional)").fill("M13 9PL")
+    page.get_by_role("button", name="Register", exact=True).click()
+    expect(queue_status(page)).to_contain_text("3 records sent.", timeout=20_000)
+    assert server_counts(app)["learners"] == before["learners"] + 1
