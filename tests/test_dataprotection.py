@@ -151,6 +151,14 @@ def test_erasure_anonymises_and_leaves_every_figure_but_open_referrals_unchanged
             for secret in ("Siobhán", "O'Brien", "07700", "siobhan@example.test", "1961-07-09", "9PL",
                            "Wants to use a smartphone", "Lives too far away"):
                 assert secret not in text, (section, secret)
+    login_admin = client.get  # the PDF and the credential are gone with the certificate
+    with client.session_transaction() as session:
+        session["_user_id"] = admin.get_id()
+    assert login_admin(f"/certificates/{certificate_code}.pdf").status_code == 410
+    with client.session_transaction() as session:
+        session.clear()
+    assert client.get(f"/api/v1/certificates/{certificate_code}/credential",
+                      headers=bearer(admin)).status_code == 410
     verify = client.get(f"/api/v1/verify/{certificate_code}").json
     assert verify["status"] == "withdrawn" and verify["learner_name"] is None
     assert "withdrawn at the holder's request" in client.get(f"/verify/{certificate_code}").get_data(as_text=True)

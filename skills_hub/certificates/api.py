@@ -14,6 +14,7 @@ from skills_hub.certificates import pdf, services
 from skills_hub.certificates.models import Certificate
 from skills_hub.certificates.schemas import CertificateOut, CertificateQuery, ReasonBody, VerificationOut
 from skills_hub.endpoints import api_endpoint, page_of
+from skills_hub.errors import problem
 from skills_hub.extensions import db, limiter
 
 bp = Blueprint("certificates_api", __name__, url_prefix="/api/v1")
@@ -94,6 +95,9 @@ def reissue(code: str, body: dict):
               "their staff, admins); 202 while it is being prepared.", errors=(401, 404, 422))
 def credential(code: str):
     certificate = services.for_viewer(signed_in(), code)
+    if certificate.status == "withdrawn":
+        return problem(410, "Gone", "This certificate was withdrawn at the holder's request, and its credential "
+                                    "with it.", "gone")
     stored = storage.load(pdf.credential_key(certificate))
     if stored is None:
         return Response(json.dumps({"status": "being prepared"}), status=202, mimetype="application/json",

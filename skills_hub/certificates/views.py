@@ -74,6 +74,10 @@ def download(code: str):
     """The PDF for its learner, their branch's staff and admins. 202 with a "being prepared" page until the
     render job has run; then the stored file with an ETag."""
     certificate = services.for_viewer(current_user, code)
+    if certificate.status == "withdrawn":
+        return render_template("errors/error.html", title="Certificate withdrawn",
+                               detail="This certificate was withdrawn at the holder's request, and its PDF with "
+                                      "it."), 410
     etag = pdf.ready_pdf(certificate)
     if etag is None:
         response = make_response(render_template("certificates/preparing.html", code=code), 202)
