@@ -206,7 +206,8 @@ def cluster(tmp_path_factory, real_course_files) -> Iterator[Cluster]:
         for name, port in (("a", a), ("b", b)):
             processes.append(start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                                    {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}, folder / f"app-{name}.log"))
-        processes.append(start([sys.executable, "-m", "rq.cli", "worker", "--url", redis_url, queue], env,
+        processes.append(start([sys.executable, "-m", "rq.cli", "worker", "-w", "skills_hub.jobs.worker.Worker",
+                               "--url", redis_url, queue], env,
                                folder / "worker.log"))
         for port in (a, b):
             deadline = time.monotonic() + 30
