@@ -246,6 +246,8 @@ def test_merging_moves_everything_and_runs_the_held_operations(app, client, bear
     assert client.get("/api/v1/duplicates", headers=bearer(staff)).json["total"] == 0
     again = client.post(f"/api/v1/duplicates/{item['id']}/resolve", json={"action": "merge"}, headers=bearer(staff))
     assert again.status_code == 409
+    [replayed] = send(twin)  # the device sends the registration again: it points at the kept record now
+    assert replayed["status"] == "replayed" and replayed["ref"] == str(existing.id)
 
 
 def test_merging_two_records_with_the_same_course_keeps_the_furthest_progress(app, branch, existing, make_user,

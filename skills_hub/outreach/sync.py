@@ -111,7 +111,7 @@ def apply_one(actor: User, device_id: str, raw: Any) -> dict:
             return {"op_id": str(op_id), "status": "rejected", "errors": {"op_id": [
                 "This op_id was used before with a different operation. Nothing was changed: give this record "
                 "a new op_id."]}}
-        return {"op_id": str(op_id), "status": "replayed", **earlier.result}
+        return {"op_id": str(op_id), "status": "replayed", **_current(earlier)}
     flags = ["clock_ahead"] if envelope["recorded_at"] > utcnow() + CLOCK_AHEAD else []
     savepoint = db.session.begin_nested()
     try:
@@ -137,6 +137,19 @@ def apply_one(actor: User, device_id: str, raw: Any) -> dict:
     if pin:
         answer["pin"] = pin  # once, in this answer only: never stored
     return answer
+
+
+def _current(operation: SyncOperation) -> dict:
+    """What a replay answers: the first result, pointing at the record a created resident was merged into since."""
+    result = dict(operation.result)
+    if operation.type == "create_learner" and result.get("ref"):
+        learner = db.session.get(User, uuid.UUID(result["ref"]))
+        while learner is not None and learner.merged_into_id:
+            learner = db.session.get(User, learner.merged_into_id)
+        if learner is not None and str(learner.id) != result["ref"]:
+            result["ref"] = str(learner.id)
+            result["learner_number"] = codes.grouped(learner.learner_number) if learner.learner_number else None
+    return result
 
 
 # One handler per operation type: (status, result to keep, PIN to show once) -------------------------------------
