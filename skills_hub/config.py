@@ -42,7 +42,8 @@ class Config:
             )
         self.SQLALCHEMY_DATABASE_URI = (env.get("SKILLS_HUB_DATABASE_URL")
                                         or f"sqlite:///{instance / 'skills_hub.sqlite3'}")
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # hide_parameters: a failed statement's error (and so the log) never shows the values, which can be names.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
         self.REDIS_URL = env.get("SKILLS_HUB_REDIS_URL") or None
         self.RQ_QUEUE = env.get("SKILLS_HUB_RQ_QUEUE", "skills-hub")
         self.BASE_URL = env.get("SKILLS_HUB_BASE_URL", "http://127.0.0.1:5000").rstrip("/")

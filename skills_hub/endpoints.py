@@ -30,6 +30,15 @@ class Operation:
 
 
 OPERATIONS: dict[str, Operation] = {}
+MAX_PAGE = 100_000
+
+
+def page_number(value: Any) -> int:
+    """A page number from a page's query string: 1 for anything odd, never more than MAX_PAGE."""
+    try:
+        return min(max(1, int(value)), MAX_PAGE)
+    except (TypeError, ValueError):
+        return 1
 # What the OpenAPI document says of a `fields.Function` that gives a list.
 STRING_LIST = {"type": "array", "items": {"type": "string"}}
 OBJECT_LIST = {"type": "array", "items": {"type": "object"}}
@@ -43,7 +52,8 @@ class InputSchema(Schema):
 
 
 class PageQuery(InputSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Must be 1 or more."))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE, error="Must be between 1 and "
+                                                                                      f"{MAX_PAGE}."))
     per_page = fields.Integer(
         load_default=50, validate=validate.Range(min=1, max=200, error="Must be between 1 and 200.")
     )

@@ -115,6 +115,10 @@ def _handle_unexpected(error: Exception):
     from flask import current_app
 
     current_app.logger.exception("Unhandled error")
+    from skills_hub.extensions import db
+
+    with contextlib.suppress(Exception):  # nothing half-done is committed by a later step of the request
+        db.session.rollback()
     title, detail = "Something went wrong", "Sorry, something went wrong on our side. Please try again later."
     if is_api_request():
         return problem(500, title, detail, "internal-error")

@@ -269,3 +269,26 @@ def test_the_api_exports_and_erases_as_api_md_says(app, client, bearer, everythi
     assert "date_of_birth" in erased.json["anonymised_fields"]
     again = client.post(f"/api/v1/learners/{learner_id}/erase", headers=admin)
     assert again.status_code == 200 and again.json["referrals_withdrawn"] == 0
+
+
+def test_erasure_reaches_records_merged_into_the_resident(app, client, bearer, everything, make_user):
+    from skills_hub.outreach.duplicates import merge
+
+    body = new_learner_body(given_name="Siobhan", family_name="OBrien", date_of_birth="1961-07-09",
+                            postcode="M13 9PL", phone="07700 933444")
+    body.pop("branch_id", None)
+    body["confirm_not_duplicate"] = True
+    [made] = client.post("/api/v1/sync", headers=bearer(everything["staff"]), json={"device_id": "d", "operations": [
+        {"op_id": str(uuid.uuid4()), "type": "create_learner", "recorded_at": "2026-11-28T10:00:00+00:00",
+         "payload": body}]}).json["results"]
+    with app.app_context():
+        kept = db.session.get(User, everything["learner_id"])
+        merge(db.session.get(User, uuid.UUID(made["ref"])), kept)
+        db.session.commit()
+        exported = services.export_data(kept)
+        assert len(exported["account"]) == 2 and len(exported["offline_records"]) == 2
+        services.erase(None, kept, "Asked")
+        db.session.commit()
+        text = json.dumps(services.export_data(db.session.get(User, everything["learner_id"])), default=str)
+        for secret in ("Siobhan", "OBrien", "07700 933444", "1961-07-09"):
+            assert secret not in text

@@ -337,3 +337,30 @@ def test_a_held_resident_gets_no_pin_card_or_course_until_the_duplicate_is_resol
     patch = client.patch(f"/api/v1/learners/{held['ref']}", json={"phone": "07700 900123", "version": 1},
                          headers=headers)
     assert patch.status_code == 409
+
+
+def test_a_likely_duplicate_only_in_another_library_is_refused_without_showing_them(app, client, bearer, send,
+                                                                                     make_user, make_branch):
+    make_user(Role.LEARNER, given_name="Ann", family_name="Example", date_of_birth=date(1980, 1, 1),
+              postcode="M1 1AA", branches=[make_branch("Elsewhere")])
+    [result] = send(create(given_name="Anne", family_name="Example", date_of_birth="1980-01-01", postcode="M1 1AA",
+                           email="someone@example.test"))
+    assert result["status"] == "rejected" and "another library" in str(result["errors"])
+    assert "Example" not in str(result) and "M1 1AA" not in str(result)
+    assert _count(app, SuspectedDuplicate) == 0
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "1899-01-01T10:00:00Z"])
+def test_an_impossible_clock_rejects_that_operation_alone(app, send, moment):
+    good, odd = create(), create()
+    odd["recorded_at"] = moment
+    results = send(good, odd)
+    assert [r["status"] for r in results] == ["applied", "rejected"] and "pin" in results[0]
+    assert "recorded_at" in results[1]["errors"]
+
+
+def test_page_numbers_past_any_list_are_refused_or_clamped(client, bearer, staff, login_as):
+    huge = "9" * 25
+    assert client.get(f"/api/v1/duplicates?page={huge}", headers=bearer(staff)).status_code == 422
+    login_as(staff)
+    assert client.get(f"/staff/outreach/sessions?page={huge}").status_code == 200

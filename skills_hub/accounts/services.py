@@ -218,9 +218,13 @@ def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str 
         conflict = duplicate_conflict(actor, body)
         if conflict and not hold_duplicates:
             raise conflict
-        if conflict:
-            suspected = matching.likely_duplicates(body["given_name"], body["family_name"],
-                                                   body.get("date_of_birth"), body.get("postcode"))
+        if conflict:  # kept and held; the review shows only candidates this person may see, or exact matches
+            key = matching.name_key(body["given_name"], body["family_name"])
+            suspected = [m for m in matching.likely_duplicates(body["given_name"], body["family_name"],
+                                                                body.get("date_of_birth"), body.get("postcode"))
+                         if may_see(actor, m) or m.name_key == key]
+            if not suspected:
+                raise conflict_elsewhere(conflict)
     if suspected:
         return _hold(actor, body, branch, suspected, hold_duplicates, request_hash)
     pin = None if body.get("email") else new_pin()
@@ -237,6 +241,16 @@ def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str 
     if learner.email:
         send_link(learner, "invitation")
     return Registration(learner, pin, created=True)
+
+
+def conflict_elsewhere(conflict: Conflict) -> ValidationFailed:
+    """Only residents of other libraries look alike: nothing to merge here, and nothing to show. The record is
+    refused with the reason, so staff ask the resident for their learner number."""
+    message = ("Someone with a similar name, date of birth and postcode is registered at another library. Ask the "
+               "resident for their learner number and look them up; if they are a different person, register them "
+               "online with “not the same person” ticked.")
+    return ValidationFailed(message, errors={"given_name": [message]},
+                            extra={"matches_elsewhere": conflict.extra.get("matches_elsewhere", 0)})
 
 
 def _hold(actor: User, body: dict[str, Any], branch: Branch | None, suspected: list[User], source: str,

@@ -57,18 +57,30 @@ def _of_progress(learner: User, column) -> ColumnElement:
     return column.in_(select(LessonProgress.id).where(LessonProgress.learner_id == learner.id))
 
 
+def _merged_into(learner: User) -> list[User]:
+    """The learner and every record merged into them (a merged record keeps what it held, inactive)."""
+    found, frontier = [learner], [learner.id]
+    while frontier:
+        more = db.session.scalars(select(User).where(User.merged_into_id.in_(frontier))).all()
+        found += more
+        frontier = [user.id for user in more]
+    return found
+
+
 def _sync_operations(learner: User) -> ColumnElement:
-    made_for = [SyncOperation.result["ref"].as_string() == str(learner.id)]
-    if learner.client_id:
-        made_for.append(SyncOperation.payload["client_id"].as_string() == str(learner.client_id))
-        made_for.append(SyncOperation.payload["learner_client_id"].as_string() == str(learner.client_id))
-    made_for.append(SyncOperation.payload["learner_id"].as_string() == str(learner.id))
+    made_for = []
+    for person in _merged_into(learner):
+        made_for.append(SyncOperation.result["ref"].as_string() == str(person.id))
+        made_for.append(SyncOperation.payload["learner_id"].as_string() == str(person.id))
+        if person.client_id:
+            made_for.append(SyncOperation.payload["client_id"].as_string() == str(person.client_id))
+            made_for.append(SyncOperation.payload["learner_client_id"].as_string() == str(person.client_id))
     return or_(*made_for)
 
 
 # (section, model, rows about this learner)
 SECTIONS: list[tuple[str, type, Callable[[User], ColumnElement]]] = [
-    ("account", User, lambda learner: User.id == learner.id),
+    ("account", User, lambda learner: User.id.in_([person.id for person in _merged_into(learner)])),
     ("consents", Consent, lambda learner: Consent.user_id == learner.id),
     ("branches", BranchMember, lambda learner: BranchMember.user_id == learner.id),
     ("enrolments", Enrolment, lambda learner: Enrolment.learner_id == learner.id),
@@ -174,6 +186,9 @@ def erase(actor: User | None, learner: User, reason: str) -> Erased:
     """Anonymise the resident. Flushes, never commits. Running it again on an erased record changes nothing."""
     if learner.erased_at is not None:
         return Erased(learner.id, learner.family_name.removeprefix("resident "), 0, 0, 0)
+    for merged in _merged_into(learner)[1:]:  # records merged into this one hold their own copies of the details
+        _drop_queued_email(merged.email)
+        _anonymise(merged, "Merged record")
     reference = secrets.token_hex(4).upper()
     withdrawn, told = 0, set()
     for referral in db.session.scalars(select(Referral).where(Referral.learner_id == learner.id)).all():
@@ -210,19 +225,23 @@ def erase(actor: User | None, learner: User, reason: str) -> Erased:
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == learner.id))
     db.session.execute(delete(OneTimeLink).where(OneTimeLink.user_id == learner.id))
     _drop_queued_email(learner.email)
+    _anonymise(learner, f"resident {reference}")
+    audit.record("learner.erased", learner.id, actor_id=actor.id if actor else None, reason=reason,
+                 referrals_withdrawn=withdrawn)
+    db.session.flush()
+    return Erased(learner.id, reference, withdrawn, len(told), certificates_withdrawn, ANONYMISED_FIELDS)
+
+
+def _anonymise(learner: User, family_name: str) -> None:
     learner.age_band = age_band(learner.date_of_birth, utcnow().date())
     learner.postcode = _district(learner.postcode)
-    learner.given_name, learner.family_name, learner.name_key = "Erased", f"resident {reference}", ""
+    learner.given_name, learner.family_name, learner.name_key = "Erased", family_name, ""
     learner.email = learner.phone = learner.date_of_birth = learner.preferred_language = None
     learner.learner_number = learner.password_hash = learner.pin_hash = None
     learner.mfa_secret, learner.mfa_recovery_hashes, learner.mfa_enabled_at = None, [], None
     learner.active, learner.erased_at = False, utcnow()
     learner.session_version += 1
     learner.version += 1
-    audit.record("learner.erased", learner.id, actor_id=actor.id if actor else None, reason=reason,
-                 referrals_withdrawn=withdrawn)
-    db.session.flush()
-    return Erased(learner.id, reference, withdrawn, len(told), certificates_withdrawn, ANONYMISED_FIELDS)
 
 
 def _erase_referral(referral: Referral) -> None:
@@ -246,9 +265,9 @@ def _delete_files(certificates: list[Certificate]) -> None:
 def _drop_queued_email(address: str | None) -> None:
     if not address:
         return
-    waiting = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.FAILED)
-    for job in db.session.scalars(select(Job).where(Job.kind == "send_email", Job.status.in_(waiting))).all():
-        if (job.payload or {}).get("to") == address:
+    for job in db.session.scalars(select(Job).where(Job.kind == "send_email",
+                                                    Job.status != JobStatus.RUNNING)).all():
+        if (job.payload or {}).get("to") == address:  # waiting, failed or sent: the address and text go
             db.session.delete(job)
 
 

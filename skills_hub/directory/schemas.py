@@ -99,7 +99,8 @@ TIME = r"^$|^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
 class HsdsQuery(InputSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Must be 1 or more."))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000, error="Must be between 1 and "
+                                                                                           "100000."))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200,
                                                                        error="Must be between 1 and 200."))
 

@@ -188,6 +188,7 @@ def update_service(actor: User, service: Service, changes: dict[str, Any]) -> Se
     """Save a provider's edit. A stale `version` (someone saved in between) is 409. Flushes, never commits."""
     from skills_hub.audit import services as audit
 
+    db.session.refresh(service, with_for_update=True)  # two edits at once: the second waits, then sees 409
     if changes.pop("version") != service.version:
         raise Conflict("Someone else changed this service since you opened it. Open it again to see their "
                        "changes.", errors={"version": ["Out of date."]})

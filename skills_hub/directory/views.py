@@ -18,6 +18,7 @@ from skills_hub.directory import geo, hsds, services
 from skills_hub.directory.api import search_from
 from skills_hub.directory.models import ACCESSIBILITY, CAPACITY, DAYS, DELIVERY_MODES, NEEDS, STATUSES, Service
 from skills_hub.directory.schemas import ServiceForm, ServiceQuery
+from skills_hub.endpoints import page_number
 from skills_hub.errors import Conflict
 from skills_hub.extensions import db
 from skills_hub.validation import flatten_errors
@@ -66,7 +67,7 @@ def search_page():
         if _language_default(learner) and "language" not in raw:
             raw["language"] = _language_default(learner)
     errors, matches, total = [], [], 0
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number(request.args.get("page"))
     raw.pop("searched", None)
     raw.pop("page", None)
     try:

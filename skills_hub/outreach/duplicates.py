@@ -28,7 +28,8 @@ from skills_hub.learning.models import CheckAttempt, Enrolment, LessonProgress, 
 from skills_hub.outreach.models import Attendance, SuspectedDuplicate, SyncOperation
 from skills_hub.referrals.models import Referral, SharingPermission
 
-BLANKS_FILLED = ("email", "phone", "date_of_birth", "postcode", "preferred_language")
+# Never the email address: it would let whoever registered the held record reset the kept account's password.
+BLANKS_FILLED = ("phone", "date_of_birth", "postcode", "preferred_language")
 
 
 def open_for(actor: User) -> Select[tuple[SuspectedDuplicate]]:
@@ -97,6 +98,9 @@ def resolve(actor: User, duplicate: SuspectedDuplicate, action: str, keep: uuid.
                        "Keep one of the existing records. To keep the new one as a different person, keep both.")
             raise ValidationFailed(message, errors={"keep": [message]})
         kept = candidates[keep]
+        if not (policy.may_see(actor, kept) or kept.name_key == held.name_key):
+            message = "Keep one of the records shown to you."
+            raise ValidationFailed(message, errors={"keep": [message]})
         merge(held, kept)
     duplicate.status = "kept_both" if action == "keep_both" else "merged"
     duplicate.kept_learner_id, duplicate.resolved_by_id, duplicate.resolved_at = kept.id, actor.id, utcnow()
@@ -127,9 +131,6 @@ def merge(gone: User, kept: User) -> None:
     for name in BLANKS_FILLED:
         value = getattr(gone, name)
         if getattr(kept, name) in (None, "") and value not in (None, ""):
-            if name == "email":  # an email address belongs to one account: free it on the old record first
-                gone.email = None
-                db.session.flush()
             setattr(kept, name, value)
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == gone.id))
     db.session.execute(delete(OneTimeLink).where(OneTimeLink.user_id == gone.id))

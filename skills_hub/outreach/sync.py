@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from skills_hub import codes
 from skills_hub.accounts import policy
@@ -31,7 +33,9 @@ from skills_hub.learning import services as learning
 from skills_hub.outreach.models import OPERATION_TYPES, Attendance, SyncOperation
 from skills_hub.validation import REQUIRED
 
+log = logging.getLogger("skills_hub.outreach")
 CLOCK_AHEAD = timedelta(minutes=5)
+EARLIEST, LATEST = 2000, 2100
 MAX_OPERATIONS = 500
 MAX_BYTES = 1024 * 1024
 
@@ -51,6 +55,11 @@ class OperationEnvelope(InputSchema):
         **REQUIRED, "invalid": "Give a date and time with an offset, like 2026-11-28T10:15:00+00:00.",
         "invalid_awareness": "Give the time with its offset, like +00:00."})
     payload = fields.Dict(required=True, error_messages=REQUIRED)
+
+    @validates("recorded_at")
+    def _a_real_time(self, value: datetime, **_: Any) -> None:
+        if not EARLIEST <= value.year <= LATEST or not EARLIEST <= value.astimezone(UTC).year <= LATEST:
+            raise ValidationError(f"Check the device's clock: a time between {EARLIEST} and {LATEST}.")
 
 
 class _LearnerRef(InputSchema):
@@ -126,6 +135,11 @@ def apply_one(actor: User, device_id: str, raw: Any) -> dict:
         savepoint.rollback()
         return {"op_id": str(op_id), "status": "rejected",
                 "errors": {"payload": error.errors or {"_schema": [error.detail]}}}
+    except (SQLAlchemyError, ArithmeticError, ValueError) as error:  # the database refused it: this one alone
+        savepoint.rollback()
+        log.warning("a sync operation was refused by the database", extra={"fields": {"error": type(error).__name__}})
+        return {"op_id": str(op_id), "status": "rejected", "errors": {"payload": {"_schema": [
+            "The server could not save this record. Check it, and send it again."]}}}
     if flags:
         result["flags"] = flags
     db.session.add(SyncOperation(op_id=op_id, device_id=device_id, user_id=actor.id, type=envelope["type"],

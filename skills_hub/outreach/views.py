@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from skills_hub.accounts import policy, privacy, services
 from skills_hub.accounts.models import Role, User
 from skills_hub.courses import services as course_services
+from skills_hub.endpoints import page_number
 from skills_hub.errors import DomainError
 from skills_hub.extensions import db
 from skills_hub.outreach import duplicates
@@ -48,7 +49,7 @@ def service_worker():
 @bp.get("/staff/outreach/sessions")
 @staff_required
 def sessions():
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number(request.args.get("page"))
     visible = policy.visible_learners(current_user).with_only_columns(User.id)
     grouped = select(Attendance.session_date, Attendance.venue, func.count().label("people")) \
         .where(Attendance.learner_id.in_(visible)).group_by(Attendance.session_date, Attendance.venue)

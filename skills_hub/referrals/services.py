@@ -265,6 +265,7 @@ def transition(actor: User, referral: Referral, to: str, version: int, reason_co
     """Move the referral on, if this person may, from here, at this version. Flushes, never commits."""
     if not any(to in targets for targets in moves_for(actor.role).values()):
         raise Forbidden(f"Your account cannot mark a referral as {to.replace('_', ' ')}.")
+    db.session.refresh(referral, with_for_update=True)  # two answers at once: the second waits, then sees 409
     if version != referral.version:
         raise Conflict("Someone changed this referral since you opened it. Open it again to see its status.",
                        errors={"version": [f"Out of date: the referral is at version {referral.version}."]})

@@ -16,7 +16,7 @@ from skills_hub.accounts.models import Organisation, Role, User
 from skills_hub.accounts.policy import Action
 from skills_hub.directory import services as directory
 from skills_hub.directory.models import NEEDS
-from skills_hub.endpoints import InputSchema
+from skills_hub.endpoints import InputSchema, page_number
 from skills_hub.errors import DomainError, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
 from skills_hub.referrals import services, workdays
@@ -125,7 +125,7 @@ def new_referral():
 def referrals_list():
     if current_user.role == Role.PROVIDER:
         return redirect(url_for("referrals.inbox"))
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number(request.args.get("page"))
     visible = services.visible_referrals(current_user)
     total = db.session.scalar(select(func.count()).select_from(visible.subquery()))
     items = db.session.scalars(visible.order_by(Referral.created_at.desc(), Referral.id)
@@ -140,7 +140,7 @@ def referrals_list():
 def inbox():
     status = request.args.get("status") or None
     errors = [] if status in (None, *STATUSES) else [("status", "Choose a status from the list.")]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number(request.args.get("page"))
     visible = services.visible_referrals(current_user)
     if status and not errors:
         visible = visible.where(Referral.status == status)

@@ -21,6 +21,7 @@ from skills_hub.audit import services as audit
 from skills_hub.certificates import pdf as certificate_pdf
 from skills_hub.certificates import services as certificate_services
 from skills_hub.courses import services as course_services
+from skills_hub.endpoints import page_number
 from skills_hub.errors import Conflict, DomainError, NotFound
 from skills_hub.extensions import db
 from skills_hub.learning import services as learning
@@ -49,7 +50,7 @@ PER_PAGE = 50
 @staff_required
 def dashboard():
     text = request.args.get("q", "").strip()[:100]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number(request.args.get("page"))
     learners, total = services.search(current_user, text, 1, PER_PAGE) if text else ([], 0)
     overview = learning.branch_overview(policy.visible_learners(current_user), page, PER_PAGE)
     failed = certificate_services.failed_renders(policy.visible_learners(current_user))
