@@ -148,7 +148,7 @@ def test_the_csv_download_is_suppressed_and_safe_from_formulas(client, login_as,
     response = client.get(f"/reports/by_branch.csv?{PERIOD}")
     assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:2] == ["Key", "Residents registered"]
+    assert rows[0][:2] == ["Library", "Residents registered"]
     by_key = {row[0]: row for row in rows[1:]}
     assert by_key["Central"][1] == "5"
     assert by_key["'=HYPERLINK(\"http://x.test\")"][1] == "<5"

@@ -364,3 +364,12 @@ def test_page_numbers_past_any_list_are_refused_or_clamped(client, bearer, staff
     assert client.get(f"/api/v1/duplicates?page={huge}", headers=bearer(staff)).status_code == 422
     login_as(staff)
     assert client.get(f"/staff/outreach/sessions?page={huge}").status_code == 200
+
+
+def test_attendance_at_a_session_that_has_not_happened_is_rejected(send):
+    new = create()
+    later = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    results = send(new, op("record_attendance", {"learner_client_id": new["payload"]["client_id"],
+                                                 "session_date": later, "venue": "Hall"}))
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    assert "has not happened yet" in str(results[1]["errors"])

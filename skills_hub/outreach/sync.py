@@ -86,6 +86,11 @@ class AttendancePayload(_LearnerRef):
     venue = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(
         min=1, max=200, error="Name the place, in up to 200 characters."))
 
+    @validates("session_date")
+    def _not_ahead(self, value, **_: Any) -> None:
+        if value > utcnow().date() + timedelta(days=1):
+            raise ValidationError("The session has not happened yet. Check the date (and the device's clock).")
+
 
 def _hash(envelope: dict) -> str:
     return hashlib.sha256(json.dumps({"type": envelope["type"], "payload": envelope["payload"]}, sort_keys=True,

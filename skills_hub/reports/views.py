@@ -19,6 +19,8 @@ bp = Blueprint("reports", __name__)
 reporting = policy.page_for(Role.STAFF, Role.ADMIN)
 TITLES = {"by_month": "By month", "by_branch": "By library", "by_district": "By postcode area",
           "by_eds_area": "By skill area", "referrals_by_status": "Referrals by status"}
+KEY_NAMES = {"by_month": "Month", "by_branch": "Library", "by_district": "Postcode area",
+             "by_eds_area": "Skill area"}
 COLUMNS = {"learners": "Residents registered", "enrolments": "Courses started", "completions": "Courses completed",
            "completions_assisted": "Completed with a helper", "certificates": "Certificates",
            "attendances": "At outreach sessions"}
@@ -92,6 +94,6 @@ def report_csv(breakdown: str):
     if breakdown == "referrals_by_status":
         header, keys = ["Status", "Referrals"], ["key", "referrals"]
     else:
-        header, keys = ["Key", *COLUMNS.values()], ["key", *COLUMNS]
+        header, keys = [KEY_NAMES[breakdown], *COLUMNS.values()], ["key", *COLUMNS]
     name = f"skills-hub-{breakdown}-{figures['period']['from']}-to-{figures['period']['to']}.csv"
     return csv_response(header, [[row[key] for key in keys] for row in rows], name)
