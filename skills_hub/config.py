@@ -85,7 +85,7 @@ class Config:
         # activity, and an uploaded sign-up sheet kept for its dry run.
         self.RETENTION_REFERRAL_DAYS = int(env.get("SKILLS_HUB_RETENTION_REFERRAL_DAYS", "365"))
         self.RETENTION_INACTIVE_DAYS = int(env.get("SKILLS_HUB_RETENTION_INACTIVE_DAYS", str(3 * 365)))
-        self.RETENTION_IMPORT_FILE_DAYS = int(env.get("SKILLS_HUB_RETENTION_IMPORT_FILE_DAYS", "7"))
+        self.RETENTION_IMPORT_FILE_DAYS = int(env.get("SKILLS_HUB_RETENTION_IMPORT_FILE_DAYS", "1"))
         self.PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a hash method, not a password)
         # Sign-in attempts from one address (a library's PCs may share one) and for one account.
         self.LOGIN_RATE_LIMIT = env.get("SKILLS_HUB_LOGIN_RATE_LIMIT", "60 per minute;600 per hour")

@@ -24,5 +24,4 @@ def retention_tick() -> services.RetentionResult:
 def retention_command(now: datetime | None) -> None:
     """Clear referral details and erase inactive accounts past their retention periods. Safe to run twice."""
     result = services.apply_retention(now.replace(tzinfo=UTC) if now else None)
-    click.echo(f"Referrals cleared: {result.referrals_cleared}. Accounts erased: {result.accounts_erased}. "
-               f"Uploaded sheets cleared: {result.import_files_cleared}.")
+    click.echo(f"Referrals cleared: {result.referrals_cleared}. Accounts erased: {result.accounts_erased}.")

@@ -299,14 +299,12 @@ def decide(actor: User, request: DeletionRequest, erase_it: bool, note: str) -> 
 class RetentionResult:
     referrals_cleared: int = 0
     accounts_erased: int = 0
-    import_files_cleared: int = 0
 
 
 def apply_retention(now: datetime | None = None) -> RetentionResult:
-    """Referral details a set time after the referral closed; accounts inactive for a set time; uploaded
-    sheets kept for a dry run. Idempotent: what is done is marked. Commits."""
-    from skills_hub.imports.models import LearnerImport
-
+    """Referral details a set time after the referral closed, and accounts inactive for a set time (uploaded
+    sheets kept for a dry run are forgotten hourly by imports.services.forget_old_files). Idempotent: what is done
+    is marked. Commits."""
     now = now or utcnow()
     config = current_app.config
     result = RetentionResult()
@@ -322,18 +320,12 @@ def apply_retention(now: datetime | None = None) -> RetentionResult:
     for learner in stale:
         erase(None, learner, "No activity for the retention period.")
         result.accounts_erased += 1
-    files_before = now - timedelta(days=config["RETENTION_IMPORT_FILE_DAYS"])
-    for upload in db.session.scalars(select(LearnerImport).where(LearnerImport.raw.is_not(None),
-                                                                 LearnerImport.created_at < files_before)).all():
-        upload.raw = None
-        result.import_files_cleared += 1
-    if result.referrals_cleared or result.accounts_erased or result.import_files_cleared:
+    if result.referrals_cleared or result.accounts_erased:
         audit.record("retention.applied", None, referrals=result.referrals_cleared,
-                     accounts=result.accounts_erased, import_files=result.import_files_cleared)
+                     accounts=result.accounts_erased)
     db.session.commit()
     log.info("retention applied", extra={"fields": {"referrals": result.referrals_cleared,
-                                                    "accounts": result.accounts_erased,
-                                                    "import_files": result.import_files_cleared}})
+                                                    "accounts": result.accounts_erased}})
     return result
 
 

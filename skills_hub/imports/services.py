@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import DataError, IntegrityError
@@ -32,7 +33,6 @@ from skills_hub.validation import flatten_errors
 
 # Never change: the client_ids of every resident imported so far are made from it.
 CLIENT_ID_NAMESPACE = uuid.UUID("7d1f8f0e-3c2b-4b7a-9f4e-2a61c0d5b8e3")
-DRY_RUN_KEPT_FOR = timedelta(days=1)  # how long a dry run keeps the file for the confirm button
 ROW = "Row"  # the error key for a problem that is not one column's
 
 STATUS_LABELS = {  # for staff, on the page and in the report
@@ -430,8 +430,9 @@ def report_rows(record: LearnerImport) -> list[list[Any]]:
 
 
 def forget_old_files(now=None) -> int:
-    """Clear the file of dry runs nobody confirmed within a day: the sheet holds residents' details."""
-    cutoff = (now or utcnow()) - DRY_RUN_KEPT_FOR
+    """Clear the file of dry runs nobody confirmed in time (SKILLS_HUB_RETENTION_IMPORT_FILE_DAYS, default 1):
+    the sheet holds residents' details. The one place that forgets uploaded sheets."""
+    cutoff = (now or utcnow()) - timedelta(days=current_app.config["RETENTION_IMPORT_FILE_DAYS"])
     return db.session.execute(update(LearnerImport).where(
         LearnerImport.dry_run.is_(True), LearnerImport.raw.is_not(None), LearnerImport.created_at < cutoff,
     ).values(raw=None)).rowcount
