@@ -19,6 +19,7 @@ from skills_hub.exports import safe_cell
 from skills_hub.extensions import db, utcnow
 from skills_hub.imports import services, sheets
 from skills_hub.imports.models import LearnerImport
+from skills_hub.languages import language_code
 from skills_hub.outreach.models import SuspectedDuplicate
 from tests.conftest import csrf_token_from
 
@@ -195,11 +196,11 @@ def test_dates_are_read_as_uk_or_iso_and_a_wrong_one_says_how_to_write_it():
 
 
 def test_languages_are_read_as_names_or_codes():
-    assert [sheets.language_code(text) for text in ("Urdu", "urdu", "UR", "urd", "Polish", "pt-BR", "Punjabi",
+    assert [language_code(text) for text in ("Urdu", "urdu", "UR", "urd", "Polish", "pt-BR", "Punjabi",
                                                     "Farsi", "BSL")] \
         == ["ur", "ur", "ur", "ur", "pl", "pt-BR", "pa", "fa", "bfi"]
     with pytest.raises(ValueError, match="language name or code"):
-        sheets.language_code("Klingonese")
+        language_code("Klingonese")
 
 
 # Rows that are not good ---------------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import pycountry
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 from sqlalchemy import select
 
@@ -38,6 +37,7 @@ from skills_hub.directory.models import (
     ServiceLocation,
 )
 from skills_hub.extensions import db, utcnow
+from skills_hub.languages import language_name, two_letter_code
 from skills_hub.validation import REQUIRED, flatten_errors
 
 NAMESPACE = uuid.UUID("5b0e3c1a-8f4d-4e0b-9a51-3d2f7c6e1b90")  # for ids of things we keep as codes
@@ -62,11 +62,6 @@ TAXONOMY_NAMES = {
 SINGLE_VALUED = ("skills-hub-capacity", "skills-hub-referrals", "skills-hub-response-days")
 ICAL_DAYS = dict(zip(("MO", "TU", "WE", "TH", "FR", "SA", "SU"), DAYS, strict=True))
 GB_LATITUDE, GB_LONGITUDE = (49.8, 60.9), (-8.7, 1.8)
-
-
-def language_name(code: str) -> str:
-    language = pycountry.languages.get(alpha_2=code)
-    return language.name if language else code
 
 
 def stable_id(*parts: object) -> str:
@@ -146,13 +141,7 @@ class _Language(_Lenient):
 
 
 def _language_code(data: dict) -> str | None:
-    if data.get("code"):
-        found = pycountry.languages.get(alpha_2=data["code"].strip().lower())
-        return found.alpha_2 if found else None
-    if data.get("name"):
-        found = pycountry.languages.get(name=data["name"].strip())
-        return getattr(found, "alpha_2", None)
-    return None
+    return two_letter_code(data.get("code") or data.get("name") or "")
 
 
 class _Schedule(_Lenient):

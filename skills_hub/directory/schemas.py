@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pycountry
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
 
 from skills_hub.courses.models import EDS_AREAS, LEVELS
 from skills_hub.directory import geo
 from skills_hub.directory.models import ACCESSIBILITY, CAPACITY, DAYS, DELIVERY_MODES, NEEDS, STATUSES
 from skills_hub.endpoints import STRING_LIST, InputSchema, PageQuery
+from skills_hub.languages import two_letter_code
 from skills_hub.validation import REQUIRED
 
 
@@ -28,8 +28,8 @@ class LanguageCode(fields.String):
     """An ISO 639-1 code, like ur or pl."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        code = super()._deserialize(value, attr, data, **kwargs).strip().lower()
-        if not pycountry.languages.get(alpha_2=code):
+        code = two_letter_code(super()._deserialize(value, attr, data, **kwargs))
+        if code is None:
             raise ValidationError("Give a two-letter language code, like ur for Urdu or pl for Polish.")
         return code
 

@@ -25,7 +25,6 @@ from sqlalchemy import select
 from skills_hub.accounts.models import Role, User
 from skills_hub.courses.models import EDS_AREAS
 from skills_hub.directory import geo
-from skills_hub.directory.hsds import language_name
 from skills_hub.directory.models import (
     ACCESSIBILITY,
     CAPACITY,
@@ -37,6 +36,7 @@ from skills_hub.directory.models import (
 )
 from skills_hub.errors import Conflict, NotFound
 from skills_hub.extensions import db, utcnow
+from skills_hub.languages import language_name
 
 MAX_DISTANCE_KM = 25.0
 CAPACITY_POINTS = {"places_available": 10, "waitlist": 5, "full": 0}

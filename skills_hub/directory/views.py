@@ -21,6 +21,7 @@ from skills_hub.directory.schemas import ServiceForm, ServiceQuery
 from skills_hub.endpoints import page_number
 from skills_hub.errors import Conflict
 from skills_hub.extensions import db
+from skills_hub.languages import language_name, preferred_code
 from skills_hub.validation import flatten_errors
 
 bp = Blueprint("directory", __name__)
@@ -41,11 +42,6 @@ def _learner_searched_for() -> User | None:
     return None
 
 
-def _language_default(learner: User | None) -> str | None:
-    code = (learner.preferred_language or "")[:2].lower() if learner else ""
-    return code if code and hsds.pycountry.languages.get(alpha_2=code) else None
-
-
 SEARCH_FIELDS = ("near", "skill", "language", "free", "mode", "day", "searched", "page")
 
 
@@ -64,8 +60,8 @@ def search_page():
     if not request.args.get("searched") and learner is not None:  # first visit: start from the resident
         if learner.postcode and "near" not in raw:
             raw["near"] = learner.postcode
-        if _language_default(learner) and "language" not in raw:
-            raw["language"] = _language_default(learner)
+        if preferred_code(learner) and "language" not in raw:
+            raw["language"] = preferred_code(learner)
     errors, matches, total = [], [], 0
     page = page_number(request.args.get("page"))
     raw.pop("searched", None)
@@ -85,7 +81,7 @@ def search_page():
 
 
 def _language_choices() -> list[tuple[str, str]]:
-    return [(code, hsds.language_name(code)) for code in COMMON_LANGUAGES]
+    return [(code, language_name(code)) for code in COMMON_LANGUAGES]
 
 
 def _figures_for(organisation_ids: list[uuid.UUID]) -> dict:
@@ -103,7 +99,7 @@ def service_page(service_id: uuid.UUID):
     return render_template("directory/service.html", service=service, learner=learner, figures=figures,
                            editable=editable, areas=EDS_AREAS, levels=LEVELS, modes=DELIVERY_MODES,
                            access=ACCESSIBILITY, capacity=CAPACITY, needs=NEEDS,
-                           language_name=hsds.language_name)
+                           language_name=language_name)
 
 
 provider_or_admin = policy.page_for(Role.PROVIDER, Role.ADMIN)

@@ -29,6 +29,7 @@ from skills_hub.errors import Conflict, DomainError, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
 from skills_hub.imports import sheets
 from skills_hub.imports.models import LearnerImport
+from skills_hub.languages import language_code
 from skills_hub.validation import flatten_errors
 
 # Never change: the client_ids of every resident imported so far are made from it.
@@ -188,7 +189,7 @@ def _prepare(row: sheets.SheetRow, branch: Branch, consent: dict[str, str]) -> _
     values = dict(row.values)
     prepared = _Prepared(row.line, values.get("given_name", ""), values.get("family_name", ""))
     errors: dict[str, list[str]] = {}
-    converters = {"date_of_birth": sheets.iso_date, "preferred_language": sheets.language_code,
+    converters = {"date_of_birth": sheets.iso_date, "preferred_language": language_code,
                   "phone": sheets.phone_number}
     for name, convert in converters.items():
         if name in values:

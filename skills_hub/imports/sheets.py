@@ -15,8 +15,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-import pycountry
-
 from skills_hub.errors import DomainError, ValidationFailed
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -53,13 +51,6 @@ FIELD_FOR_HEADING = {"".join(ch for ch in heading if ch.isalnum()): name
                      for name, headings in _HEADINGS.items() for heading in headings}
 
 # Language names that ISO 639 spells differently from how people in the UK write them.
-_LANGUAGE_NAMES = {
-    "punjabi": "pa", "farsi": "fa", "pashto": "ps", "pushto": "ps", "cantonese": "yue", "mandarin": "zh",
-    "bsl": "bfi", "britishsignlanguage": "bfi", "sorani": "ckb", "kurmanji": "kmr", "filipino": "fil",
-    "tagalog": "tl", "sylheti": "syl", "mirpuri": "pa", "patois": "jam", "creole": "jam",
-}
-_LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-
 _UK_DATE = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?$")
 DATE_EXAMPLE = "27/03/1960"
@@ -250,21 +241,6 @@ def iso_date(text: str) -> str:
         return date(year, month, day).isoformat()
     except ValueError:
         raise ValueError(f"This is not a real date. Write it as day/month/year, like {DATE_EXAMPLE}.") from None
-
-
-def language_code(text: str) -> str:
-    """`Urdu`, `urdu`, `ur` or `urd` → `ur`. Raises ValueError with a message for staff."""
-    key = compact(text)
-    if key in _LANGUAGE_NAMES:
-        return _LANGUAGE_NAMES[key]
-    if _LANGUAGE_CODE.match(text.strip()) and len(text.strip()) != 3:  # en, pl, pt-BR
-        primary, _, rest = text.strip().partition("-")
-        return primary.lower() + (f"-{rest}" if rest else "")
-    try:
-        language = pycountry.languages.lookup(re.sub(r"\(.*?\)", "", text).strip())
-    except LookupError:
-        raise ValueError("Write a language name or code, like Urdu or ur.") from None
-    return getattr(language, "alpha_2", None) or language.alpha_3
 
 
 def phone_number(text: str) -> str:

@@ -32,11 +32,11 @@ from skills_hub.accounts import policy, privacy
 from skills_hub.accounts.models import Role, User
 from skills_hub.accounts.policy import Action
 from skills_hub.audit import services as audit
-from skills_hub.directory import hsds
 from skills_hub.directory.models import NEEDS, Service
 from skills_hub.directory.services import service_named
 from skills_hub.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
+from skills_hub.languages import language_name, preferred_code
 from skills_hub.mail import queue_email
 from skills_hub.referrals import workdays
 from skills_hub.referrals.models import (
@@ -117,7 +117,8 @@ def shared_with_provider(referral: Referral) -> dict[str, str]:
     """Only what the resident agreed to share: name, contact method, need, access needs, languages, and what the
     service said it needs (from NEEDS), never anything else."""
     learner, shared = referral.learner, referral.permission.data_shared
-    languages = ", ".join(hsds.language_name(code) for code in _learner_languages(learner)) or "Not given"
+    code = preferred_code(learner)
+    languages = language_name(code) if code else (learner.preferred_language or "Not given")
     out = {"Name": learner.display_name, "How to contact them": referral.contact_method or "Not given",
            "What they need": referral.need, "Access needs": referral.access_needs or "None given",
            "Languages": languages}
@@ -129,11 +130,6 @@ def shared_with_provider(referral: Referral) -> dict[str, str]:
             label, value = extra[need]
             out[label] = value or "Not given"
     return out
-
-
-def _learner_languages(learner: User) -> list[str]:
-    code = (learner.preferred_language or "")[:2].lower()
-    return [code] if code else []
 
 
 # Making a referral ----------------------------------------------------------------------------------------------
