@@ -12,7 +12,7 @@ from skills_hub.config import PROJECT_ROOT, Config
 
 def create_app(config: Config | None = None, env: Mapping[str, str] | None = None) -> Flask:
     """Build the app: config → extensions → blueprints → error handlers → CLI."""
-    from skills_hub import cli, errors, logs, security
+    from skills_hub import cli, codes, errors, logs, security
     from skills_hub.accounts import api as accounts_api
     from skills_hub.accounts import sessions
     from skills_hub.accounts import views as accounts_views
@@ -87,6 +87,7 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     app.register_blueprint(dataprotection_api.bp)
     app.register_blueprint(openapi_views.bp)
 
+    app.jinja_env.filters["grouped"] = codes.grouped  # learner numbers, references: ABCD-1234
     errors.init_app(app)
     cli.init_app(app)
     return app
