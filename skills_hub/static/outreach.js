@@ -63,6 +63,20 @@
 
   function announce(text) { document.getElementById("queue-status").textContent = text; }
 
+  // A button in a row of the queue: "Fix" or "Remove", with the record's name for screen readers.
+  function rowButton(text, label, onClick) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "link-button";
+    button.textContent = text;
+    var hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = " " + label;
+    button.appendChild(hidden);
+    button.addEventListener("click", onClick);
+    return button;
+  }
+
   function render() {
     return mine().then(function (records) {
       var rows = document.getElementById("queue-rows");
@@ -75,31 +89,13 @@
         status.textContent = STATUS_TEXT[record.status] + (record.problem ? ": " + record.problem : "");
         var action = document.createElement("td");
         if (record.status === "needs_attention" && record.type === "create_learner") {
-          var fix = document.createElement("button");
-          fix.type = "button";
-          fix.className = "link-button";
-          fix.textContent = "Fix";
-          var fixHidden = document.createElement("span");
-          fixHidden.className = "visually-hidden";
-          fixHidden.textContent = " " + record.label;
-          fix.appendChild(fixHidden);
-          fix.addEventListener("click", function () { reopen(record); });
-          action.appendChild(fix);
+          action.appendChild(rowButton("Fix", record.label, function () { reopen(record); }));
           action.appendChild(document.createTextNode(" "));
         }
         if (record.status === "needs_attention") {
-          var button = document.createElement("button");
-          button.type = "button";
-          button.className = "link-button";
-          button.textContent = "Remove";
-          var hidden = document.createElement("span");
-          hidden.className = "visually-hidden";
-          hidden.textContent = " " + record.label;
-          button.appendChild(hidden);
-          button.addEventListener("click", function () {
+          action.appendChild(rowButton("Remove", record.label, function () {
             remove([record.op_id]).then(render).then(function () { announce("Removed " + record.label + "."); });
-          });
-          action.appendChild(button);
+          }));
         }
         tr.appendChild(what); tr.appendChild(status); tr.appendChild(action);
         rows.appendChild(tr);
