@@ -58,6 +58,9 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     csrf.init_app(app)
     sessions.init_app(app)
     limiter.init_app(app)
+    # Flask-Limiter keeps "the storage is down, use memory" on the limiter object, not the app: a new app (the
+    # tests build many, some on a Redis they stop) starts on its own storage, healthy until it says otherwise.
+    limiter._storage_dead = False
     security.init_app(app)
     jobs.init_app(app)
 
