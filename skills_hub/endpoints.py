@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from skills_hub.errors import UnsupportedMediaType, ValidationFailed
 
@@ -49,6 +49,16 @@ class InputSchema(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+class FormSchema(InputSchema):
+    """A page's form: an empty box counts as not filled in."""
+
+    csrf_token = fields.String()
+
+    @pre_load
+    def _drop_empty_boxes(self, data, **kwargs):
+        return {key: value for key, value in data.items() if value != ""}
 
 
 class PageQuery(InputSchema):

@@ -152,7 +152,7 @@ def _handle_database_unavailable(error: Exception):
     current_app.logger.error("The database does not answer (%s)", type(error).__name__)
     with contextlib.suppress(Exception):  # the connection is gone already; the session ends with the request
         db.session.rollback()
-    g._login_user = login_manager.anonymous_user()  # flask-login's per-request slot for current_user
+    g._login_user = login_manager.anonymous_user()  # noqa: SLF001  (flask-login's per-request slot for current_user)
     if is_api_request():
         response = problem(503, UNAVAILABLE_TITLE, UNAVAILABLE_DETAIL, "service-unavailable")
     else:

@@ -10,7 +10,11 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
+from sqlalchemy import select
 
+from skills_hub import residents
+from skills_hub.extensions import db
+from skills_hub.jobs.models import Job, JobStatus
 from skills_hub.jobs.services import enqueue, job_handler
 
 log = logging.getLogger("skills_hub.mail")
@@ -44,3 +48,20 @@ def deliver_email(payload: dict) -> None:
         path = folder / f"{uuid.uuid4().hex}.eml"
         path.write_bytes(bytes(message))
         log.info("email written", extra={"fields": {"file": path.name}})
+
+
+residents.leave_out_of_export(Job.payload, "emails waiting to be sent; what they say is exported with the referral "
+                                           "or certificate they are about")
+residents.claim("merge", Job.payload, reason="an email already queued goes to the address it was written for")
+
+
+@residents.after_erasure(Job.payload)
+def drop_queued_email(learner, erasure: residents.Erasure) -> None:
+    """Emails to the resident's addresses, waiting, failed or sent, go with their address and text (after every
+    domain has erased its rows, so the notices erasure itself queued go too)."""
+    if erasure.emails:
+        for job in db.session.scalars(select(Job).where(Job.kind == "send_email",
+                                                        Job.status != JobStatus.RUNNING)).all():
+            if (job.payload or {}).get("to") in erasure.emails:
+                db.session.delete(job)
+    erasure.anonymised("queued_emails")

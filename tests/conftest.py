@@ -212,7 +212,7 @@ def make_service(app) -> Callable[..., Service]:
     """A directory service at a location in a postcode district (by default M13), run by an organisation."""
 
     def make(organisation_id: uuid.UUID | None = None, outcode: str = "M13", **overrides) -> Service:
-        from skills_hub.directory import geo
+        from skills_hub import geo
 
         with app.app_context():
             if organisation_id is None:

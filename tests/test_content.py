@@ -1,4 +1,4 @@
-"""The real catalogue: valid, readable, and covering every EDS area (the rules CONTENT.md sets)."""
+"""The real catalogue: valid, readable, and covering every EDS area (the rules docs/writing-courses.md sets)."""
 
 import re
 
@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from skills_hub.courses import readability
-from skills_hub.courses.models import EDS_AREAS
+from skills_hub.eds import EDS_AREAS
 from tests.conftest import CONTENT_DIR
 
 LESSONS = sorted(CONTENT_DIR.glob("*/lessons/*.md"))
@@ -35,7 +35,7 @@ def test_every_lesson_has_the_house_shape(lesson):
 def test_no_lesson_prints_a_phone_number_or_says_simply(lesson):
     text = lesson.read_text(encoding="utf-8")
     assert not re.search(r"\b0\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}\b|\b\d{5,}\b", text), "no phone numbers"
-    assert not re.search(r"\b(simply|just)\b", text, flags=re.I), "CONTENT.md: no 'simply' or 'just'"
+    assert not re.search(r"\b(simply|just)\b", text, flags=re.I), "writing rules: no 'simply' or 'just'"
 
 
 def test_every_eds_area_is_covered():

@@ -89,7 +89,7 @@ class TestPages:
 
 
 def test_raw_html_in_a_lesson_is_shown_as_text_and_external_links_are_marked(app, client, tmp_path):
-    from skills_hub.courses.markdown import render
+    from skills_hub.markdown import render
 
     html = render("Hello <script>alert(1)</script> [NHS](https://www.nhs.uk) and [next](/courses)", "/img/")
     assert "<script>" not in html and "&lt;script&gt;" in html

@@ -10,9 +10,10 @@ import jsonschema
 import pytest
 from sqlalchemy import func, select
 
+from skills_hub import geo
 from skills_hub.accounts.models import Role
 from skills_hub.config import PROJECT_ROOT
-from skills_hub.directory import geo, hsds
+from skills_hub.directory import hsds
 from skills_hub.directory.models import Location, Service
 from skills_hub.extensions import db
 from tests.conftest import csrf_token_from
@@ -67,7 +68,7 @@ def test_a_malformed_or_unknown_postcode_gets_a_clear_message(text, words):
 def test_the_centroids_file_holds_every_district_of_great_britain_with_its_attribution():
     assert len(geo.centroids()) == 2863
     assert geo.centroids()["M13"] == (53.46048, -2.21550)
-    notes = (PROJECT_ROOT / "skills_hub" / "directory" / "OUTCODES.md").read_text()
+    notes = (PROJECT_ROOT / "skills_hub" / "OUTCODES.md").read_text()
     assert all(line in notes for line in geo.ATTRIBUTION)
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, g, request
 from flask_login import current_user
 
 from skills_hub.accounts import policy, services, tokens, two_step
-from skills_hub.accounts.policy import Action
+from skills_hub.accounts.permissions import EDIT_LEARNER, VIEW_LEARNER
 from skills_hub.accounts.schemas import (
     BranchLink,
     LearnerCreate,
@@ -44,7 +44,11 @@ def signed_in():
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 @limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=account_key)
 def create_token(body: dict):
-    user = services.user_for_credentials(body["username"], body["password"])
+    try:
+        user = services.user_for_credentials(body["username"], body["password"])
+    except services.PinLocked:
+        db.session.commit()  # keep the lock
+        raise
     db.session.commit()  # a wrong PIN is counted even though the answer is 401
     if user is None:
         raise Unauthorized("The username or password is not right.")
@@ -125,7 +129,7 @@ def list_learners(query: dict):
 @api_endpoint(bp, "/learners/<learner_id>", summary="One resident (audited).", response=LearnerOut(),
               errors=(401, 404))
 def get_learner(learner_id: str):
-    learner = policy.learner_for(signed_in(), learner_id, Action.VIEW_LEARNER)
+    learner = policy.learner_for(signed_in(), learner_id, VIEW_LEARNER)
     audit.record("learner.viewed", learner.id)
     db.session.commit()
     return services.learner_out(learner)
@@ -135,7 +139,7 @@ def get_learner(learner_id: str):
               "read; 409 when it is stale).", body=LearnerUpdate(), response=LearnerOut(),
               errors=(401, 404, 409, 422))
 def update_learner(learner_id: str, body: dict):
-    learner = policy.learner_for(signed_in(), learner_id, Action.EDIT_LEARNER)
+    learner = policy.learner_for(signed_in(), learner_id, EDIT_LEARNER)
     services.update_learner(current_user, learner, body)
     db.session.commit()
     return services.learner_out(learner)

@@ -12,10 +12,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skills_hub.extensions import db, utcnow
-
-# Columns holding personal data carry this: the subject-access export must include every one of them (a test walks
-# the models), and erasure must empty or coarsen each.
-PERSONAL = {"personal": True}
+from skills_hub.residents import PERSONAL, actor
 
 
 class Role(enum.StrEnum):
@@ -73,7 +70,8 @@ class User(UserMixin, db.Model):
     # The UUID a client sent when it created this learner: a retried create answers with this record.
     client_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
     client_request_hash: Mapped[str | None] = mapped_column(String(64))  # tells a replay from a reused id
-    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), info=actor("the staff member who registered them"))
     # Raised to end every session (sign-out, password change, PIN reset, deactivation).
     session_version: Mapped[int] = mapped_column(default=1)
     version: Mapped[int] = mapped_column(default=1)  # for edits: a stale version gets 409
@@ -136,7 +134,8 @@ class Consent(db.Model):
     notice_version: Mapped[str] = mapped_column(String(20))
     given_by: Mapped[str] = mapped_column(String(20))  # learner | staff_on_behalf
     method: Mapped[str] = mapped_column(String(20))  # in_person | paper | phone | online
-    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), info=actor("the staff member who recorded the agreement"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -163,7 +162,7 @@ class OneTimeLink(db.Model):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[str] = mapped_column(String(20))  # reset_password | invitation | confirm_email
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    new_email: Mapped[str | None] = mapped_column(String(254))
+    new_email: Mapped[str | None] = mapped_column(String(254), info=PERSONAL)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

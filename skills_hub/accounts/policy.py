@@ -1,6 +1,8 @@
-"""The one place that answers "may this user do this (to this person)?". Every page and endpoint asks it.
+"""How "may this user do this (to this person)?" is answered. The actions and the rules that give access live
+with the domains that own them (`<domain>/permissions.py`); this module is only the mechanism, and imports no
+other domain. Every service that changes something takes the actor and asks here; pages may ask first.
 
-Admins may do everything. Staff see the learners registered with their branches. Providers see a learner only
+Admins may see every resident. Staff see the learners registered with their branches. Providers see a learner only
 through a referral sent to their organisation while the permission to share stands, and then only what the
 referral shares (no provider action reads a learner's record). Learners see themselves.
 Code that loads another person's record goes through `learner_for`, which answers 404 for a record the user may
@@ -9,54 +11,52 @@ not see, so a 403 never confirms that it exists.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 
 from skills_hub.accounts.models import BranchMember, Role, User
 from skills_hub.errors import Conflict, Forbidden, NotFound
 from skills_hub.extensions import db
 
 
-class Action(enum.StrEnum):
-    REGISTER_LEARNER = "register a resident"
-    FIND_LEARNER = "look up a resident by learner number, or by name and date of birth"
-    SEARCH_LEARNERS = "search residents"
-    LINK_LEARNER = "link a resident to your branch"
-    VIEW_LEARNER = "see this resident's details"
-    EDIT_LEARNER = "change this resident's details"
-    RESET_PIN = "reset this resident's PIN"
-    PRINT_CARD = "print this resident's login card"
-    RECORD_LEARNING = "enrol this resident and record their progress"
-    REFER = "refer this resident to a local provider"
-    READ_AUDIT = "read the audit log"
-    MANAGE_ACCOUNTS = "manage branches, organisations and users"
+@dataclass(frozen=True)
+class Action:
+    """Something a user may do, declared by the domain that owns it (in its `permissions.py`): what it is, in words
+    that finish "Your account is not allowed to …", and the roles that may do it at all. Actions on a person
+    also need the person to be visible to the actor (`learner_for`)."""
+
+    value: str
+    roles: frozenset[Role]
+    changes_the_record: bool = False  # adds to or changes a resident's record: not for one held, erased or merged
 
 
-# Who may do each action at all. Actions on a person also need `may_see(actor, learner)`.
-_ROLES: dict[Action, frozenset[Role]] = {
-    Action.REGISTER_LEARNER: frozenset({Role.STAFF, Role.ADMIN}),
-    Action.FIND_LEARNER: frozenset({Role.STAFF, Role.ADMIN}),
-    Action.SEARCH_LEARNERS: frozenset({Role.STAFF, Role.ADMIN}),
-    Action.LINK_LEARNER: frozenset({Role.STAFF, Role.ADMIN}),
-    Action.VIEW_LEARNER: frozenset({Role.STAFF, Role.ADMIN, Role.LEARNER}),
-    Action.EDIT_LEARNER: frozenset({Role.STAFF, Role.ADMIN}),
-    Action.RESET_PIN: frozenset({Role.STAFF, Role.ADMIN}),
-    Action.PRINT_CARD: frozenset({Role.STAFF, Role.ADMIN}),
-    Action.RECORD_LEARNING: frozenset({Role.STAFF, Role.ADMIN, Role.LEARNER}),
-    Action.REFER: frozenset({Role.STAFF, Role.ADMIN, Role.LEARNER}),
-    Action.READ_AUDIT: frozenset({Role.ADMIN}),
-    Action.MANAGE_ACCOUNTS: frozenset({Role.ADMIN}),
-}
+def action(value: str, *roles: Role, changes_the_record: bool = False) -> Action:
+    return Action(value, frozenset(roles), changes_the_record)
+
+
+# The learners each role may see beyond the built-in rules, declared by the domain that gives the access.
+_VISIBILITY_RULES: dict[Role, Callable[[User], ColumnElement[bool]]] = {}
+
+
+def learners_visible_to(role: Role) -> Callable[[Callable[[User], ColumnElement[bool]]],
+                                                Callable[[User], ColumnElement[bool]]]:
+    """Register the rule (a WHERE clause on User) that says which learners an actor of this role may see."""
+
+    def register(rule: Callable[[User], ColumnElement[bool]]) -> Callable[[User], ColumnElement[bool]]:
+        _VISIBILITY_RULES[role] = rule
+        return rule
+
+    return register
 
 
 def allowed(actor: User, action: Action) -> bool:
-    return actor.is_authenticated and actor.role in _ROLES[action]
+    return actor.is_authenticated and actor.role in action.roles
 
 
 def require(actor: User, action: Action) -> None:
@@ -80,13 +80,8 @@ def visible_learners(actor: User) -> Select[tuple[User]]:
         return query.where(shares_a_branch)
     if actor.role == Role.LEARNER:
         return query.where(User.id == actor.id)
-    if actor.role == Role.PROVIDER and actor.organisation_id is not None:
-        from skills_hub.referrals.models import Referral, SharingPermission
-
-        referred_to_them = exists().where(
-            Referral.learner_id == User.id, Referral.organisation_id == actor.organisation_id,
-            SharingPermission.id == Referral.permission_id, SharingPermission.withdrawn_at.is_(None))
-        return query.where(referred_to_them)
+    if actor.role in _VISIBILITY_RULES:
+        return query.where(_VISIBILITY_RULES[actor.role](actor))
     return query.where(False)
 
 
@@ -108,14 +103,9 @@ def learner_for(actor: User, learner_id: uuid.UUID | str, action: Action) -> Use
         learner = db.session.scalar(visible_learners(actor).where(User.id == learner_id))
     if learner is None:
         raise NotFound("There is no resident with this id.")
-    if action in CHANGES_THE_RECORD:
+    if action.changes_the_record:
         refuse_if_not_live(learner)
     return learner
-
-
-# Actions that add to or change a resident's record: not for one held as a suspected duplicate, erased, or merged.
-CHANGES_THE_RECORD = frozenset({Action.EDIT_LEARNER, Action.RESET_PIN, Action.PRINT_CARD, Action.RECORD_LEARNING,
-                                Action.REFER, Action.LINK_LEARNER})
 
 
 def refuse_if_not_live(learner: User) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from skills_hub.courses.markdown import render
+from skills_hub.markdown import render
 
 
 def _folder() -> Path:

@@ -15,9 +15,17 @@ from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from skills_hub import codes
-from skills_hub.accounts import matching, privacy, sessions, tokens
+from skills_hub.accounts import matching, privacy, sessions, signals, tokens
 from skills_hub.accounts.models import Branch, BranchMember, Consent, Organisation, Role, User
-from skills_hub.accounts.policy import Action, branch_ids_of, may_see, require, visible_learners
+from skills_hub.accounts.permissions import (
+    FIND_LEARNER,
+    LINK_LEARNER,
+    MANAGE_ACCOUNTS,
+    REGISTER_LEARNER,
+    RESET_PIN,
+    SEARCH_LEARNERS,
+)
+from skills_hub.accounts.policy import branch_ids_of, may_see, require, visible_learners
 from skills_hub.audit import services as audit
 from skills_hub.errors import Conflict, DomainError, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
@@ -112,7 +120,7 @@ def authenticate_by_pin(learner_number: str, pin: str) -> User | None:
         user.failed_pin_attempts = 0
         user.pin_locked_until = now + timedelta(minutes=PIN_LOCK_MINUTES)
         audit.record("learner.pin_locked", user.id, actor_id=None)
-        db.session.commit()
+        db.session.flush()
         raise _locked()
     return None
 
@@ -197,7 +205,7 @@ def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str 
 
     A likely duplicate is a 409 with the candidates, unless `hold_duplicates` names where the record comes from
     ("sync", "csv"): then it is kept, held for staff review with no learner number, so nothing is lost."""
-    require(actor, Action.REGISTER_LEARNER)
+    require(actor, REGISTER_LEARNER)
     request_hash = _request_hash(body)
     if body.get("client_id"):
         existing = db.session.scalar(select(User).where(User.client_id == body["client_id"]))
@@ -255,8 +263,6 @@ def conflict_elsewhere(conflict: Conflict) -> ValidationFailed:
 
 def _hold(actor: User, body: dict[str, Any], branch: Branch | None, suspected: list[User], source: str,
           request_hash: str) -> Registration:
-    from skills_hub.outreach.models import SuspectedDuplicate
-
     learner = create_user(
         role=Role.LEARNER, given_name=body["given_name"], family_name=body["family_name"], email=body.get("email"),
         branches=[branch] if branch else [], date_of_birth=body.get("date_of_birth"), postcode=body.get("postcode"),
@@ -265,11 +271,19 @@ def _hold(actor: User, body: dict[str, Any], branch: Branch | None, suspected: l
     consent = body["consent"]
     db.session.add(Consent(user_id=learner.id, notice_version=consent["privacy_notice_version"],
                            given_by=consent["given_by"], method=consent["method"], recorded_by_id=actor.id))
-    db.session.add(SuspectedDuplicate(learner_id=learner.id, candidate_ids=[str(user.id) for user in suspected],
-                                      branch_id=branch.id if branch else None, source=source,
-                                      created_by_id=actor.id))
+    signals.learner_held.send(learner, candidates=suspected, branch=branch, source=source, actor=actor)
     audit.record("learner.held_as_duplicate", learner.id, source=source)
     return Registration(learner, None, created=True, held=True)
+
+
+def merged_into(learner: User) -> list[User]:
+    """The learner and every record merged into them (a merged record keeps what it held, inactive)."""
+    found, frontier = [learner], [learner.id]
+    while frontier:
+        more = db.session.scalars(select(User).where(User.merged_into_id.in_(frontier))).all()
+        found += more
+        frontier = [user.id for user in more]
+    return found
 
 
 def register_self(body: dict[str, Any]) -> User:
@@ -290,7 +304,7 @@ def register_self(body: dict[str, Any]) -> User:
 
 def reset_pin(actor: User, learner: User) -> str:
     """A new PIN, shown once. The old PIN stops working and the learner's sessions and tokens end."""
-    require(actor, Action.RESET_PIN)
+    require(actor, RESET_PIN)
     pin = new_pin()
     learner.pin_hash = hash_secret(pin)
     learner.failed_pin_attempts = 0
@@ -304,7 +318,7 @@ def reset_pin(actor: User, learner: User) -> str:
 
 
 def unlock_pin(actor: User, learner: User) -> None:
-    require(actor, Action.RESET_PIN)
+    require(actor, RESET_PIN)
     learner.failed_pin_attempts = 0
     learner.pin_locked_until = None
     audit.record("learner.pin_unlocked", learner.id)
@@ -316,7 +330,7 @@ def pin_locked(user: User) -> bool:
 
 def lookup(actor: User, query: dict[str, Any]) -> User:
     """An exact lookup in any branch: by learner number, or by name and date of birth. Audited."""
-    require(actor, Action.FIND_LEARNER)
+    require(actor, FIND_LEARNER)
     learners = select(User).where(User.role == Role.LEARNER)
     if "learner_number" in query:
         found = list(db.session.scalars(learners.where(User.learner_number == query["learner_number"])))
@@ -336,7 +350,7 @@ def lookup(actor: User, query: dict[str, Any]) -> User:
 
 def link_to_branch(actor: User, learner_id: str, branch_id: uuid.UUID) -> User:
     """Link a resident found by an exact lookup to one of the actor's branches, with the resident present."""
-    require(actor, Action.LINK_LEARNER)
+    require(actor, LINK_LEARNER)
     try:
         learner = db.session.get(User, uuid.UUID(learner_id))
     except ValueError:
@@ -356,7 +370,7 @@ def link_to_branch(actor: User, learner_id: str, branch_id: uuid.UUID) -> User:
 
 def search(actor: User, text: str, page: int, per_page: int) -> tuple[list[User], int]:
     """Residents in the actor's branches whose name or learner number contains the text."""
-    require(actor, Action.SEARCH_LEARNERS)
+    require(actor, SEARCH_LEARNERS)
     query = visible_learners(actor)
     words = matching.name_key(text, "")
     if words:
@@ -423,14 +437,14 @@ def branches_of(user: User) -> list[Branch]:
 # Passwords and email ----------------------------------------------------------------------------------------------
 
 LINK_EMAILS = {
-    "reset_password": ("Reset your Skills Hub password", "accounts.new_password",
+    "reset_password": ("Reset your Skills Hub password", "/password-reset/{token}",
                        "Someone asked to reset the password for this email address on Skills Hub.\n\n"
                        "To choose a new password, open this link within 30 minutes:\n{url}\n\n"
                        "If this was not you, you can ignore this email. Your password has not changed."),
-    "invitation": ("Set up your Skills Hub account", "accounts.new_password",
+    "invitation": ("Set up your Skills Hub account", "/password-reset/{token}",
                    "An account has been made for you on Skills Hub.\n\n"
                    "To choose your password, open this link within 7 days:\n{url}"),
-    "confirm_email": ("Confirm your new email address for Skills Hub", "accounts.confirm_email",
+    "confirm_email": ("Confirm your new email address for Skills Hub", "/account/email/{token}",
                       "To use this email address for your Skills Hub account, open this link within a day:\n{url}\n\n"
                       "If this was not you, you can ignore this email."),
 }
@@ -438,11 +452,9 @@ LINK_EMAILS = {
 
 def send_link(user: User, purpose: str, to: str | None = None) -> None:
     """Email a single-use link through the outbox. The email names no one."""
-    from flask import url_for
-
     secret = tokens.issue_link(user, purpose, new_email=to)
-    subject, endpoint, body = LINK_EMAILS[purpose]
-    url = current_app.config["BASE_URL"] + url_for(endpoint, token=secret)
+    subject, path, body = LINK_EMAILS[purpose]
+    url = current_app.config["BASE_URL"] + path.format(token=secret)  # the pages accounts.new_password, .confirm_email
     queue_email(to or user.email, subject, body.format(url=url))
 
 
@@ -472,7 +484,7 @@ def change_email(user: User, new_email: str) -> None:
 
 
 def deactivate(actor: User, user: User) -> None:
-    require(actor, Action.MANAGE_ACCOUNTS)
+    require(actor, MANAGE_ACCOUNTS)
     user.active = False
     sessions.end_everywhere(user)
     tokens.revoke_api_tokens(user)

@@ -12,11 +12,12 @@ import time
 import uuid
 from datetime import timedelta
 
-from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from skills_hub.accounts import tokens
 from skills_hub.accounts.models import Role, User
+from skills_hub.audit import services as audit
 from skills_hub.extensions import csrf, db, login_manager
 
 SHARED_COMPUTER_IDLE_MINUTES = 15
@@ -126,9 +127,17 @@ def _needs_csrf_check() -> bool:
     return current_user.is_authenticated or not request.path.startswith("/api/")
 
 
+def _signed_in_user_id() -> uuid.UUID | None:
+    """The acting user for audit entries a service records without naming one: the signed-in user, if any."""
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
 def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, where bearer requests are told apart
     login_manager.session_protection = "basic"
+    audit.actor_from(_signed_in_user_id)
 
     @app.before_request
     def _check_csrf_and_idle_time():

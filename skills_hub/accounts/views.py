@@ -88,6 +88,7 @@ def sign_in():
             user = services.authenticate_by_email(form["email"], form["password"])
             wrong = ("email", "The email address or password is not right.")
     except services.PinLocked as error:
+        db.session.commit()  # keep the lock
         return _sign_in_again(flatten_errors(error.errors), values, status=429)
     if user is None:
         db.session.commit()  # keep the count of wrong PINs

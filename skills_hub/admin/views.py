@@ -12,9 +12,9 @@ from sqlalchemy import select
 from skills_hub import codes
 from skills_hub.accounts import policy, services, sessions, two_step
 from skills_hub.accounts.models import Branch, Organisation, Role, User
-from skills_hub.accounts.schemas import FormSchema, name_field
+from skills_hub.accounts.schemas import name_field
 from skills_hub.audit import services as audit
-from skills_hub.endpoints import PageQuery
+from skills_hub.endpoints import FormSchema, PageQuery
 from skills_hub.extensions import db
 from skills_hub.jobs import services as jobs
 from skills_hub.validation import REQUIRED, flatten_errors, load_form

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from skills_hub.extensions import db, utcnow
+from skills_hub.residents import actor
 
 
 class AuditEvent(db.Model):
@@ -18,7 +19,8 @@ class AuditEvent(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), index=True, info=actor("who saw or changed the data"))
     action: Mapped[str] = mapped_column(String(40), index=True)
     subject_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     details: Mapped[dict] = mapped_column(default=dict)

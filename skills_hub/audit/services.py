@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask_login import current_user
 from sqlalchemy import Select, func, select
 
 from skills_hub.audit.models import AuditEvent
 from skills_hub.extensions import db
 
+# Who is acting when a service does not say: the web layer (accounts.sessions) sets this to "the signed-in user";
+# the CLI and jobs leave it as no one.
+_current_actor_id: Callable[[], uuid.UUID | None] = lambda: None  # noqa: E731
+
+
+def actor_from(lookup: Callable[[], uuid.UUID | None]) -> None:
+    """Tell audit how to find the acting user when a service gives no `actor_id` (called once, at start-up)."""
+    global _current_actor_id
+    _current_actor_id = lookup
+
 
 def record(action: str, subject_id: uuid.UUID | None = None, *, actor_id: uuid.UUID | None = None,
            **details) -> AuditEvent:
-    """Add an entry for the signed-in user (or `actor_id`). Never pass personal data in `details`."""
-    if actor_id is None and current_user and current_user.is_authenticated:
-        actor_id = current_user.id
+    """Add an entry for `actor_id`, or for the acting user. Never pass personal data in `details`."""
+    if actor_id is None:
+        actor_id = _current_actor_id()
     entry = AuditEvent(actor_id=actor_id, action=action, subject_id=subject_id,
                        details={k: str(v) for k, v in details.items()})
     db.session.add(entry)

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, url_for
 from skills_hub import codes, storage
 from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
-from skills_hub.accounts.policy import Action
+from skills_hub.accounts.permissions import MANAGE_ACCOUNTS, VIEW_LEARNER
 from skills_hub.certificates import pdf, services
 from skills_hub.certificates.models import Certificate
 from skills_hub.certificates.schemas import CertificateOut, CertificateQuery, ReasonBody, VerificationOut
@@ -45,7 +45,7 @@ def list_certificates(query: dict):
     actor = signed_in()
     learner_id = query["learner_id"] or actor.id
     if learner_id != actor.id:
-        policy.learner_for(actor, learner_id, Action.VIEW_LEARNER)
+        policy.learner_for(actor, learner_id, VIEW_LEARNER)
     items = services.of_learner(learner_id)
     start = (query["page"] - 1) * query["per_page"]
     return {"items": [certificate_out(c) for c in items[start:start + query["per_page"]]], "page": query["page"],
@@ -60,7 +60,7 @@ def get_certificate(code: str):
 
 def _change_status(code: str, action: str, reason: str) -> dict:
     actor = signed_in()
-    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    policy.require(actor, MANAGE_ACCOUNTS)
     certificate = services.find(code)
     services.change_status(actor, certificate, action, reason)
     db.session.commit()
@@ -85,7 +85,7 @@ def reinstate(code: str, body: dict):
               response=CertificateOut(), status=201, errors=(401, 403, 404, 409, 422))
 def reissue(code: str, body: dict):
     actor = signed_in()
-    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    policy.require(actor, MANAGE_ACCOUNTS)
     new = services.reissue(actor, services.find(code), body["reason"])
     db.session.commit()
     return certificate_out(new), 201

@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from skills_hub.accounts.models import PERSONAL
 from skills_hub.extensions import db, utcnow
+from skills_hub.residents import PERSONAL, actor
 
 CODE_LENGTH = 12  # 11 random Crockford characters and a Luhn mod 32 check character: XXXX-XXXX-XXXX
 STATUSES = ("valid", "revoked", "superseded", "withdrawn")
@@ -60,6 +60,7 @@ class CertificateEvent(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     certificate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("certificates.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), info=actor("who issued, revoked or withdrew it"))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,7 +18,7 @@ from weasyprint.text.fonts import FontConfiguration
 from skills_hub import codes, storage
 from skills_hub.certificates import credentials
 from skills_hub.certificates.models import Certificate
-from skills_hub.courses.models import EDS_AREAS
+from skills_hub.eds import EDS_AREAS
 from skills_hub.extensions import db, utcnow
 from skills_hub.jobs.services import job_handler
 from skills_hub.pdf import render_pdf, render_pdf_pages

@@ -106,12 +106,13 @@ def find(code: str) -> Certificate:
 
 def for_viewer(actor: User, code: str) -> Certificate:
     """The certificate for its learner, their branch's staff and admins; 404 for anyone else."""
-    from skills_hub.accounts.policy import Action, learner_for
+    from skills_hub.accounts.permissions import VIEW_LEARNER
+    from skills_hub.accounts.policy import learner_for
 
     certificate = find(code)
     if certificate.learner_id != actor.id:
         try:
-            learner_for(actor, certificate.learner_id, Action.VIEW_LEARNER)
+            learner_for(actor, certificate.learner_id, VIEW_LEARNER)
         except NotFound:
             raise NotFound("There is no certificate with this code.") from None
     return certificate
@@ -181,19 +182,15 @@ def change_status(actor: User | None, certificate: Certificate, action: str, rea
                  actor_id=actor.id if actor else None, code=certificate.code)
 
 
-def issue_on_paper(actor: User, learner: User, course: Course, completed_on: datetime, reason: str) -> Certificate:
-    """An admin issues a certificate for a course completed on paper: the enrolment is marked completed on that
-    date. Audited; the reason is kept with the certificate's event. The caller commits."""
-    from skills_hub.learning import services as learning
-
-    enrolment, _ = learning.enrol(learner, course, by=actor)
-    if enrolment.completed_at is not None:
-        raise Conflict(f"{learner.display_name} has already completed {course.title}.")
-    enrolment.completed_at = completed_on
-    certificate = issue(learner=learner, course=course, enrolment_id=enrolment.id, awarded_at=completed_on,
-                        assisted=True, actor=actor, reason=reason)
-    audit.record("certificate.issued_on_paper", learner.id, actor_id=actor.id, code=certificate.code)
-    return certificate
+def fold_enrolment(gone_enrolment_id: uuid.UUID, kept_enrolment_id: uuid.UUID) -> None:
+    """Two records of one resident are merged and their enrolments on a course fold into one: the certificates
+    move with them, and only one stays valid (the other stays on record, superseded). Flushes, never commits."""
+    kept_valid = db.session.scalar(select(Certificate.id).where(Certificate.enrolment_id == kept_enrolment_id,
+                                                                Certificate.status == "valid"))
+    for certificate in db.session.scalars(select(Certificate).where(Certificate.enrolment_id == gone_enrolment_id)):
+        if kept_valid is not None and certificate.status == "valid":
+            certificate.status = "superseded"
+        certificate.enrolment_id = kept_enrolment_id
 
 
 PACK_LIMIT = 200

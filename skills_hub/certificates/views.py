@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
-
 from flask import (
     Blueprint,
     Response,
@@ -17,16 +15,13 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from marshmallow import fields, validate
-from sqlalchemy import select
 
 from skills_hub import codes, storage
 from skills_hub.accounts import policy
-from skills_hub.accounts.models import Role, User
-from skills_hub.accounts.schemas import FormSchema, LearnerNumberField
+from skills_hub.accounts.models import Role
 from skills_hub.certificates import credentials, pdf, services
 from skills_hub.certificates.api import VERIFY_LIMIT
 from skills_hub.certificates.schemas import ReasonBody
-from skills_hub.courses import services as course_services
 from skills_hub.errors import DomainError, NotFound
 from skills_hub.extensions import db, limiter
 from skills_hub.validation import load_form
@@ -104,53 +99,6 @@ def name_visibility(code: str):
     flash("Your name is hidden on the public check page." if certificate.hide_name
           else "Your name shows on the public check page.", "success")
     return redirect(url_for("learning.my_learning"))
-
-
-class PaperCompletionForm(FormSchema):
-    learner_number = LearnerNumberField(required=True, error_messages={"required": "Enter the learner number."})
-    course = fields.String(required=True, error_messages={"required": "Choose the course."})
-    completed_on = fields.Date(required=True, error_messages={"required": "Enter the date they completed it.",
-                                                              "invalid": "Enter a date like 2026-11-28."})
-    reason = fields.String(required=True, error_messages={"required": "Give the reason."},
-                           validate=validate.Length(min=3, max=500, error="Give the reason in 3 to 500 "
-                                                                              "characters."))
-
-
-@bp.route("/admin/certificates", methods=["GET", "POST"])
-@policy.page_for(Role.ADMIN)
-def issue_on_paper():
-    """Issue a certificate for a course completed on paper (a reason is needed; audited)."""
-    catalogue, _ = course_services.list_courses(per_page=200)
-    errors, values = [], {}
-    if request.method == "POST":
-        values = {k: v for k, v in request.form.items() if k != "csrf_token"}
-        form, errors = load_form(PaperCompletionForm())
-        if not errors:
-            learner = db.session.scalar(select(User).where(User.learner_number == form["learner_number"],
-                                                           User.role == Role.LEARNER))
-            try:
-                course = course_services.get_course(form["course"])
-            except NotFound:
-                course = None
-            if learner is None:
-                errors = [("learner_number", "No resident has this learner number.")]
-            elif course is None:
-                errors = [("course", "Choose a course from the list.")]
-            elif form["completed_on"] > date.today():
-                errors = [("completed_on", "The date cannot be in the future.")]
-            else:
-                try:
-                    certificate = services.issue_on_paper(
-                        current_user, learner, course, datetime.combine(form["completed_on"], time(12), UTC),
-                        form["reason"])
-                except DomainError as error:
-                    errors = [("learner_number", error.detail)]
-                else:
-                    db.session.commit()
-                    flash("The certificate is issued.", "success")
-                    return redirect(url_for("certificates.manage", code=codes.grouped(certificate.code)))
-    return render_template("certificates/issue.html", errors=errors, values=values, courses=catalogue), \
-        422 if errors else 200
 
 
 @bp.route("/admin/certificates/<code>", methods=["GET", "POST"])

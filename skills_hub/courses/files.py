@@ -12,8 +12,9 @@ from typing import Any
 import yaml
 from marshmallow import ValidationError
 
+from skills_hub import markdown
 from skills_hub.config import PROJECT_ROOT
-from skills_hub.courses import markdown, readability
+from skills_hub.courses import readability
 from skills_hub.courses.schemas import CourseFileSchema
 from skills_hub.validation import flatten_errors
 

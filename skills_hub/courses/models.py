@@ -8,17 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from skills_hub.eds import EDS_AREAS, LEVELS
 from skills_hub.extensions import db, utcnow
-
-EDS_AREAS = {
-    "foundation": "Foundation skills",
-    "communicating": "Communicating",
-    "handling-information": "Handling information and content",
-    "transacting": "Transacting",
-    "problem-solving": "Problem solving",
-    "being-safe-online": "Being safe and legal online",
-}
-LEVELS = {"foundation": "Foundation", "life": "Life", "work": "Work"}
 
 
 class Course(db.Model):

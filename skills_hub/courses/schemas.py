@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from skills_hub.courses.models import EDS_AREAS, LEVELS
+from skills_hub.eds import EDS_AREAS, LEVELS
 from skills_hub.endpoints import InputSchema, PageQuery
 from skills_hub.validation import REQUIRED, SLUG, required_string
 

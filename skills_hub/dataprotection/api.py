@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
-from skills_hub.accounts.policy import Action
+from skills_hub.accounts.permissions import MANAGE_ACCOUNTS, VIEW_LEARNER
 from skills_hub.audit import services as audit
 from skills_hub.dataprotection import services
 from skills_hub.endpoints import STRING_LIST, InputSchema, api_endpoint, load_or_422
@@ -30,7 +30,7 @@ def zip_response(learner) -> Response:
               "zip of data.json (one key per domain) and one CSV per domain. Staff of their branch, admins, and "
               "the resident themselves.", errors=(401, 404))
 def export_learner(learner_id: str):
-    return zip_response(policy.learner_for(signed_in(), learner_id, Action.VIEW_LEARNER))
+    return zip_response(policy.learner_for(signed_in(), learner_id, VIEW_LEARNER))
 
 
 class EraseIn(InputSchema):
@@ -50,10 +50,10 @@ class ErasedOut(Schema):
               "figures stay. Erasing again changes nothing more.", response=ErasedOut(), errors=(401, 403, 404, 422))
 def erase_learner(learner_id: str):
     actor = signed_in()
-    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    policy.require(actor, MANAGE_ACCOUNTS)
     body = load_or_422(EraseIn(), request.get_json(silent=True) or {}, "request body") if request.data else \
         EraseIn().load({})
-    learner = policy.learner_for(actor, learner_id, Action.VIEW_LEARNER)
+    learner = policy.learner_for(actor, learner_id, VIEW_LEARNER)
     erased = services.erase(actor, learner, body["reason"])
     db.session.commit()
     return erased

@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from skills_hub.dataprotection import services
+from skills_hub.extensions import db
 from skills_hub.jobs.services import periodic
 
 data_cli = AppGroup("data", help="Data protection: retention.")
@@ -15,7 +16,9 @@ data_cli = AppGroup("data", help="Data protection: retention.")
 
 @periodic("retention", every=timedelta(days=1))
 def retention_tick() -> services.RetentionResult:
-    return services.apply_retention()
+    result = services.apply_retention()
+    db.session.commit()
+    return result
 
 
 @data_cli.command("retention")
@@ -24,4 +27,5 @@ def retention_tick() -> services.RetentionResult:
 def retention_command(now: datetime | None) -> None:
     """Clear referral details and erase inactive accounts past their retention periods. Safe to run twice."""
     result = services.apply_retention(now.replace(tzinfo=UTC) if now else None)
+    db.session.commit()
     click.echo(f"Referrals cleared: {result.referrals_cleared}. Accounts erased: {result.accounts_erased}.")

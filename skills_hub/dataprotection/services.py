@@ -1,10 +1,11 @@
 """Subject access, erasure and retention (UK GDPR articles 15 and 17, and storage limitation).
 
-`SECTIONS` names every table that holds something about a resident and how to find their rows. The export
-writes every column of those rows except secrets (password, PIN and two-step hashes); a test walks the models
-and fails if a column marked personal (`info=PERSONAL`) is not exported. Erasure empties or coarsens each of
-those columns, keeping only what the statistics need (postcode district, age band, branches), so every report
-figure stays the same except that the resident's open referrals become withdrawn.
+This module only asks: each domain answers `residents.learner_exporting` with the sections of its tables about
+the resident, and `residents.learner_erasing` by emptying or coarsening its own columns, keeping only what the
+statistics need (postcode district, age band, branches), so every report figure stays the same except that the
+resident's open referrals become withdrawn. `tests/test_residents.py` fails when a column about a person is
+claimed by no domain. The export writes every column of the sections' rows except secrets (password, PIN and
+two-step hashes).
 """
 
 from __future__ import annotations
@@ -16,90 +17,26 @@ import logging
 import secrets
 import uuid
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select
+from sqlalchemy import func, select
 
-from skills_hub.accounts.models import ApiToken, BranchMember, Consent, OneTimeLink, Role, User
+from skills_hub import residents
+from skills_hub.accounts import services as accounts
+from skills_hub.accounts.models import Role, User
 from skills_hub.audit import services as audit
-from skills_hub.audit.models import AuditEvent
-from skills_hub.certificates.models import Certificate, CertificateEvent
 from skills_hub.dataprotection.models import DeletionRequest
-from skills_hub.directory import geo
 from skills_hub.exports import safe_cell
 from skills_hub.extensions import db, utcnow
-from skills_hub.jobs.models import Job, JobStatus
-from skills_hub.learning.models import CheckAttempt, Enrolment, LessonProgress, ProgressEvent, SkillsCheck
-from skills_hub.outreach.models import Attendance, SuspectedDuplicate, SyncOperation
+from skills_hub.learning import services as learning
 from skills_hub.referrals import services as referrals
-from skills_hub.referrals.models import OPEN, Referral, ReferralEvent, SharingPermission
-from skills_hub.storage import StoredFile
 
 log = logging.getLogger("skills_hub.dataprotection")
 SECRETS = {"password_hash", "pin_hash", "mfa_secret", "mfa_recovery_hashes", "client_request_hash",
            "payload_hash", "token_hash", "request_hash"}
-ERASED = "[erased]"
-
-
-def _of_referrals(learner: User, column) -> ColumnElement:
-    return column.in_(select(Referral.id).where(Referral.learner_id == learner.id))
-
-
-def _of_certificates(learner: User, column) -> ColumnElement:
-    return column.in_(select(Certificate.id).where(Certificate.learner_id == learner.id))
-
-
-def _of_progress(learner: User, column) -> ColumnElement:
-    return column.in_(select(LessonProgress.id).where(LessonProgress.learner_id == learner.id))
-
-
-def _merged_into(learner: User) -> list[User]:
-    """The learner and every record merged into them (a merged record keeps what it held, inactive)."""
-    found, frontier = [learner], [learner.id]
-    while frontier:
-        more = db.session.scalars(select(User).where(User.merged_into_id.in_(frontier))).all()
-        found += more
-        frontier = [user.id for user in more]
-    return found
-
-
-def _sync_operations(learner: User) -> ColumnElement:
-    made_for = []
-    for person in _merged_into(learner):
-        made_for.append(SyncOperation.result["ref"].as_string() == str(person.id))
-        made_for.append(SyncOperation.payload["learner_id"].as_string() == str(person.id))
-        if person.client_id:
-            made_for.append(SyncOperation.payload["client_id"].as_string() == str(person.client_id))
-            made_for.append(SyncOperation.payload["learner_client_id"].as_string() == str(person.client_id))
-    return or_(*made_for)
-
-
-# (section, model, rows about this learner)
-SECTIONS: list[tuple[str, type, Callable[[User], ColumnElement]]] = [
-    ("account", User, lambda learner: User.id.in_([person.id for person in _merged_into(learner)])),
-    ("consents", Consent, lambda learner: Consent.user_id == learner.id),
-    ("branches", BranchMember, lambda learner: BranchMember.user_id == learner.id),
-    ("enrolments", Enrolment, lambda learner: Enrolment.learner_id == learner.id),
-    ("progress", LessonProgress, lambda learner: LessonProgress.learner_id == learner.id),
-    ("progress_events", ProgressEvent, lambda learner: _of_progress(learner, ProgressEvent.progress_id)),
-    ("attempts", CheckAttempt, lambda learner: CheckAttempt.learner_id == learner.id),
-    ("skills_checks", SkillsCheck, lambda learner: SkillsCheck.learner_id == learner.id),
-    ("certificates", Certificate, lambda learner: Certificate.learner_id == learner.id),
-    ("certificate_events", CertificateEvent, lambda learner: _of_certificates(learner,
-                                                                             CertificateEvent.certificate_id)),
-    ("permissions_to_share", SharingPermission, lambda learner: SharingPermission.learner_id == learner.id),
-    ("referrals", Referral, lambda learner: Referral.learner_id == learner.id),
-    ("referral_events", ReferralEvent, lambda learner: _of_referrals(learner, ReferralEvent.referral_id)),
-    ("attendance", Attendance, lambda learner: Attendance.learner_id == learner.id),
-    ("offline_records", SyncOperation, _sync_operations),
-    ("suspected_duplicates", SuspectedDuplicate, lambda learner: SuspectedDuplicate.learner_id == learner.id),
-    ("deletion_requests", DeletionRequest, lambda learner: DeletionRequest.learner_id == learner.id),
-    ("audit", AuditEvent, lambda learner: AuditEvent.subject_id == learner.id),
-]
 
 
 def _plain(value: Any) -> Any:
@@ -113,12 +50,14 @@ def _plain(value: Any) -> Any:
 
 
 def export_data(learner: User) -> dict[str, list[dict]]:
-    """Every row about the learner, every column but secrets."""
+    """Every row about the learner, every column but secrets, in the sections each domain adds."""
+    export = residents.Export(learner)
+    residents.learner_exporting.send(learner, export=export)
     data: dict[str, list[dict]] = {}
-    for section, model, rows_about in SECTIONS:
-        columns = [column for column in model.__table__.columns if column.name not in SECRETS]
-        data[section] = [{column.name: _plain(getattr(row, column.key)) for column in columns}
-                         for row in db.session.scalars(select(model).where(rows_about(learner)))]
+    for section in sorted(export.sections, key=lambda section: (section.name != "account", section.name)):
+        columns = [column for column in section.model.__table__.columns if column.name not in SECRETS]
+        data[section.name] = [{column.name: _plain(getattr(row, column.key)) for column in columns}
+                              for row in db.session.scalars(select(section.model).where(section.rows_about))]
     return data
 
 
@@ -145,25 +84,6 @@ def export_zip(learner: User) -> bytes:
 
 # Erasure --------------------------------------------------------------------------------------------------------
 
-def age_band(born: date | None, on: date) -> str:
-    if born is None:
-        return "unknown"
-    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-    for upper, band in ((16, "under 16"), (25, "16-24"), (50, "25-49"), (65, "50-64")):
-        if age < upper:
-            return band
-    return "65+"
-
-
-def _district(postcode: str | None) -> str | None:
-    if not postcode:
-        return None
-    try:
-        return geo.split_postcode(postcode)[0]
-    except geo.PostcodeProblem:
-        return None
-
-
 @dataclass(frozen=True)
 class Erased:
     learner_id: uuid.UUID
@@ -174,101 +94,22 @@ class Erased:
     anonymised_fields: tuple[str, ...] = ()
 
 
-# What erasure empties or coarsens, as `POST /api/v1/learners/{id}/erase` reports it.
-ANONYMISED_FIELDS = ("given_name", "family_name", "name_key", "email", "phone", "date_of_birth",
-                     "postcode (kept as its district)", "preferred_language", "learner_number", "password", "pin",
-                     "two_step", "referrals.need", "referrals.access_needs", "referrals.contact_method",
-                     "referrals.reason", "referral_events.reason", "certificates.learner_name", "certificate_files",
-                     "offline_records.payload", "attempts.answers", "queued_emails")
-
-
 def erase(actor: User | None, learner: User, reason: str) -> Erased:
-    """Anonymise the resident. Flushes, never commits. Running it again on an erased record changes nothing."""
+    """Anonymise the resident: each domain empties or coarsens its own rows (`learner_erasing`), then the last
+    tidying up (`learner_erased`). Flushes, never commits. Running it again on an erased record changes nothing."""
     if learner.erased_at is not None:
         return Erased(learner.id, learner.family_name.removeprefix("resident "), 0, 0, 0)
-    for merged in _merged_into(learner)[1:]:  # records merged into this one hold their own copies of the details
-        _drop_queued_email(merged.email)
-        _anonymise(merged, "Merged record")
-    reference = secrets.token_hex(4).upper()
-    withdrawn, told = 0, set()
-    for referral in db.session.scalars(select(Referral).where(Referral.learner_id == learner.id)).all():
-        if referral.status in OPEN:
-            referrals._move(referral, "withdrawn", actor, None, "Withdrawn at the resident's request.")
-            withdrawn += 1
-            told.add(referral.organisation_id)
-        _erase_referral(referral)
-    db.session.execute(SharingPermission.__table__.update().where(
-        SharingPermission.learner_id == learner.id, SharingPermission.withdrawn_at.is_(None))
-        .values(withdrawn_at=utcnow()))
-    certificates = db.session.scalars(select(Certificate).where(Certificate.learner_id == learner.id)).all()
-    certificates_withdrawn = 0
-    for certificate in certificates:
-        if certificate.status == "valid":
-            certificates_withdrawn += 1
-            db.session.add(CertificateEvent(certificate_id=certificate.id, kind="withdrawn",
-                                            actor_id=actor.id if actor else None,
-                                            reason="Withdrawn at the holder's request."))
-            certificate.status = "withdrawn"
-        certificate.learner_name = ""
-    _delete_files(certificates)
-    for operation in db.session.scalars(select(SyncOperation).where(_sync_operations(learner))).all():
-        operation.payload = {"erased": True}
-    for check in db.session.scalars(select(CheckAttempt).where(CheckAttempt.learner_id == learner.id)):
-        check.answers = {}
-    for duplicate in db.session.scalars(select(SuspectedDuplicate).where(
-            SuspectedDuplicate.learner_id == learner.id, SuspectedDuplicate.status == "open")).all():
-        duplicate.status, duplicate.resolved_at = "erased", utcnow()
-    for operation in db.session.scalars(select(SyncOperation).where(SyncOperation.waiting_for_learner_id == learner.id,
-                                                                    SyncOperation.status == "held")).all():
-        operation.status, operation.waiting_for_learner_id = "rejected", None
-        operation.result = {"errors": {"_schema": ["The resident's record was erased before this was applied."]}}
-    db.session.execute(delete(ApiToken).where(ApiToken.user_id == learner.id))
-    db.session.execute(delete(OneTimeLink).where(OneTimeLink.user_id == learner.id))
-    _drop_queued_email(learner.email)
-    _anonymise(learner, f"resident {reference}")
-    audit.record("learner.erased", learner.id, actor_id=actor.id if actor else None, reason=reason,
+    records = accounts.merged_into(learner)
+    erasure = residents.Erasure(actor=actor, learner=learner, records=records, reference=secrets.token_hex(4).upper(),
+                                emails={record.email for record in records if record.email})
+    residents.learner_erasing.send(learner, erasure=erasure)
+    residents.learner_erased.send(learner, erasure=erasure)
+    withdrawn = erasure.counts.get("referrals_withdrawn", 0)
+    audit.record("learner.erased", learner.id, actor_id=erasure.actor_id, reason=reason,
                  referrals_withdrawn=withdrawn)
     db.session.flush()
-    return Erased(learner.id, reference, withdrawn, len(told), certificates_withdrawn, ANONYMISED_FIELDS)
-
-
-def _anonymise(learner: User, family_name: str) -> None:
-    learner.age_band = age_band(learner.date_of_birth, utcnow().date())
-    learner.postcode = _district(learner.postcode)
-    learner.given_name, learner.family_name, learner.name_key = "Erased", family_name, ""
-    learner.email = learner.phone = learner.date_of_birth = learner.preferred_language = None
-    learner.learner_number = learner.password_hash = learner.pin_hash = None
-    learner.mfa_secret, learner.mfa_recovery_hashes, learner.mfa_enabled_at = None, [], None
-    learner.active, learner.erased_at = False, utcnow()
-    learner.session_version += 1
-    learner.version += 1
-
-
-def _erase_referral(referral: Referral) -> None:
-    referral.need = referral.access_needs = referral.contact_method = ERASED
-    referral.reason = ERASED if referral.reason else None
-    referral.personal_data_removed_at = referral.personal_data_removed_at or utcnow()
-    db.session.execute(ReferralEvent.__table__.update().where(ReferralEvent.referral_id == referral.id,
-                                                              ReferralEvent.reason.is_not(None))
-                       .values(reason=ERASED))
-
-
-def _delete_files(certificates: list[Certificate]) -> None:
-    from skills_hub.certificates import pdf
-
-    keys = [key for certificate in certificates for key in (pdf.storage_key(certificate),
-                                                             pdf.credential_key(certificate))]
-    if keys:
-        db.session.execute(delete(StoredFile).where(StoredFile.key.in_(keys)))
-
-
-def _drop_queued_email(address: str | None) -> None:
-    if not address:
-        return
-    for job in db.session.scalars(select(Job).where(Job.kind == "send_email",
-                                                    Job.status != JobStatus.RUNNING)).all():
-        if (job.payload or {}).get("to") == address:  # waiting, failed or sent: the address and text go
-            db.session.delete(job)
+    return Erased(learner.id, erasure.reference, withdrawn, erasure.counts.get("providers_notified", 0),
+                  erasure.counts.get("certificates_withdrawn", 0), tuple(sorted(erasure.anonymised_fields)))
 
 
 # Requests from residents ----------------------------------------------------------------------------------------
@@ -304,26 +145,23 @@ class RetentionResult:
 def apply_retention(now: datetime | None = None) -> RetentionResult:
     """Referral details a set time after the referral closed, and accounts inactive for a set time (uploaded
     sheets kept for a dry run are forgotten hourly by imports.services.forget_old_files). Idempotent: what is done
-    is marked. Commits."""
+    is marked. Runs as the system (no actor). Flushes, never commits."""
     now = now or utcnow()
     config = current_app.config
     result = RetentionResult()
-    closed_before = now - timedelta(days=config["RETENTION_REFERRAL_DAYS"])
-    for referral in db.session.scalars(select(Referral).where(
-            Referral.closed_at < closed_before, Referral.personal_data_removed_at.is_(None))).all():
-        _erase_referral(referral)
-        result.referrals_cleared += 1
+    result.referrals_cleared = referrals.clear_details_closed_before(
+        now - timedelta(days=config["RETENTION_REFERRAL_DAYS"]))
     inactive_since = now - timedelta(days=config["RETENTION_INACTIVE_DAYS"])
-    recently_active = exists().where(Enrolment.learner_id == User.id, Enrolment.last_active_at >= inactive_since)
-    stale = db.session.scalars(select(User).where(User.erased_at.is_(None), User.created_at < inactive_since,
-                                                  User.role == Role.LEARNER, ~recently_active)).all()
+    stale = db.session.scalars(select(User).where(
+        User.erased_at.is_(None), User.created_at < inactive_since, User.role == Role.LEARNER,
+        User.id.not_in(learning.learners_active_since(inactive_since)))).all()
     for learner in stale:
         erase(None, learner, "No activity for the retention period.")
         result.accounts_erased += 1
     if result.referrals_cleared or result.accounts_erased:
         audit.record("retention.applied", None, referrals=result.referrals_cleared,
                      accounts=result.accounts_erased)
-    db.session.commit()
+    db.session.flush()
     log.info("retention applied", extra={"fields": {"referrals": result.referrals_cleared,
                                                     "accounts": result.accounts_erased}})
     return result

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role, User
-from skills_hub.accounts.policy import Action
-from skills_hub.accounts.schemas import FormSchema
+from skills_hub.accounts.permissions import VIEW_LEARNER
 from skills_hub.dataprotection import services
 from skills_hub.dataprotection.api import zip_response
 from skills_hub.dataprotection.models import DeletionRequest
+from skills_hub.endpoints import FormSchema
 from skills_hub.errors import NotFound
 from skills_hub.extensions import db
 from skills_hub.validation import REQUIRED, load_form
@@ -49,7 +49,7 @@ def ask_for_deletion():
 @bp.get("/staff/residents/<learner_id>/data.zip")
 @staff_page
 def resident_data(learner_id: str):
-    return zip_response(policy.learner_for(current_user, learner_id, Action.VIEW_LEARNER))
+    return zip_response(policy.learner_for(current_user, learner_id, VIEW_LEARNER))
 
 
 class DecisionForm(FormSchema):
@@ -92,7 +92,7 @@ class EraseForm(FormSchema):
 @bp.post("/admin/residents/<learner_id>/erase")
 @admin_page
 def erase(learner_id: str):
-    learner = policy.learner_for(current_user, learner_id, Action.VIEW_LEARNER)
+    learner = policy.learner_for(current_user, learner_id, VIEW_LEARNER)
     form, errors = load_form(EraseForm())
     if errors:
         flash(errors[0][1], "error")

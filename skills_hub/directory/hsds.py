@@ -21,9 +21,8 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 from sqlalchemy import select
 
+from skills_hub import geo
 from skills_hub.accounts.models import Organisation
-from skills_hub.courses.models import EDS_AREAS, LEVELS
-from skills_hub.directory import geo
 from skills_hub.directory.models import (
     ACCESSIBILITY,
     CAPACITY,
@@ -36,6 +35,7 @@ from skills_hub.directory.models import (
     Service,
     ServiceLocation,
 )
+from skills_hub.eds import EDS_AREAS, LEVELS
 from skills_hub.extensions import db, utcnow
 from skills_hub.languages import language_name, two_letter_code
 from skills_hub.validation import REQUIRED, flatten_errors

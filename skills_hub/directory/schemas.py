@@ -6,9 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
 
-from skills_hub.courses.models import EDS_AREAS, LEVELS
-from skills_hub.directory import geo
+from skills_hub import geo
 from skills_hub.directory.models import ACCESSIBILITY, CAPACITY, DAYS, DELIVERY_MODES, NEEDS, STATUSES
+from skills_hub.eds import EDS_AREAS, LEVELS
 from skills_hub.endpoints import STRING_LIST, InputSchema, PageQuery
 from skills_hub.languages import two_letter_code
 from skills_hub.validation import REQUIRED

@@ -22,9 +22,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from skills_hub import geo
 from skills_hub.accounts.models import Role, User
-from skills_hub.courses.models import EDS_AREAS
-from skills_hub.directory import geo
 from skills_hub.directory.models import (
     ACCESSIBILITY,
     CAPACITY,
@@ -34,6 +33,7 @@ from skills_hub.directory.models import (
     Service,
     ServiceLocation,
 )
+from skills_hub.eds import EDS_AREAS
 from skills_hub.errors import Conflict, NotFound
 from skills_hub.extensions import db, utcnow
 from skills_hub.languages import language_name

@@ -9,15 +9,16 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from skills_hub import geo
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role, User
-from skills_hub.accounts.policy import Action
+from skills_hub.accounts.permissions import VIEW_LEARNER
 from skills_hub.audit import services as audit
-from skills_hub.courses.models import EDS_AREAS, LEVELS
-from skills_hub.directory import geo, hsds, services
+from skills_hub.directory import hsds, services, signals
 from skills_hub.directory.api import search_from
 from skills_hub.directory.models import ACCESSIBILITY, CAPACITY, DAYS, DELIVERY_MODES, NEEDS, STATUSES, Service
 from skills_hub.directory.schemas import ServiceForm, ServiceQuery
+from skills_hub.eds import EDS_AREAS, LEVELS
 from skills_hub.endpoints import page_number
 from skills_hub.errors import Conflict
 from skills_hub.extensions import db
@@ -37,8 +38,8 @@ def _learner_searched_for() -> User | None:
         return None
     if current_user.role == Role.LEARNER:
         return current_user._get_current_object()
-    if request.args.get("learner") and policy.allowed(current_user, Action.VIEW_LEARNER):
-        return policy.learner_for(current_user, request.args["learner"], Action.VIEW_LEARNER)
+    if request.args.get("learner") and policy.allowed(current_user, VIEW_LEARNER):
+        return policy.learner_for(current_user, request.args["learner"], VIEW_LEARNER)
     return None
 
 
@@ -85,9 +86,11 @@ def _language_choices() -> list[tuple[str, str]]:
 
 
 def _figures_for(organisation_ids: list[uuid.UUID]) -> dict:
-    from skills_hub.referrals import services as referrals
-
-    return referrals.figures(set(organisation_ids))
+    """How each organisation answers referrals, from whichever domain knows (the referrals domain)."""
+    found: dict = {}
+    for _receiver, figures in signals.figures_wanted.send(set(organisation_ids)):
+        found.update(figures or {})
+    return found
 
 
 @bp.get("/services/<uuid:service_id>")

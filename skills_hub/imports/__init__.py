@@ -1,1 +1,5 @@
 """Bulk registration from sign-up sheets typed into a spreadsheet (CSV)."""
+
+from skills_hub.domains import Domain
+
+DOMAIN = Domain(__name__, blueprints=("views", "api"), cli="cli:learners_cli", models="models")

@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from skills_hub.accounts.api import signed_in
-from skills_hub.accounts.policy import Action, require
+from skills_hub.accounts.permissions import REGISTER_LEARNER
+from skills_hub.accounts.policy import require
 from skills_hub.audit import services as audit
 from skills_hub.endpoints import api_endpoint, load_or_422
 from skills_hub.errors import UnsupportedMediaType, ValidationFailed
@@ -58,7 +59,7 @@ def _uploaded_file() -> tuple[bytes, str]:
               query=ImportQuery(), response=ImportOut(), errors=(401, 403, 404, 409, 413, 415, 422))
 def import_learners(query: dict):
     actor = signed_in()
-    require(actor, Action.REGISTER_LEARNER)
+    require(actor, REGISTER_LEARNER)
     params = _parameters(query)
     if params.get("import_id"):
         if request.files or request.get_data(cache=False):

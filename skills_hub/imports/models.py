@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from skills_hub.extensions import db, utcnow
+from skills_hub.residents import actor
 
 
 class LearnerImport(db.Model):
@@ -16,7 +17,8 @@ class LearnerImport(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"), index=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id"), index=True, info=actor("the staff member who uploaded the sheet"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     dry_run: Mapped[bool] = mapped_column(default=True)
     filename: Mapped[str] = mapped_column(String(255), default="")

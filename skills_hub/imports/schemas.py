@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from skills_hub.accounts.schemas import CONSENT_METHODS, FormSchema
-from skills_hub.endpoints import InputSchema
+from skills_hub.accounts.schemas import CONSENT_METHODS
+from skills_hub.endpoints import FormSchema, InputSchema
 from skills_hub.imports.services import STATUS_LABELS
 
 

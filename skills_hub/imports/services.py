@@ -22,7 +22,8 @@ from skills_hub import codes
 from skills_hub.accounts import matching, privacy
 from skills_hub.accounts import services as accounts
 from skills_hub.accounts.models import Branch, Role, User
-from skills_hub.accounts.policy import Action, branch_ids_of, require
+from skills_hub.accounts.permissions import REGISTER_LEARNER
+from skills_hub.accounts.policy import branch_ids_of, require
 from skills_hub.accounts.schemas import CONSENT_METHODS, LearnerCreate
 from skills_hub.audit import services as audit
 from skills_hub.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -100,7 +101,7 @@ class _Prepared:
 
 def branch_for_import(actor: User, branch_id: uuid.UUID | None) -> Branch:
     """The branch the sheet's residents join: one of the actor's own (any, for an admin). 422 otherwise."""
-    require(actor, Action.REGISTER_LEARNER)
+    require(actor, REGISTER_LEARNER)
     if actor.role == Role.ADMIN:
         branch = db.session.get(Branch, branch_id) if branch_id else None
         if branch is None:
@@ -144,7 +145,7 @@ def consent_for(notice_version: str | None, method: str | None) -> dict[str, str
 
 def import_for(actor: User, import_id: uuid.UUID | str, *, for_update: bool = False) -> LearnerImport:
     """The actor's own import (any, for an admin); 404 for anyone else's, as if it did not exist."""
-    require(actor, Action.REGISTER_LEARNER)
+    require(actor, REGISTER_LEARNER)
     try:
         query = select(LearnerImport).where(LearnerImport.id == uuid.UUID(str(import_id)))
     except ValueError:
@@ -262,7 +263,7 @@ def check_sheet(actor: User, branch: Branch, raw: bytes, *, consent: dict[str, s
                 max_rows: int | None = sheets.MAX_ROWS,
                 max_bytes: int | None = sheets.MAX_BYTES) -> ImportResult:
     """What importing the sheet would do, row by row, writing no learner. Keeps the file to confirm later."""
-    require(actor, Action.REGISTER_LEARNER)
+    require(actor, REGISTER_LEARNER)
     sheet, prepared = _read(raw, branch, consent, max_rows, max_bytes)
     existing = _existing_client_ids(prepared)
     emails_used = _emails_in_use(prepared)
@@ -312,7 +313,7 @@ def import_sheet(actor: User, branch: Branch, raw: bytes, *, consent: dict[str, 
                  max_rows: int | None = sheets.MAX_ROWS,
                  max_bytes: int | None = sheets.MAX_BYTES) -> ImportResult:
     """Import the sheet's good rows; suspected duplicates are kept, held for staff review."""
-    require(actor, Action.REGISTER_LEARNER)
+    require(actor, REGISTER_LEARNER)
     sheet, prepared = _read(raw, branch, consent, max_rows, max_bytes)
     record = _new_record(actor, branch, consent, filename, sheet, dry_run=False)
     return _register(actor, record, prepared)

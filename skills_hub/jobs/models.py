@@ -10,6 +10,7 @@ from sqlalchemy import Enum, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from skills_hub.extensions import db, utcnow
+from skills_hub.residents import NAMES_RESIDENT
 
 
 class JobStatus(enum.StrEnum):
@@ -26,7 +27,7 @@ class Job(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     kind: Mapped[str] = mapped_column(String(100))
-    payload: Mapped[dict] = mapped_column(default=dict)
+    payload: Mapped[dict] = mapped_column(default=dict, info=NAMES_RESIDENT)  # an email's address and text
     status: Mapped[JobStatus] = mapped_column(
         Enum(JobStatus, native_enum=False, length=20, values_callable=lambda s: [v.value for v in s]),
         default=JobStatus.PENDING,

@@ -225,8 +225,6 @@ _listening = False
 
 def init_app(app: Flask) -> None:
     global _listening
-    from skills_hub import mail  # noqa: F401  (registers its job handler)
-
     if not _listening:
         event.listen(db.session, "after_commit", _remember_new_jobs_at_commit)
         event.listen(db.session, "after_soft_rollback", _forget_new_jobs_at_rollback)

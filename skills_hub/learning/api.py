@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
 from skills_hub.accounts.models import Role, User
-from skills_hub.accounts.policy import Action
+from skills_hub.accounts.permissions import VIEW_LEARNER
 from skills_hub.courses import services as courses
 from skills_hub.endpoints import api_endpoint, page_of
 from skills_hub.errors import ValidationFailed
 from skills_hub.extensions import db
 from skills_hub.learning import services
+from skills_hub.learning.permissions import RECORD_LEARNING
 from skills_hub.learning.schemas import (
     CheckOut,
     CheckSubmit,
@@ -37,7 +38,7 @@ def learner_for_write(actor: User, learner_id: uuid.UUID | None) -> User:
             message = "Send learner_id: the learner this is for."
             raise ValidationFailed(message, errors={"learner_id": [message]})
         return actor
-    return policy.learner_for(actor, learner_id, Action.RECORD_LEARNING)
+    return policy.learner_for(actor, learner_id, RECORD_LEARNING)
 
 
 @api_endpoint(bp, "/enrolments", "POST", summary="Enrol (yourself, or a learner of your branch); 200 with the "
@@ -68,7 +69,7 @@ def my_enrolments(query: dict):
 @api_endpoint(bp, "/learners/<learner_id>/enrolments", summary="A learner's enrolments with progress.",
               query=EnrolmentQuery(), response=page_of(EnrolmentOut)(), errors=(401, 404))
 def learner_enrolments(learner_id: str, query: dict):
-    learner = policy.learner_for(signed_in(), learner_id, Action.VIEW_LEARNER)
+    learner = policy.learner_for(signed_in(), learner_id, VIEW_LEARNER)
     return _page(learner, query)
 
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from skills_hub.accounts.models import PERSONAL
 from skills_hub.extensions import db, utcnow
+from skills_hub.residents import PERSONAL, actor
 
 
 class Enrolment(db.Model):
@@ -21,7 +21,8 @@ class Enrolment(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     learner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id"), index=True)
-    enrolled_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    enrolled_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), info=actor("the staff member who enrolled them"))
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # reports
     left_at: Mapped[datetime | None]
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -44,7 +45,8 @@ class LessonProgress(db.Model):
     done_at: Mapped[datetime | None]
     done_content_hash: Mapped[str | None] = mapped_column(String(64))  # the lesson's version when it was done
     assisted: Mapped[bool] = mapped_column(default=False)  # done with a helper
-    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), info=actor("the helper who recorded the progress"))
 
 
 class ProgressEvent(db.Model):
@@ -57,7 +59,8 @@ class ProgressEvent(db.Model):
     progress_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lesson_progress.id"), index=True)
     occurred_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), info=actor("the helper who recorded the progress"))
 
 
 class CheckAttempt(db.Model):

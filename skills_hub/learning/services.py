@@ -15,17 +15,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, defer, load_only, selectinload
 
+from skills_hub import residents
+from skills_hub.accounts import policy
 from skills_hub.accounts.models import User
-from skills_hub.certificates import services as certificates
+from skills_hub.audit import services as audit
 from skills_hub.certificates.models import Certificate
 from skills_hub.courses import services as courses
 from skills_hub.courses.models import Course, Lesson
-from skills_hub.errors import NotFound, ValidationFailed
+from skills_hub.errors import Conflict, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
+from skills_hub.learning import permissions
 from skills_hub.learning.models import CheckAttempt, Enrolment, LessonProgress, ProgressEvent, SkillsCheck
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -41,8 +44,16 @@ def enrolment_for(learner_id: uuid.UUID, course: Course) -> Enrolment | None:
                                                      Enrolment.course_id == course.id))
 
 
+def may_record(actor: User, learner_id: uuid.UUID) -> User:
+    """The guard of every change to a resident's learning: the actor is the resident, or staff who may see them
+    (404 otherwise), and the record is live (not held, erased or merged: 409)."""
+    return policy.learner_for(actor, learner_id, permissions.RECORD_LEARNING)
+
+
 def enrol(learner: User, course: Course, by: User | None = None) -> tuple[Enrolment, bool]:
-    """Enrol, or resume an enrolment the learner left. Returns (enrolment, created). Flushes, never commits."""
+    """Enrol (by the learner, or `by` staff), or resume an enrolment the learner left. Returns (enrolment,
+    created). Flushes, never commits."""
+    may_record(by or learner, learner.id)
     enrolment = enrolment_for(learner.id, course)
     if enrolment is not None:
         if enrolment.left_at is not None:
@@ -105,7 +116,10 @@ def lesson_opened(learner: User, lesson: Lesson) -> None:
 def lesson_done(learner_id: uuid.UUID, lesson: Lesson, *, assisted: bool, by: User | None = None,
                 when: datetime | None = None) -> LessonProgress:
     """Mark a lesson done (once: doing it again changes nothing) and complete the course if that was the last
-    step. `assisted` is true when a helper was there; staff recording it always counts as assisted."""
+    step. `assisted` is true when a helper was there; staff recording it always counts as assisted. `by` is who
+    records it when it is not the learner (checked here); the learner's own pages pass their own id."""
+    if by is not None:
+        may_record(by, learner_id)
     enrolment = _require_enrolment(learner_id, lesson.course)
     progress = _progress_row(learner_id, lesson)
     if progress.done_at is None:
@@ -233,7 +247,7 @@ def take_check(learner: User | None, course: Course, answers: dict[str, str]) ->
 
 # Completion -----------------------------------------------------------------------------------------------------------
 
-def complete_if_finished(enrolment: Enrolment, course: Course) -> Certificate | None:
+def complete_if_finished(enrolment: Enrolment, course: Course) -> None:
     """All current lessons done and the check passed → completed, with a certificate, in this transaction.
 
     The enrolment row is locked first (FOR UPDATE on PostgreSQL; SQLite writes one at a time), so exactly one of
@@ -243,25 +257,47 @@ def complete_if_finished(enrolment: Enrolment, course: Course) -> Certificate | 
     locked = db.session.scalar(select(Enrolment).where(Enrolment.id == enrolment.id)
                                .with_for_update().execution_options(populate_existing=True))
     if locked.completed_at is not None:
-        return None
+        return
     passed = db.session.scalar(select(CheckAttempt.id).where(
         CheckAttempt.learner_id == locked.learner_id, CheckAttempt.course_id == course.id,
         CheckAttempt.passed.is_(True)).limit(1))
     if passed is None:
-        return None
+        return
     done = select(LessonProgress.id).where(LessonProgress.lesson_id == Lesson.id,
                                            LessonProgress.learner_id == locked.learner_id,
                                            LessonProgress.done_at.is_not(None))
     lessons_left = db.session.scalar(select(func.count(Lesson.id)).where(
         Lesson.course_id == course.id, Lesson.retired_at.is_(None), ~done.exists()))
     if lessons_left:
-        return None
+        return
     locked.completed_at = utcnow()
     assisted = db.session.scalar(select(LessonProgress.id).where(
         LessonProgress.learner_id == locked.learner_id, LessonProgress.course_id == course.id,
         LessonProgress.assisted.is_(True)).limit(1)) is not None
-    return certificates.issue(learner=db.session.get(User, locked.learner_id), course=course,
-                              enrolment_id=locked.id, awarded_at=locked.completed_at, assisted=assisted)
+    _announce_completion(locked, course, assisted)
+
+
+def complete_on_paper(actor: User, learner: User, course: Course, completed_on: datetime,
+                      reason: str) -> Certificate:
+    """An admin records a course completed on paper: the enrolment is marked completed on that date and the
+    certificate issued. Audited; the reason is kept with the certificate's event. The caller commits."""
+    policy.require(actor, permissions.RECORD_ON_PAPER)
+    enrolment, _ = enrol(learner, course, by=actor)
+    if enrolment.completed_at is not None:
+        raise Conflict(f"{learner.display_name} has already completed {course.title}.")
+    enrolment.completed_at = completed_on
+    _announce_completion(enrolment, course, assisted=True, actor=actor, reason=reason)
+    certificate = db.session.scalar(select(Certificate).where(Certificate.enrolment_id == enrolment.id,
+                                                              Certificate.status == "valid"))
+    audit.record("certificate.issued_on_paper", learner.id, actor_id=actor.id, code=certificate.code)
+    return certificate
+
+
+def _announce_completion(enrolment: Enrolment, course: Course, assisted: bool, actor: User | None = None,
+                         reason: str | None = None) -> None:
+    """Every domain that answers a completion (the certificate) does so in this transaction."""
+    residents.course_completed.send(enrolment, learner=db.session.get(User, enrolment.learner_id), course=course,
+                                    awarded_at=enrolment.completed_at, assisted=assisted, actor=actor, reason=reason)
 
 
 # Summaries --------------------------------------------------------------------------------------------------------
@@ -369,3 +405,8 @@ def branch_overview(learners_query, page: int, per_page: int, now: datetime | No
 def skills_history(learner: User) -> list[SkillsCheck]:
     return list(db.session.scalars(select(SkillsCheck).where(SkillsCheck.learner_id == learner.id)
                                    .order_by(SkillsCheck.taken_at, SkillsCheck.id)))
+
+
+def learners_active_since(since: datetime) -> Select[tuple[uuid.UUID]]:
+    """The ids of learners active on any course since this time (for retention)."""
+    return select(Enrolment.learner_id).where(Enrolment.last_active_at >= since).distinct()

@@ -10,7 +10,7 @@ import yaml
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
 
-from skills_hub.courses.models import EDS_AREAS
+from skills_hub.eds import EDS_AREAS
 from skills_hub.validation import SLUG
 
 CONFIDENCE = {1: "Not yet", 2: "With help", 3: "Mostly", 4: "Yes, easily"}

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from sqlalchemy import select
 
+from skills_hub import codes, markdown
 from skills_hub.accounts import policy
-from skills_hub.accounts.models import Role
+from skills_hub.accounts.models import Role, User
+from skills_hub.accounts.schemas import LearnerNumberField
 from skills_hub.certificates import services as certificates
 from skills_hub.courses import services as courses
-from skills_hub.courses.models import EDS_AREAS
+from skills_hub.eds import EDS_AREAS
+from skills_hub.endpoints import FormSchema
+from skills_hub.errors import DomainError, NotFound
 from skills_hub.extensions import db
 from skills_hub.learning import services, skills
 from skills_hub.learning.models import SkillsCheck
 from skills_hub.referrals import services as referrals
 from skills_hub.referrals.models import Referral
-from skills_hub.validation import flatten_errors
+from skills_hub.validation import flatten_errors, load_form
 
 bp = Blueprint("learning", __name__)
 
@@ -34,8 +41,8 @@ def enrol(slug: str):
     flash("You have started this course." if created else "Welcome back. Your progress is kept.", "success")
     target = summary.next_lesson
     if target is None:
-        return redirect(url_for("courses.check_page", slug=slug))
-    return redirect(url_for("courses.lesson_page", slug=slug, lesson_slug=target.slug))
+        return redirect(url_for("learning.check_page", slug=slug))
+    return redirect(url_for("learning.lesson_page", slug=slug, lesson_slug=target.slug))
 
 
 @bp.post("/courses/<slug>/leave")
@@ -56,7 +63,7 @@ def lesson_done(slug: str, lesson_slug: str):
     enrolment = services.enrolment_for(current_user.id, course)
     if enrolment is None or enrolment.left_at is not None:
         flash("Start the course first, then your finished lessons are saved.", "info")
-        return redirect(url_for("courses.course_page", slug=slug))
+        return redirect(url_for("learning.course_page", slug=slug))
     services.lesson_done(current_user.id, lesson, assisted=request.form.get("helped") == "yes")
     db.session.commit()
     flash(f"Lesson done: {lesson.title}.", "success")
@@ -65,8 +72,8 @@ def lesson_done(slug: str, lesson_slug: str):
         flash(f"You have completed {course.title}. Well done!", "success")
         return redirect(url_for("learning.my_learning"))
     if summary.next_lesson:
-        return redirect(url_for("courses.lesson_page", slug=slug, lesson_slug=summary.next_lesson.slug))
-    return redirect(url_for("courses.check_page", slug=slug))
+        return redirect(url_for("learning.lesson_page", slug=slug, lesson_slug=summary.next_lesson.slug))
+    return redirect(url_for("learning.check_page", slug=slug))
 
 
 @bp.get("/my-learning")
@@ -135,3 +142,122 @@ def _profile(history: list[SkillsCheck]) -> list[dict] | None:
             "gap": gap,
         })
     return rows
+
+
+# Course pages: a course, a lesson and the knowledge check, with the signed-in resident's progress -----------
+
+def check_answers_form(questions: list[dict]) -> Schema:
+    """The knowledge-check form's schema: one radio group per question, named `answer-<question id>`."""
+    answer_fields: dict = {"csrf_token": fields.String()}
+    for number, question in enumerate(questions, start=1):
+        message = f"Choose an answer for question {number}."
+        answer_fields[f"answer-{question['id']}"] = fields.String(
+            required=True, error_messages={"required": message},
+            validate=validate.OneOf([c["id"] for c in question["choices"]], error=message))
+    return Schema.from_dict(answer_fields, name="CheckAnswersForm")(unknown=RAISE)
+
+
+def _signed_in_learner():
+    return current_user if current_user.is_authenticated and current_user.role == Role.LEARNER else None
+
+
+@bp.get("/courses/<slug>")
+def course_page(slug: str):
+    course = courses.get_course(slug)
+    learner = _signed_in_learner()
+    summary = services.summary_for(learner.id, course) if learner else None
+    return render_template("courses/course.html", course=course, summary=summary, learner=learner)
+
+
+@bp.get("/courses/<slug>/lessons/<lesson_slug>")
+def lesson_page(slug: str, lesson_slug: str):
+    course = courses.get_course(slug)
+    lesson = courses.get_lesson(course, lesson_slug)
+    lessons = course.current_lessons
+    index = lessons.index(lesson)
+    body = markdown.render(lesson.body_markdown, url_for("courses.course_image", slug=slug, filename=""))
+    learner = _signed_in_learner()
+    summary = None
+    if learner:
+        services.lesson_opened(learner, lesson)  # a read receipt: "started"
+        db.session.commit()
+        summary = services.summary_for(learner.id, course)
+    return render_template(
+        "courses/lesson.html", course=course, lesson=lesson, body=body, number=index + 1, total=len(lessons),
+        previous=lessons[index - 1] if index > 0 else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None, summary=summary,
+        done=bool(summary and lesson.id in summary.done_lesson_ids and not summary.left),
+    )
+
+
+@bp.route("/courses/<slug>/check", methods=["GET", "POST"])
+def check_page(slug: str):
+    course = courses.get_course(slug)
+    questions = course.knowledge_check["questions"]
+    if request.method == "GET":
+        return render_template("courses/check.html", course=course, questions=services.shuffled_questions(course),
+                               answers={}, errors=[])
+    answers = {key.removeprefix("answer-"): value for key, value in request.form.items() if key.startswith("answer-")}
+    try:
+        form = check_answers_form(questions).load(request.form.to_dict())
+    except ValidationError as error:
+        order = {f"answer-{q['id']}": n for n, q in enumerate(questions)}
+        errors = sorted(flatten_errors(error.messages), key=lambda e: order.get(e[0], -1))
+        return render_template("courses/check.html", course=course, questions=questions, answers=answers,
+                               errors=errors), 422
+    answers = {key.removeprefix("answer-"): value for key, value in form.items() if key.startswith("answer-")}
+    learner = _signed_in_learner()
+    result = services.take_check(learner, course, answers)
+    db.session.commit()
+    summary = services.summary_for(learner.id, course) if learner else None
+    return render_template("courses/check_result.html", course=course, result=result, summary=summary,
+                           pass_mark=course.knowledge_check["pass_mark"])
+
+
+# A course completed on paper (admins) ----------------------------------------------------------------------------
+
+class PaperCompletionForm(FormSchema):
+    learner_number = LearnerNumberField(required=True, error_messages={"required": "Enter the learner number."})
+    course = fields.String(required=True, error_messages={"required": "Choose the course."})
+    completed_on = fields.Date(required=True, error_messages={"required": "Enter the date they completed it.",
+                                                              "invalid": "Enter a date like 2026-11-28."})
+    reason = fields.String(required=True, error_messages={"required": "Give the reason."},
+                           validate=validate.Length(min=3, max=500, error="Give the reason in 3 to 500 "
+                                                                              "characters."))
+
+
+@bp.route("/admin/certificates", methods=["GET", "POST"])
+@policy.page_for(Role.ADMIN)
+def issue_on_paper():
+    """Issue a certificate for a course completed on paper (a reason is needed; audited)."""
+    catalogue, _ = courses.list_courses(per_page=200)
+    errors, values = [], {}
+    if request.method == "POST":
+        values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        form, errors = load_form(PaperCompletionForm())
+        if not errors:
+            learner = db.session.scalar(select(User).where(User.learner_number == form["learner_number"],
+                                                           User.role == Role.LEARNER))
+            try:
+                course = courses.get_course(form["course"])
+            except NotFound:
+                course = None
+            if learner is None:
+                errors = [("learner_number", "No resident has this learner number.")]
+            elif course is None:
+                errors = [("course", "Choose a course from the list.")]
+            elif form["completed_on"] > date.today():
+                errors = [("completed_on", "The date cannot be in the future.")]
+            else:
+                try:
+                    certificate = services.complete_on_paper(
+                        current_user, learner, course, datetime.combine(form["completed_on"], time(12), UTC),
+                        form["reason"])
+                except DomainError as error:
+                    errors = [("learner_number", error.detail)]
+                else:
+                    db.session.commit()
+                    flash("The certificate is issued.", "success")
+                    return redirect(url_for("certificates.manage", code=codes.grouped(certificate.code)))
+    return render_template("certificates/issue.html", errors=errors, values=values, courses=catalogue), \
+        422 if errors else 200

@@ -11,7 +11,7 @@ from skills_hub import codes
 from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
 from skills_hub.accounts.models import User
-from skills_hub.accounts.policy import Action
+from skills_hub.accounts.permissions import REGISTER_LEARNER
 from skills_hub.endpoints import OBJECT_LIST, InputSchema, PageQuery, api_endpoint, page_of
 from skills_hub.extensions import db
 from skills_hub.outreach import duplicates, sync
@@ -46,10 +46,16 @@ class SyncResponse(Schema):
               response=SyncResponse(), errors=(401, 403, 413, 422))
 def sync_operations(body: dict):
     actor = signed_in()
-    policy.require(actor, Action.REGISTER_LEARNER)
+    policy.require(actor, REGISTER_LEARNER)
     if (request.content_length or 0) > sync.MAX_BYTES or len(body["operations"]) > sync.MAX_OPERATIONS:
         raise RequestEntityTooLarge(f"Send at most {sync.MAX_OPERATIONS} operations or 1 MB at a time.")
-    return {"results": sync.apply_batch(actor, body["device_id"], body["operations"])}
+    results = []
+    for number, raw in enumerate(body["operations"], start=1):
+        results.append(sync.apply_one(actor, body["device_id"], raw))
+        if number % sync.COMMIT_EVERY == 0:
+            db.session.commit()
+    db.session.commit()
+    return {"results": results}
 
 
 class _Person(Schema):
@@ -69,7 +75,7 @@ class DuplicateOut(Schema):
     created_at = fields.DateTime()
     learner = fields.Function(lambda d: _Person().dump(db.session.get(User, d.learner_id)), metadata={"type": "object"})
     candidates = fields.Function(lambda d: _Person(many=True).dump(duplicates.candidates_of(d)), metadata=OBJECT_LIST)
-    held_operations = fields.Function(lambda d: len(duplicates.held_operations(d.learner_id)),
+    held_operations = fields.Function(lambda d: len(sync.held_operations(d.learner_id)),
                                       metadata={"type": "integer"})
 
 
@@ -95,7 +101,7 @@ class ResolveOut(Schema):
               query=PageQuery(), response=page_of(DuplicateOut)(), errors=(401, 403))
 def list_duplicates(query: dict):
     actor = signed_in()
-    policy.require(actor, Action.REGISTER_LEARNER)
+    policy.require(actor, REGISTER_LEARNER)
     waiting = duplicates.open_for(actor)
     total = db.session.scalar(select(func.count()).select_from(waiting.subquery()))
     items = db.session.scalars(waiting.limit(query["per_page"]).offset((query["page"] - 1) * query["per_page"]))

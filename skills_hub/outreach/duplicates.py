@@ -1,10 +1,11 @@
 """Suspected duplicates: the review queue, and resolving one by merging the two records or keeping both.
 
-A merge moves everything the held record has to the kept one — consent, branches, enrolments and lesson
-progress (the furthest progress wins where both have the same lesson), quiz attempts, skills checks,
-certificates, referrals and permissions to share, attendance and audit history — fills the kept record's blanks
-from the held one, and leaves the held record inactive, pointing at the kept one. Nothing is deleted but the
-duplicate rows whose facts were folded into the kept ones, so no count or history is lost.
+A merge moves everything the held record has to the kept one: each domain answers `residents.learners_merging`
+for its own rows (consent and branches, enrolments and lesson progress with the furthest progress winning,
+quiz attempts, skills checks, certificates, referrals and permissions to share, attendance, audit history),
+fills the kept record's blanks from the held one, and leaves the held record inactive, pointing at the kept one.
+Nothing is deleted but the duplicate rows whose facts were folded into the kept ones, so no count or history is
+lost.
 """
 
 from __future__ import annotations
@@ -12,24 +13,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, select
 
-from skills_hub import codes
+from skills_hub import codes, residents
 from skills_hub.accounts import policy
 from skills_hub.accounts import services as accounts
-from skills_hub.accounts.models import ApiToken, BranchMember, Consent, OneTimeLink, User
-from skills_hub.accounts.policy import Action
+from skills_hub.accounts.models import User
+from skills_hub.accounts.permissions import REGISTER_LEARNER
 from skills_hub.audit import services as audit
-from skills_hub.audit.models import AuditEvent
-from skills_hub.certificates.models import Certificate
 from skills_hub.errors import Conflict, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
-from skills_hub.learning.models import CheckAttempt, Enrolment, LessonProgress, ProgressEvent, SkillsCheck
-from skills_hub.outreach.models import Attendance, SuspectedDuplicate, SyncOperation
-from skills_hub.referrals.models import Referral, SharingPermission
-
-# Never the email address: it would let whoever registered the held record reset the kept account's password.
-BLANKS_FILLED = ("phone", "date_of_birth", "postcode", "preferred_language")
+from skills_hub.outreach import sync
+from skills_hub.outreach.models import SuspectedDuplicate
 
 
 def open_for(actor: User) -> Select[tuple[SuspectedDuplicate]]:
@@ -41,7 +36,7 @@ def open_for(actor: User) -> Select[tuple[SuspectedDuplicate]]:
 
 
 def duplicate_for(actor: User, duplicate_id: uuid.UUID | str) -> SuspectedDuplicate:
-    policy.require(actor, Action.REGISTER_LEARNER)
+    policy.require(actor, REGISTER_LEARNER)
     try:
         duplicate_id = uuid.UUID(str(duplicate_id))
     except ValueError:
@@ -59,12 +54,6 @@ def candidates_of(duplicate: SuspectedDuplicate) -> list[User]:
     ids = [uuid.UUID(candidate) for candidate in duplicate.candidate_ids]
     found = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
     return [found[i] for i in ids if i in found and found[i].active]
-
-
-def held_operations(learner_id: uuid.UUID) -> list[SyncOperation]:
-    return list(db.session.scalars(select(SyncOperation).where(SyncOperation.waiting_for_learner_id == learner_id,
-                                                               SyncOperation.status == "held")
-                                   .order_by(SyncOperation.received_at, SyncOperation.op_id)))
 
 
 @dataclass
@@ -105,81 +94,18 @@ def resolve(actor: User, duplicate: SuspectedDuplicate, action: str, keep: uuid.
     duplicate.status = "kept_both" if action == "keep_both" else "merged"
     duplicate.kept_learner_id, duplicate.resolved_by_id, duplicate.resolved_at = kept.id, actor.id, utcnow()
     audit.record(f"duplicate.{duplicate.status}", kept.id, duplicate_id=duplicate.id, held_learner_id=held.id)
-    from skills_hub.outreach import sync
-
     applied = sync.release_held(held.id)
     return Resolution(duplicate, kept, pin, applied)
 
 
 def merge(gone: User, kept: User) -> None:
-    """Move everything `gone` has to `kept`; `gone` stays as an inactive pointer. Flushes, never commits."""
+    """Move everything `gone` has to `kept`; `gone` stays as an inactive pointer. Each domain moves its own rows
+    (the `learners_merging` signal). Flushes, never commits."""
     if gone.id == kept.id:
         raise ValidationFailed("A record cannot be merged into itself.", errors={"keep": ["Choose another."]})
     db.session.flush()
-    _merge_enrolments(gone, kept)
-    _merge_progress(gone, kept)
-    for model, column in ((CheckAttempt, "learner_id"), (SkillsCheck, "learner_id"), (Certificate, "learner_id"),
-                          (Referral, "learner_id"), (SharingPermission, "learner_id"), (Consent, "user_id"),
-                          (Attendance, "learner_id"), (AuditEvent, "subject_id")):
-        db.session.execute(update(model).where(getattr(model, column) == gone.id).values({column: kept.id}),
-                           execution_options={"synchronize_session": False})
-    kept_branches = set(db.session.scalars(select(BranchMember.branch_id).where(BranchMember.user_id == kept.id)))
-    for member in db.session.scalars(select(BranchMember).where(BranchMember.user_id == gone.id)).all():
-        if member.branch_id not in kept_branches:
-            db.session.add(BranchMember(user_id=kept.id, branch_id=member.branch_id, created_at=member.created_at))
-        db.session.delete(member)
-    for name in BLANKS_FILLED:
-        value = getattr(gone, name)
-        if getattr(kept, name) in (None, "") and value not in (None, ""):
-            setattr(kept, name, value)
-    db.session.execute(delete(ApiToken).where(ApiToken.user_id == gone.id))
-    db.session.execute(delete(OneTimeLink).where(OneTimeLink.user_id == gone.id))
-    gone.active, gone.merged_into_id, gone.held_for_review = False, kept.id, False
-    gone.session_version += 1
-    kept.version += 1
+    residents.learners_merging.send(gone, kept=kept)
     db.session.flush()
     db.session.expire_all()
     audit.record("learner.merged", kept.id, merged_learner_id=gone.id,
                  merged_number=codes.grouped(gone.learner_number) if gone.learner_number else "")
-
-
-def _merge_enrolments(gone: User, kept: User) -> None:
-    kept_by_course = {e.course_id: e for e in db.session.scalars(select(Enrolment)
-                                                                 .where(Enrolment.learner_id == kept.id))}
-    for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.learner_id == gone.id)).all():
-        twin = kept_by_course.get(enrolment.course_id)
-        if twin is None:
-            enrolment.learner_id = kept.id
-            continue
-        twin.enrolled_at = min(twin.enrolled_at, enrolment.enrolled_at)
-        twin.last_active_at = max(twin.last_active_at, enrolment.last_active_at)
-        twin.completed_at = twin.completed_at or enrolment.completed_at
-        twin.left_at = twin.left_at if enrolment.left_at else None  # still on it in either record: still on it
-        kept_valid = db.session.scalar(select(Certificate.id).where(Certificate.enrolment_id == twin.id,
-                                                                    Certificate.status == "valid"))
-        for certificate in db.session.scalars(select(Certificate).where(Certificate.enrolment_id == enrolment.id)):
-            if kept_valid is not None and certificate.status == "valid":
-                certificate.status = "superseded"  # one valid certificate per course; the other stays on record
-            certificate.enrolment_id = twin.id
-        db.session.flush()
-        db.session.delete(enrolment)
-    db.session.flush()
-
-
-def _merge_progress(gone: User, kept: User) -> None:
-    kept_by_lesson = {p.lesson_id: p for p in db.session.scalars(select(LessonProgress)
-                                                                 .where(LessonProgress.learner_id == kept.id))}
-    for progress in db.session.scalars(select(LessonProgress).where(LessonProgress.learner_id == gone.id)).all():
-        twin = kept_by_lesson.get(progress.lesson_id)
-        if twin is None:
-            progress.learner_id = kept.id
-            continue
-        twin.started_at = min(twin.started_at, progress.started_at)
-        if progress.done_at and (twin.done_at is None or progress.done_at < twin.done_at):
-            twin.done_at, twin.done_content_hash = progress.done_at, progress.done_content_hash
-            twin.assisted, twin.recorded_by_id = progress.assisted, progress.recorded_by_id
-        db.session.execute(update(ProgressEvent).where(ProgressEvent.progress_id == progress.id)
-                           .values(progress_id=twin.id), execution_options={"synchronize_session": False})
-        db.session.flush()
-        db.session.delete(progress)
-    db.session.flush()

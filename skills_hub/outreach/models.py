@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from skills_hub.accounts.models import PERSONAL
 from skills_hub.extensions import db, utcnow
+from skills_hub.residents import NAMES_RESIDENT, PERSONAL, actor
 
 OPERATION_TYPES = ("create_learner", "enrol", "record_progress", "record_attendance")
 
@@ -21,14 +21,16 @@ class SyncOperation(db.Model):
 
     op_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     device_id: Mapped[str] = mapped_column(String(100))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id"), index=True, info=actor("the staff member whose device sent it"))
     type: Mapped[str] = mapped_column(String(30))
-    payload: Mapped[dict] = mapped_column(JSON, info=PERSONAL)
+    payload: Mapped[dict] = mapped_column(JSON, info=PERSONAL | NAMES_RESIDENT)
     payload_hash: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime]  # the device's clock, as received
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(30))  # applied | duplicate_suspected | held | rejected
-    result: Mapped[dict] = mapped_column(JSON, default=dict)  # ref, learner_number, flags, errors (never a PIN)
+    # ref, learner_number, flags, errors (never a PIN)
+    result: Mapped[dict] = mapped_column(JSON, default=dict, info=NAMES_RESIDENT)
     # Held until staff resolve the suspected duplicate this learner is:
     waiting_for_learner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
 
@@ -43,7 +45,8 @@ class Attendance(db.Model):
     branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"), index=True)
     session_date: Mapped[date] = mapped_column(index=True)
     venue: Mapped[str] = mapped_column(String(200))
-    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id"), info=actor("the staff member who took the register"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -55,12 +58,14 @@ class SuspectedDuplicate(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     learner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)  # the new, held record
-    candidate_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    candidate_ids: Mapped[list[str]] = mapped_column(JSON, default=list, info=NAMES_RESIDENT)
     branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"), index=True)
     source: Mapped[str] = mapped_column(String(20))  # sync | csv
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | merged | kept_both
-    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id"), info=actor("the staff member whose registration was held"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), info=actor("the staff member who resolved it"))
     resolved_at: Mapped[datetime | None]
     kept_learner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

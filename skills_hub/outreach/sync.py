@@ -24,12 +24,13 @@ from skills_hub import codes
 from skills_hub.accounts import policy
 from skills_hub.accounts import services as accounts
 from skills_hub.accounts.models import User
-from skills_hub.accounts.policy import Action
+from skills_hub.accounts.permissions import REGISTER_LEARNER, VIEW_LEARNER
 from skills_hub.accounts.schemas import LearnerCreate
 from skills_hub.endpoints import InputSchema
 from skills_hub.errors import DomainError
 from skills_hub.extensions import db, utcnow
 from skills_hub.learning import services as learning
+from skills_hub.learning.permissions import RECORD_LEARNING
 from skills_hub.outreach.models import OPERATION_TYPES, Attendance, SyncOperation
 from skills_hub.validation import REQUIRED
 
@@ -97,22 +98,12 @@ def _hash(envelope: dict) -> str:
                                      default=str).encode()).hexdigest()
 
 
-COMMIT_EVERY = 100  # a crash mid-batch loses at most this many applied operations, which the device sends again
-
-
-def apply_batch(actor: User, device_id: str, operations: list[Any]) -> list[dict]:
-    """Apply each operation in order; one result per operation. Commits every COMMIT_EVERY and at the end."""
-    policy.require(actor, Action.REGISTER_LEARNER)
-    results = []
-    for number, raw in enumerate(operations, start=1):
-        results.append(apply_one(actor, device_id, raw))
-        if number % COMMIT_EVERY == 0:
-            db.session.commit()
-    db.session.commit()
-    return results
+COMMIT_EVERY = 100  # the sync endpoint commits this often: a crash mid-batch loses at most this many (sent again)
 
 
 def apply_one(actor: User, device_id: str, raw: Any) -> dict:
+    """Apply one operation sent from an offline device, in its own savepoint. Flushes, never commits."""
+    policy.require(actor, REGISTER_LEARNER)
     op_id = raw.get("op_id") if isinstance(raw, dict) else None
     try:
         envelope = OperationEnvelope().load(raw)
@@ -188,9 +179,9 @@ def _create_learner(actor: User, envelope: dict) -> tuple[str, dict, str | None]
 def learner_named(actor: User, payload: dict) -> User:
     """The learner an operation is about, by server id or by the client id it was created with. A merged record
     leads to the record it was merged into; a held one raises Held."""
-    policy.require(actor, Action.RECORD_LEARNING)
+    policy.require(actor, RECORD_LEARNING)
     if payload.get("learner_id"):
-        learner = policy.learner_for(actor, payload["learner_id"], Action.VIEW_LEARNER)
+        learner = policy.learner_for(actor, payload["learner_id"], VIEW_LEARNER)
     else:
         learner = db.session.scalar(select(User).where(User.client_id == payload["learner_client_id"]))
         if learner is None or not (learner.created_by_id == actor.id or policy.may_see(actor, learner)):
@@ -241,10 +232,14 @@ _HANDLERS = {"create_learner": _create_learner, "enrol": _enrol, "record_progres
              "record_attendance": _record_attendance}
 
 
+def held_operations(learner_id: uuid.UUID) -> list[SyncOperation]:
+    return list(db.session.scalars(select(SyncOperation).where(SyncOperation.waiting_for_learner_id == learner_id,
+                                                               SyncOperation.status == "held")
+                                   .order_by(SyncOperation.received_at, SyncOperation.op_id)))
+
+
 def release_held(learner_id: uuid.UUID) -> list[dict]:
     """Run the operations held for this learner, now that staff have resolved them (as whoever recorded them)."""
-    from skills_hub.outreach.duplicates import held_operations
-
     results = []
     for operation in held_operations(learner_id):
         recorder = db.session.get(User, operation.user_id)

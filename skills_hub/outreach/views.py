@@ -15,7 +15,7 @@ from skills_hub.courses import services as course_services
 from skills_hub.endpoints import page_number
 from skills_hub.errors import DomainError
 from skills_hub.extensions import db
-from skills_hub.outreach import duplicates
+from skills_hub.outreach import duplicates, sync
 from skills_hub.outreach.api import ResolveIn
 from skills_hub.outreach.models import Attendance
 from skills_hub.validation import flatten_errors
@@ -81,7 +81,7 @@ def _review_items() -> list[tuple]:
     """Each open suspected duplicate with its held record, the candidates, and how many operations wait."""
     waiting = db.session.scalars(duplicates.open_for(current_user).limit(50)).all()
     return [(item, db.session.get(User, item.learner_id), duplicates.candidates_of(item),
-             len(duplicates.held_operations(item.learner_id))) for item in waiting]
+             len(sync.held_operations(item.learner_id))) for item in waiting]
 
 
 @bp.post("/staff/duplicates/<uuid:duplicate_id>")

@@ -8,9 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from skills_hub.accounts.models import PERSONAL, Organisation, User
+from skills_hub.accounts.models import Organisation, User
 from skills_hub.directory.models import Service
 from skills_hub.extensions import db, utcnow
+from skills_hub.residents import PERSONAL, actor
 
 OPEN = ("submitted", "viewed", "accepted", "waitlisted", "in_progress")
 CLOSED = ("declined", "completed", "not_completed", "withdrawn", "expired", "entered_in_error")
@@ -36,10 +37,12 @@ class SharingPermission(db.Model):
     privacy_notice_version: Mapped[str] = mapped_column(String(20))
     given_by: Mapped[str] = mapped_column(String(20))  # learner | staff_on_behalf
     method: Mapped[str] = mapped_column(String(20))  # in_person | paper | phone | online
-    captured_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    captured_by_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id"), info=actor("who recorded the permission"))
     given_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
-    withdrawn_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), info=actor("who withdrew the permission"))
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
 
@@ -56,7 +59,8 @@ class Referral(db.Model):
     service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("services.id"), index=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     permission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sharing_permissions.id"), index=True)
-    referred_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    referred_by_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id"), info=actor("who made the referral"))
     branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))
     need: Mapped[str] = mapped_column(Text, info=PERSONAL)
     access_needs: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
@@ -92,7 +96,8 @@ class ReferralEvent(db.Model):
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))  # None: the deadline tick
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), info=actor("who moved the referral on; None: the deadline tick"))
     reason_code: Mapped[str | None] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(String(500), info=PERSONAL)
     at: Mapped[datetime] = mapped_column(default=utcnow)

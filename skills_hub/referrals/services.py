@@ -30,7 +30,6 @@ from sqlalchemy import Select, select
 from skills_hub import codes
 from skills_hub.accounts import policy, privacy
 from skills_hub.accounts.models import Role, User
-from skills_hub.accounts.policy import Action
 from skills_hub.audit import services as audit
 from skills_hub.directory.models import NEEDS, Service
 from skills_hub.directory.services import service_named
@@ -48,6 +47,7 @@ from skills_hub.referrals.models import (
     ReferralEvent,
     SharingPermission,
 )
+from skills_hub.referrals.permissions import REFER
 
 # Withdrawn, expired or entered in error: the provider no longer needs (so no longer sees) the resident's details.
 GONE_FROM_PROVIDER = ("withdrawn", "expired", "entered_in_error")
@@ -147,7 +147,7 @@ class Made:
 def make(actor: User, body: dict[str, Any]) -> Made:
     """Record the permission to share, then submit the referral. A retried client_id answers with the first one;
     the same client_id with another body is 422. Flushes, never commits."""
-    policy.require(actor, Action.REFER)
+    policy.require(actor, REFER)
     request_hash = _request_hash(body)
     existing = db.session.scalar(select(Referral).where(Referral.client_id == body["client_id"]))
     if existing is not None:
@@ -158,7 +158,7 @@ def make(actor: User, body: dict[str, Any]) -> Made:
                                    "for a new referral.", errors={"client_id": ["Already used."]})
         return Made(existing, created=False)
     learner_id = body.get("learner_id") or actor.id
-    learner = policy.learner_for(actor, learner_id, Action.REFER)
+    learner = policy.learner_for(actor, learner_id, REFER)
     service = _referable(body["service_id"])
     consent = body["consent"]
     _check_consent(actor, consent, service)
@@ -309,7 +309,7 @@ def _move(referral: Referral, to: str, actor: User | None, reason_code: str | No
 def withdraw_permission(actor: User, permission: SharingPermission) -> int:
     """The resident takes back permission to share with this provider: every permission they gave it ends, its
     open referrals are withdrawn, and the provider loses access at once. Returns how many were withdrawn."""
-    learner = policy.learner_for(actor, permission.learner_id, Action.REFER)
+    learner = policy.learner_for(actor, permission.learner_id, REFER)
     now = utcnow()
     permissions = db.session.scalars(select(SharingPermission).where(
         SharingPermission.learner_id == learner.id, SharingPermission.organisation_id == permission.organisation_id,
@@ -332,7 +332,7 @@ def permissions_of(learner: User) -> list[SharingPermission]:
 def permission_for(actor: User, permission_id: uuid.UUID) -> SharingPermission:
     permission = db.session.get(SharingPermission, permission_id)
     if permission is None or not policy.may_see(actor, db.session.get(User, permission.learner_id)) \
-            or not policy.allowed(actor, Action.REFER):
+            or not policy.allowed(actor, REFER):
         raise NotFound("There is no such permission.")
     return permission
 
@@ -374,19 +374,20 @@ class TickResult:
     expired: int = 0
 
 
-def tick(now: datetime | None = None) -> TickResult:
-    """Remind providers at the halfway point and the day before the deadline; expire what is still unanswered
-    after it. Running it twice changes nothing the second time (the status and the reminder times say what is
-    done), and two ticks at once cannot both act on one referral (its row is locked). Commits per referral."""
-    now = now or utcnow()
+def waiting_for_an_answer() -> list[uuid.UUID]:
+    """The referrals the deadline tick looks at: submitted or viewed, not yet answered."""
+    return list(db.session.scalars(select(Referral.id).where(Referral.status.in_(("submitted", "viewed")))))
+
+
+def remind_or_expire(referral_id: uuid.UUID, now: datetime, result: TickResult) -> None:
+    """The deadline tick for one referral: remind its provider at the halfway point and the day before the
+    deadline; expire it if still unanswered after. Doing it twice changes nothing the second time (the status and
+    the reminder times say what is done), and two ticks at once cannot both act on it (its row is locked). Runs
+    as the system (no actor). Flushes, never commits: the tick commits each referral on its own."""
     today = workdays.local_date(now)
-    result = TickResult()
-    waiting = db.session.scalars(select(Referral.id).where(Referral.status.in_(("submitted", "viewed")))).all()
-    for referral_id in waiting:
-        referral = db.session.scalar(select(Referral).where(
-            Referral.id == referral_id, Referral.status.in_(("submitted", "viewed"))).with_for_update(of=Referral))
-        if referral is None:
-            continue
+    referral = db.session.scalar(select(Referral).where(
+        Referral.id == referral_id, Referral.status.in_(("submitted", "viewed"))).with_for_update(of=Referral))
+    if referral is not None:
         start, days = workdays.local_date(referral.created_at), max(1, referral.service.response_days)
         if today > referral.respond_by:
             _move(referral, "expired", None, None, "No answer by the deadline.", at=now)
@@ -402,8 +403,48 @@ def tick(now: datetime | None = None) -> TickResult:
             _tell_provider(referral, "A referral is waiting for your reply",
                            "Referral {ref} is waiting for your reply. Please reply by {date}.")
             result.halfway_reminders += 1
-        db.session.commit()
-    return result
+        db.session.flush()
+
+
+# Erasure and retention --------------------------------------------------------------------------------------------
+
+ERASED = "[erased]"
+
+
+def withdraw_for_erasure(actor: User | None, learner_id: uuid.UUID) -> tuple[int, set[uuid.UUID]]:
+    """The resident is erased: their open referrals are withdrawn (telling each provider), the details of every
+    referral go, and their permissions to share end. Returns how many were withdrawn, and from which
+    organisations."""
+    withdrawn, told = 0, set()
+    for referral in db.session.scalars(select(Referral).where(Referral.learner_id == learner_id)).all():
+        if referral.status in OPEN:
+            _move(referral, "withdrawn", actor, None, "Withdrawn at the resident's request.")
+            withdrawn += 1
+            told.add(referral.organisation_id)
+        erase_details(referral)
+    db.session.execute(SharingPermission.__table__.update().where(
+        SharingPermission.learner_id == learner_id, SharingPermission.withdrawn_at.is_(None))
+        .values(withdrawn_at=utcnow()))
+    return withdrawn, told
+
+
+def erase_details(referral: Referral) -> None:
+    """What the resident told us for this referral goes; the referral stays, for the figures."""
+    referral.need = referral.access_needs = referral.contact_method = ERASED
+    referral.reason = ERASED if referral.reason else None
+    referral.personal_data_removed_at = referral.personal_data_removed_at or utcnow()
+    db.session.execute(ReferralEvent.__table__.update().where(ReferralEvent.referral_id == referral.id,
+                                                              ReferralEvent.reason.is_not(None))
+                       .values(reason=ERASED))
+
+
+def clear_details_closed_before(closed_before: datetime) -> int:
+    """Retention: the details of referrals closed before this time go. Returns how many were cleared."""
+    cleared = db.session.scalars(select(Referral).where(
+        Referral.closed_at < closed_before, Referral.personal_data_removed_at.is_(None))).all()
+    for referral in cleared:
+        erase_details(referral)
+    return len(cleared)
 
 
 # Figures per provider -------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from sqlalchemy import case, func, select
 from skills_hub import codes
 from skills_hub.accounts import policy, privacy
 from skills_hub.accounts.models import Organisation, Role, User
-from skills_hub.accounts.policy import Action
 from skills_hub.directory import services as directory
 from skills_hub.directory.models import NEEDS
 from skills_hub.endpoints import InputSchema, page_number
@@ -21,6 +20,7 @@ from skills_hub.errors import DomainError, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
 from skills_hub.referrals import services, workdays
 from skills_hub.referrals.models import ALWAYS_SHARED, REASON_CODES, STATUSES, Referral, ReferralEvent
+from skills_hub.referrals.permissions import REFER
 from skills_hub.referrals.schemas import METHODS
 from skills_hub.validation import REQUIRED, flatten_errors, load_form
 
@@ -77,7 +77,7 @@ def _learner_for_referral() -> User:
         return current_user._get_current_object()
     if not learner_id:
         raise ValidationFailed("Choose the resident first: open their page and choose “Find a service”.")
-    return policy.learner_for(current_user, learner_id, Action.REFER)
+    return policy.learner_for(current_user, learner_id, REFER)
 
 
 def _new_page(service, learner, errors, values, status=200):

@@ -22,7 +22,7 @@ class ReportQuery(InputSchema):
 
     @pre_load
     def _empty_means_unset(self, data: dict, **_: Any) -> dict:
-        return {key: value for key, value in data.items() if value != ""}  # `?from=&to=&branch=` as API.md shows
+        return {key: value for key, value in data.items() if value != ""}  # `?from=&to=&branch=` as docs/api.md shows
 
     @validates_schema
     def _in_order(self, data: dict, **_: Any) -> None:

@@ -27,7 +27,8 @@ from sqlalchemy import Select, String, Uuid, case, distinct, exists, func, liter
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Branch, BranchMember, Role, User
 from skills_hub.certificates.models import Certificate
-from skills_hub.courses.models import EDS_AREAS, Course
+from skills_hub.courses.models import Course
+from skills_hub.eds import EDS_AREAS
 from skills_hub.extensions import db
 from skills_hub.learning import skills
 from skills_hub.learning.models import Enrolment, LessonProgress, SkillsCheck

@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Branch, Role
-from skills_hub.courses.models import EDS_AREAS
+from skills_hub.eds import EDS_AREAS
 from skills_hub.exports import csv_response
 from skills_hub.extensions import db
 from skills_hub.reports import charts, services

@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash
 from skills_hub import codes
 from skills_hub.accounts import policy, privacy, services, tokens
 from skills_hub.accounts.models import ApiToken, Role, User
-from skills_hub.accounts.policy import Action
+from skills_hub.accounts.permissions import PRINT_CARD, RESET_PIN, VIEW_LEARNER
 from skills_hub.accounts.schemas import CardForm, LearnerLookup, RegisterResidentForm
 from skills_hub.audit import services as audit
 from skills_hub.certificates import pdf as certificate_pdf
@@ -25,6 +25,7 @@ from skills_hub.endpoints import page_number
 from skills_hub.errors import Conflict, DomainError, NotFound
 from skills_hub.extensions import db
 from skills_hub.learning import services as learning
+from skills_hub.learning.permissions import RECORD_LEARNING
 from skills_hub.outreach import duplicates
 from skills_hub.pdf import render_pdf
 from skills_hub.referrals import services as referrals
@@ -128,7 +129,7 @@ def register():
 @bp.get("/residents/<learner_id>")
 @staff_required
 def resident(learner_id: str):
-    learner = policy.learner_for(current_user, learner_id, Action.VIEW_LEARNER)
+    learner = policy.learner_for(current_user, learner_id, VIEW_LEARNER)
     audit.record("learner.viewed", learner.id)
     db.session.commit()
     enrolments = learning.summaries([learner.id])[learner.id]
@@ -145,7 +146,7 @@ def resident(learner_id: str):
 @bp.post("/residents/<learner_id>/enrolments")
 @staff_required
 def enrol(learner_id: str):
-    learner = policy.learner_for(current_user, learner_id, Action.RECORD_LEARNING)
+    learner = policy.learner_for(current_user, learner_id, RECORD_LEARNING)
     course = course_services.get_course(request.form.get("course", ""))
     learning.enrol(learner, course, by=current_user)
     db.session.commit()
@@ -157,7 +158,7 @@ def enrol(learner_id: str):
 @staff_required
 def record_progress(learner_id: str):
     """Staff record a lesson as done for a learner: always marked as done with a helper."""
-    learner = policy.learner_for(current_user, learner_id, Action.RECORD_LEARNING)
+    learner = policy.learner_for(current_user, learner_id, RECORD_LEARNING)
     lesson = learning.lesson_named(request.form.get("course", ""), request.form.get("lesson", ""))
     learning.lesson_done(learner.id, lesson, assisted=True, by=current_user)
     audit.record("learner.progress_recorded", learner.id, course=lesson.course.slug, lesson=lesson.slug)
@@ -169,7 +170,7 @@ def record_progress(learner_id: str):
 @bp.post("/residents/<learner_id>/pin")
 @staff_required
 def reset_pin(learner_id: str):
-    learner = policy.learner_for(current_user, learner_id, Action.RESET_PIN)
+    learner = policy.learner_for(current_user, learner_id, RESET_PIN)
     pin = services.reset_pin(current_user, learner)
     db.session.commit()
     return _no_store(Response(render_template("staff/registered.html", learner=learner, pin=pin, reset=True)))
@@ -178,7 +179,7 @@ def reset_pin(learner_id: str):
 @bp.post("/residents/<learner_id>/unlock")
 @staff_required
 def unlock(learner_id: str):
-    learner = policy.learner_for(current_user, learner_id, Action.RESET_PIN)
+    learner = policy.learner_for(current_user, learner_id, RESET_PIN)
     services.unlock_pin(current_user, learner)
     db.session.commit()
     flash("The learner number is unlocked. They can sign in with their PIN again.", "success")
@@ -189,7 +190,7 @@ def unlock(learner_id: str):
 @staff_required
 def login_card(learner_id: str):
     """The login card PDF. The PIN is printed only when staff tick the box, and only if it is the right PIN."""
-    learner = policy.learner_for(current_user, learner_id, Action.PRINT_CARD)
+    learner = policy.learner_for(current_user, learner_id, PRINT_CARD)
     form, errors = load_form(CardForm())
     if errors:
         raise NotFound("The card form was not complete. Go back and try again.")
