@@ -15,6 +15,7 @@ from sqlalchemy import select
 from skills_hub import models, residents
 from skills_hub.accounts.lifecycle import age_band
 from skills_hub.accounts.models import Role, User
+from skills_hub.audit.models import AuditEvent
 from skills_hub.certificates.models import Certificate
 from skills_hub.dataprotection import services
 from skills_hub.dataprotection.models import DeletionRequest
@@ -228,6 +229,9 @@ def test_retention_clears_old_referral_details_and_erases_inactive_accounts_once
         second = services.apply_retention()
         db.session.commit()
         assert (second.referrals_cleared, second.accounts_erased) == (0, 0)
+        erased_by = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "learner.erased",
+                                                               AuditEvent.subject_id == sleeper.id))
+        assert erased_by.actor_id is None and erased_by.details["by"] == "the retention job"
 
 
 def test_retention_runs_from_the_command_line(app):

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from skills_hub.accounts.models import Role
+from skills_hub.audit.models import AuditEvent
 from skills_hub.extensions import db
 from skills_hub.referrals import cli as referrals_cli
 from skills_hub.referrals import services, workdays
@@ -366,6 +367,8 @@ def test_the_tick_reminds_at_halfway_and_the_day_before_then_expires_and_is_idem
                                   .order_by(ReferralEvent.at.desc())).first()
         assert (last.to_status, last.actor_id) == ("expired", None)
         assert last.at == _at(22) and row.closed_at == _at(22)  # the tick's clock, not the machine's
+        expired_by = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "referral.expired"))
+        assert expired_by.actor_id is None and expired_by.details["by"] == "the referral deadline tick"
     drain_jobs()
     mail = _mail(app)
     assert sum("waiting for your reply" in m for m in mail) == 1

@@ -55,6 +55,33 @@ def learners_visible_to(role: Role) -> Callable[[Callable[[User], ColumnElement[
     return register
 
 
+@dataclass(frozen=True)
+class SystemActor:
+    """Periodic work acting on its own (the referral deadline tick, retention): no person, so it may do nothing
+    that needs a person's permission, but it is named in the audit log."""
+
+    name: str
+    id: None = None
+    role: None = None
+    is_authenticated: bool = False
+
+
+DEADLINE_TICK = SystemActor("the referral deadline tick")
+RETENTION = SystemActor("the retention job")
+
+
+def person(actor: User | SystemActor | None) -> User | None:
+    """The person acting, or None for the system."""
+    return None if actor is None or isinstance(actor, SystemActor) else actor
+
+
+def audit_fields(actor: User | SystemActor | None) -> dict[str, object]:
+    """How an audit entry names who acted: a person's id, or the system job's name."""
+    if isinstance(actor, SystemActor):
+        return {"actor_id": None, "by": actor.name}
+    return {"actor_id": actor.id if actor else None}
+
+
 def allowed(actor: User, action: Action) -> bool:
     return actor.is_authenticated and actor.role in action.roles
 

@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from skills_hub import residents
+from skills_hub.accounts import policy
 from skills_hub.accounts import services as accounts
 from skills_hub.accounts.models import Role, User
 from skills_hub.audit import services as audit
@@ -94,7 +95,7 @@ class Erased:
     anonymised_fields: tuple[str, ...] = ()
 
 
-def erase(actor: User | None, learner: User, reason: str) -> Erased:
+def erase(actor: User | policy.SystemActor | None, learner: User, reason: str) -> Erased:
     """Anonymise the resident: each domain empties or coarsens its own rows (`learner_erasing`), then the last
     tidying up (`learner_erased`). Flushes, never commits. Running it again on an erased record changes nothing."""
     if learner.erased_at is not None:
@@ -105,8 +106,8 @@ def erase(actor: User | None, learner: User, reason: str) -> Erased:
     residents.learner_erasing.send(learner, erasure=erasure)
     residents.learner_erased.send(learner, erasure=erasure)
     withdrawn = erasure.counts.get("referrals_withdrawn", 0)
-    audit.record("learner.erased", learner.id, actor_id=erasure.actor_id, reason=reason,
-                 referrals_withdrawn=withdrawn)
+    audit.record("learner.erased", learner.id, reason=reason, referrals_withdrawn=withdrawn,
+                 **policy.audit_fields(actor))
     db.session.flush()
     return Erased(learner.id, erasure.reference, withdrawn, erasure.counts.get("providers_notified", 0),
                   erasure.counts.get("certificates_withdrawn", 0), tuple(sorted(erasure.anonymised_fields)))
@@ -156,11 +157,11 @@ def apply_retention(now: datetime | None = None) -> RetentionResult:
         User.erased_at.is_(None), User.created_at < inactive_since, User.role == Role.LEARNER,
         User.id.not_in(learning.learners_active_since(inactive_since)))).all()
     for learner in stale:
-        erase(None, learner, "No activity for the retention period.")
+        erase(policy.RETENTION, learner, "No activity for the retention period.")
         result.accounts_erased += 1
     if result.referrals_cleared or result.accounts_erased:
         audit.record("retention.applied", None, referrals=result.referrals_cleared,
-                     accounts=result.accounts_erased)
+                     accounts=result.accounts_erased, **policy.audit_fields(policy.RETENTION))
     db.session.flush()
     log.info("retention applied", extra={"fields": {"referrals": result.referrals_cleared,
                                                     "accounts": result.accounts_erased}})

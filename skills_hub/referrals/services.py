@@ -288,8 +288,8 @@ def _check_reason(to: str, reason_code: str | None, reason: str | None) -> None:
                                                                              "characters)."]})
 
 
-def _move(referral: Referral, to: str, actor: User | None, reason_code: str | None, reason: str | None,
-          at: datetime | None = None) -> None:
+def _move(referral: Referral, to: str, actor: User | policy.SystemActor | None, reason_code: str | None,
+          reason: str | None, at: datetime | None = None) -> None:
     now = at or utcnow()
     _event(referral, to, actor, reason_code, reason, at=now)
     if to in RESPONDED and referral.first_response_at is None:
@@ -298,7 +298,8 @@ def _move(referral: Referral, to: str, actor: User | None, reason_code: str | No
         referral.closed_at = now
     referral.status, referral.reason_code, referral.reason = to, reason_code, reason
     referral.version += 1
-    audit.record(f"referral.{to}", referral.learner_id, actor_id=actor.id if actor else None, referral_id=referral.id)
+    audit.record(f"referral.{to}", referral.learner_id, referral_id=referral.id, **policy.audit_fields(actor))
+    actor = policy.person(actor)
     if to in ("withdrawn", "entered_in_error") and actor is not None and actor.role != Role.PROVIDER:
         _tell_provider(referral, "A referral was withdrawn", "Referral {ref} has been withdrawn. You do not need to "
                                                              "do anything more.")
@@ -390,7 +391,7 @@ def remind_or_expire(referral_id: uuid.UUID, now: datetime, result: TickResult) 
     if referral is not None:
         start, days = workdays.local_date(referral.created_at), max(1, referral.service.response_days)
         if today > referral.respond_by:
-            _move(referral, "expired", None, None, "No answer by the deadline.", at=now)
+            _move(referral, "expired", policy.DEADLINE_TICK, None, "No answer by the deadline.", at=now)
             result.expired += 1
         elif referral.last_day_reminder_at is None and today >= workdays.add_working_days(start, days - 1):
             referral.last_day_reminder_at = now
@@ -411,7 +412,8 @@ def remind_or_expire(referral_id: uuid.UUID, now: datetime, result: TickResult) 
 ERASED = "[erased]"
 
 
-def withdraw_for_erasure(actor: User | None, learner_id: uuid.UUID) -> tuple[int, set[uuid.UUID]]:
+def withdraw_for_erasure(actor: User | policy.SystemActor | None,
+                         learner_id: uuid.UUID) -> tuple[int, set[uuid.UUID]]:
     """The resident is erased: their open referrals are withdrawn (telling each provider), the details of every
     referral go, and their permissions to share end. Returns how many were withdrawn, and from which
     organisations."""
