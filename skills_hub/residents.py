@@ -162,7 +162,8 @@ class Erasure:
     learner: Any
     records: list[Any]
     reference: str  # what the erased record is called from now on: "resident <reference>"
-    emails: set[str]
+    emails: set[str]  # the records' email addresses, read before anything changed
+    name_keys: set[str] = field(default_factory=set)  # their names as the matcher compares them, likewise
     counts: dict[str, int] = field(default_factory=dict)
     anonymised_fields: list[str] = field(default_factory=list)
 

@@ -10,11 +10,11 @@ import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from skills_hub import models, residents
 from skills_hub.accounts.lifecycle import age_band
-from skills_hub.accounts.models import Role, User
+from skills_hub.accounts.models import BranchMember, Role, User
 from skills_hub.audit.models import AuditEvent
 from skills_hub.certificates.models import Certificate
 from skills_hub.dataprotection import services
@@ -247,7 +247,8 @@ def test_age_bands():
 
 
 def test_nothing_more_is_added_to_an_erased_record_and_its_duplicate_review_closes(app, client, bearer,
-                                                                                   everything, make_user):
+                                                                                   everything, make_user,
+                                                                                   make_branch, staff_in):
     from skills_hub.outreach.models import SuspectedDuplicate
 
     with app.app_context():
@@ -261,6 +262,13 @@ def test_nothing_more_is_added_to_an_erased_record_and_its_duplicate_review_clos
                                                        "learner_id": str(everything["learner_id"])},
                            headers=bearer(make_user(Role.ADMIN)))
     assert response.status_code == 409 and "erased" in response.json["detail"]
+    other_branch = make_branch("Elsewhere")
+    linked = client.post(f"/api/v1/learners/{everything['learner_id']}/branches",
+                         json={"branch_id": str(other_branch.id)}, headers=bearer(staff_in(other_branch)))
+    assert linked.status_code == 409 and "erased" in linked.json["detail"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(BranchMember).where(
+            BranchMember.user_id == everything["learner_id"], BranchMember.branch_id == other_branch.id)) == 0
 
 
 def test_the_api_exports_and_erases_as_api_md_says(app, client, bearer, everything, make_user):
@@ -304,3 +312,27 @@ def test_erasure_reaches_records_merged_into_the_resident(app, client, bearer, e
         text = json.dumps(services.export_data(db.session.get(User, everything["learner_id"])), default=str)
         for secret in ("Siobhan", "OBrien", "07700 933444", "1961-07-09"):
             assert secret not in text
+
+
+def test_erasure_forgets_at_once_a_sheet_waiting_for_its_dry_run_that_names_the_resident(
+        app, client, bearer, make_user, make_branch, staff_in):
+    from skills_hub.imports.models import LearnerImport
+
+    branch = make_branch("Central")
+    staff = staff_in(branch)
+    learner = make_user(Role.LEARNER, given_name="Siobhán", family_name="O'Brien", branches=[branch],
+                        date_of_birth=date(1961, 4, 12), postcode="M13 9PL")
+    header = "First name,Family name,Date of birth,Postcode,Email,Phone,Preferred language\n"
+    made = {}
+    for name, row in (("naming", "Siobhan,O'Brien,12/04/1961,M13 9PL,,,\nGrace,Mensah,01/02/1970,M1 1AA,,,\n"),
+                      ("other", "Grace,Mensah,01/02/1970,M1 1AA,,,\n")):
+        response = client.post("/api/v1/imports/learners?dry_run=true&consent_notice_version=2026-11"
+                               "&consent_method=paper", headers=bearer(staff), content_type="text/csv",
+                               data=(header + row).encode())
+        assert response.status_code == 200, response.json
+        made[name] = uuid.UUID(response.json["import_id"])
+    erased = client.post(f"/api/v1/learners/{learner.id}/erase", headers=bearer(make_user(Role.ADMIN)))
+    assert erased.status_code == 200 and "sign_up_sheets_waiting" in erased.json["anonymised_fields"]
+    with app.app_context():
+        assert db.session.get(LearnerImport, made["naming"]).raw is None
+        assert db.session.get(LearnerImport, made["other"]).raw is not None

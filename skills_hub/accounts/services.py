@@ -25,7 +25,7 @@ from skills_hub.accounts.permissions import (
     RESET_PIN,
     SEARCH_LEARNERS,
 )
-from skills_hub.accounts.policy import branch_ids_of, may_see, require, visible_learners
+from skills_hub.accounts.policy import branch_ids_of, may_see, refuse_if_not_live, require, visible_learners
 from skills_hub.audit import services as audit
 from skills_hub.errors import Conflict, DomainError, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
@@ -357,6 +357,7 @@ def link_to_branch(actor: User, learner_id: str, branch_id: uuid.UUID) -> User:
         learner = None
     if learner is None or learner.role != Role.LEARNER:
         raise NotFound("There is no resident with this id.")
+    refuse_if_not_live(learner)  # erased, merged or held: nothing more is added to the record
     if actor.role != Role.ADMIN and branch_id not in branch_ids_of(actor):
         message = "You can only link residents to your own branches."
         raise ValidationFailed(message, errors={"branch_id": [message]})

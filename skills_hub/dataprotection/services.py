@@ -102,7 +102,8 @@ def erase(actor: User | policy.SystemActor | None, learner: User, reason: str) -
         return Erased(learner.id, learner.family_name.removeprefix("resident "), 0, 0, 0)
     records = accounts.merged_into(learner)
     erasure = residents.Erasure(actor=actor, learner=learner, records=records, reference=secrets.token_hex(4).upper(),
-                                emails={record.email for record in records if record.email})
+                                emails={record.email for record in records if record.email},
+                                name_keys={record.name_key for record in records if record.name_key})
     residents.learner_erasing.send(learner, erasure=erasure)
     residents.learner_erased.send(learner, erasure=erasure)
     withdrawn = erasure.counts.get("referrals_withdrawn", 0)

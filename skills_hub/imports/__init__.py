@@ -2,4 +2,5 @@
 
 from skills_hub.domains import Domain
 
-DOMAIN = Domain(__name__, blueprints=("views", "api"), cli="cli:learners_cli", models="models")
+DOMAIN = Domain(__name__, blueprints=("views", "api"), cli="cli:learners_cli", handlers=("lifecycle",),
+                models="models")

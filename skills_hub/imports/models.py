@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from skills_hub.extensions import db, utcnow
-from skills_hub.residents import actor
+from skills_hub.residents import NAMES_RESIDENT, actor
 
 
 class LearnerImport(db.Model):
@@ -28,4 +28,4 @@ class LearnerImport(db.Model):
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
     unrecognised_columns: Mapped[list] = mapped_column(JSON, default=list)
     # A dry run keeps the file so the staff page can confirm it without a second upload; cleared on confirming.
-    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, info=NAMES_RESIDENT)
