@@ -40,3 +40,34 @@ def test_the_check_finds_a_commit_in_a_service(tmp_path):
     (tmp_path / "loans" / "services.py").write_text("def lend(db):\n    db.session.commit()\n")
     (tmp_path / "loans" / "views.py").write_text("def page(db):\n    db.session.commit()\n")
     assert commits_outside_entry_points(tmp_path) == ["loans/services.py:2: db.session.commit()"]
+
+
+def test_every_domain_package_is_in_the_one_list_and_brings_all_its_blueprints(app):
+    import importlib
+
+    from skills_hub.domains import DOMAINS
+
+    packages = sorted(path.parent.name for path in PACKAGE.glob("*/__init__.py"))
+    assert sorted(DOMAINS) == packages, "add the package to skills_hub/domains.py DOMAINS"
+    registered = set(app.blueprints)
+    for name in packages:
+        domain = importlib.import_module(f"skills_hub.{name}").DOMAIN
+        for module_path in sorted((PACKAGE / name).glob("*.py")):
+            source = module_path.read_text()
+            if "\nbp = Blueprint(" in source:
+                assert module_path.stem in domain.blueprints, f"{name}/{module_path.name} defines bp: list it"
+        for blueprint in domain.blueprint_objects():
+            assert blueprint.name in registered
+
+
+def test_every_tick_and_job_handler_in_the_code_is_registered_by_the_domain_list(app):
+    from skills_hub.jobs.services import HANDLERS, TICKS
+
+    in_code = {"periodic": set(), "job_handler": set()}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in in_code \
+                    and node.args and isinstance(node.args[0], ast.Constant):
+                in_code[node.func.id].add(node.args[0].value)
+    assert in_code["periodic"] <= set(TICKS) and in_code["periodic"]
+    assert {kind for kind in in_code["job_handler"] if isinstance(kind, str)} <= set(HANDLERS)
