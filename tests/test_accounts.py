@@ -121,3 +121,25 @@ def test_learner_numbers_catch_every_single_character_typo():
 def test_codes_read_o_as_zero_and_i_l_as_one():
     assert codes.normalise(" dem0-oo1d ") == "DEM0001D"
     assert codes.normalise("il-IL") == "1111"
+
+
+def test_the_per_account_limit_reads_the_name_as_sign_in_does_and_counts_page_and_api_together(
+        database_url, tmp_path, make_user):
+    make_user(Role.LEARNER, email="ratelimit@x.test")
+    make_user(Role.LEARNER, email=None, learner_number="DEM0001D", pin="246810")
+    app = make_test_app(database_url, tmp_path)
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per minute"
+    client = app.test_client()
+    tries = [sign_in(client, method="email", email="ratelimit@x.test", password="wrong").status_code,
+             client.post("/api/v1/tokens", json={"username": "RateLimit@X.test", "password": "wrong"}).status_code,
+             sign_in(client, method="email", email="  RATELIMIT@x.test", password="wrong").status_code]
+    assert tries == [401, 401, 401]
+    spaced = sign_in(client, method="email", email=" ratelimit@x.test  \t", password=TEST_PASSWORD)
+    assert spaced.status_code == 429, "spaces and capitals make no fresh count"
+    by_api = client.post("/api/v1/tokens", json={"username": "ratelimit@x.test ", "password": TEST_PASSWORD})
+    assert by_api.status_code == 429
+    numbers = [sign_in(client, method="pin", learner_number="DEM0001D", pin="000000").status_code,
+               client.post("/api/v1/tokens", json={"username": "dem0-001d", "password": "000000"}).status_code,
+               sign_in(client, method="pin", learner_number=" dem0 001d ", pin="000000").status_code]
+    assert numbers == [401, 401, 401]
+    assert sign_in(client, method="pin", learner_number="DEMO-OO1D", pin="246810").status_code == 429

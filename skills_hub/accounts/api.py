@@ -22,7 +22,7 @@ from skills_hub.accounts.schemas import (
     TokenOut,
     TokenRequest,
 )
-from skills_hub.accounts.views import account_key
+from skills_hub.accounts.views import account_limit
 from skills_hub.audit import services as audit
 from skills_hub.endpoints import api_endpoint, page_of
 from skills_hub.errors import Forbidden, Unauthorized
@@ -42,7 +42,7 @@ def signed_in():
 @api_endpoint(bp, "/tokens", "POST", summary="Sign in for a bearer token (email and password, or learner number "
               "and PIN).", body=TokenRequest(), response=TokenOut(), status=201, errors=(401, 422, 429))
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=account_key)
+@account_limit
 def create_token(body: dict):
     try:
         user = services.user_for_credentials(body["username"], body["password"])

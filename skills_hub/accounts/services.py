@@ -11,7 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from skills_hub import codes
@@ -103,26 +104,56 @@ def authenticate_by_email(email: str, password: str) -> User | None:
 
 
 def authenticate_by_pin(learner_number: str, pin: str) -> User | None:
-    """The learner, or None. After 5 wrong PINs the number locks for 15 minutes (PinLocked). The caller commits."""
+    """The learner, or None. After 5 wrong PINs the number locks for 15 minutes (PinLocked). The caller commits.
+
+    Each try is counted before the PIN is checked, in one UPDATE that also refuses a locked number, so guesses
+    sent at the same moment wait for each other: exactly 5 are checked, then the number is locked."""
     user = db.session.scalar(select(User).where(User.learner_number == codes.normalise(learner_number)))
     if user is None or user.pin_hash is None:
         check_password_hash(_UNKNOWN_ACCOUNT_HASH, pin)
         return None
-    now = utcnow()
-    if user.pin_locked_until and user.pin_locked_until > now:
+    tried = _count_pin_try(user)
+    if tried is None:
         raise _locked()
-    if check_password_hash(user.pin_hash, pin.strip()) and user.active:
-        user.failed_pin_attempts = 0
-        user.pin_locked_until = None
+    count, pin_hash, active = tried
+    if pin_hash and check_password_hash(pin_hash, pin.strip()) and active:
+        _set_pin_count(user, failed_pin_attempts=0)
         return user
-    user.failed_pin_attempts += 1
-    if user.failed_pin_attempts >= PIN_ATTEMPTS:
-        user.failed_pin_attempts = 0
-        user.pin_locked_until = now + timedelta(minutes=PIN_LOCK_MINUTES)
+    if count >= PIN_ATTEMPTS:
+        _set_pin_count(user, pin_locked_until=utcnow() + timedelta(minutes=PIN_LOCK_MINUTES))
         audit.record("learner.pin_locked", user.id, actor_id=None)
         db.session.flush()
         raise _locked()
     return None
+
+
+def _count_pin_try(user: User) -> tuple[int, str | None, bool] | None:
+    """Count one more try, unless the number is locked (then None). A lock that has run out starts a new count.
+    The row stays locked for this transaction, so a second try at the same moment waits for this one."""
+    now = utcnow()
+    lock_ran_out = User.pin_locked_until.is_not(None) & (User.pin_locked_until <= now)
+    row = db.session.execute(
+        update(User)
+        .where(User.id == user.id, or_(lock_ran_out, User.pin_locked_until.is_(None)
+                                       & (User.failed_pin_attempts < PIN_ATTEMPTS)))
+        .values(failed_pin_attempts=case((lock_ran_out, 1), else_=User.failed_pin_attempts + 1),
+                pin_locked_until=None)
+        .returning(User.failed_pin_attempts, User.pin_hash, User.active)
+        .execution_options(synchronize_session=False)).first()
+    if row is None:  # locked; or counted to the limit by an older version that did not lock: lock it now
+        db.session.execute(update(User).where(User.id == user.id, User.pin_locked_until.is_(None))
+                           .values(pin_locked_until=now + timedelta(minutes=PIN_LOCK_MINUTES))
+                           .execution_options(synchronize_session=False))
+        db.session.expire(user, ["failed_pin_attempts", "pin_locked_until"])
+        return None
+    db.session.expire(user, ["failed_pin_attempts", "pin_locked_until", "pin_hash", "active"])
+    return row[0], row[1], row[2]
+
+
+def _set_pin_count(user: User, **values: Any) -> None:
+    db.session.execute(update(User).where(User.id == user.id).values(**values)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(user, ["failed_pin_attempts", "pin_locked_until"])
 
 
 def _locked() -> PinLocked:
@@ -200,22 +231,18 @@ def duplicate_conflict(actor: User, body: dict[str, Any]) -> Conflict | None:
         extra={"candidates": candidates, "matches_elsewhere": len(matches) - len(shown)})
 
 
-def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str | None = None) -> Registration:
-    """Staff register a resident (no email needed). A retried client_id answers with the first result.
+def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str | None = None,
+                     make_pin: bool = True) -> Registration:
+    """Staff register a resident (no email needed). A retried client_id answers with the first result, also when
+    the retry arrives while the first is still being saved.
 
     A likely duplicate is a 409 with the candidates, unless `hold_duplicates` names where the record comes from
-    ("sync", "csv"): then it is kept, held for staff review with no learner number, so nothing is lost."""
+    ("sync", "csv"): then it is kept, held for staff review with no learner number, so nothing is lost.
+    Batches (sync, sheets) pass make_pin=False: the PIN is made when staff hand out the card (issue_pin)."""
     require(actor, REGISTER_LEARNER)
     request_hash = _request_hash(body)
-    if body.get("client_id"):
-        existing = db.session.scalar(select(User).where(User.client_id == body["client_id"]))
-        if existing is not None:
-            if existing.created_by_id != actor.id and not may_see(actor, existing):
-                raise NotFound("There is no resident with this client_id.")
-            if existing.client_request_hash != request_hash:
-                raise ValidationFailed("This client_id was used before with a different body. Use a new "
-                                       "client_id for a new resident.", errors={"client_id": ["Already used."]})
-            return Registration(existing, None, created=False)
+    if (replay := _replayed_registration(actor, body, request_hash)) is not None:
+        return replay
     branch = _branch_for(actor, body.get("branch_id"))
     _check_consent(body["consent"])
     if body.get("email") and email_in_use(body["email"]):
@@ -233,15 +260,22 @@ def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str 
                          if may_see(actor, m) or m.name_key == key]
             if not suspected:
                 raise conflict_elsewhere(conflict)
-    if suspected:
-        return _hold(actor, body, branch, suspected, hold_duplicates, request_hash)
-    pin = None if body.get("email") else new_pin()
-    learner = create_user(
-        role=Role.LEARNER, given_name=body["given_name"], family_name=body["family_name"], email=body.get("email"),
-        learner_number=new_learner_number(), pin=pin, branches=[branch] if branch else [],
-        date_of_birth=body.get("date_of_birth"), postcode=body.get("postcode"), phone=body.get("phone"),
-        preferred_language=body.get("preferred_language"), client_id=body.get("client_id"),
-        client_request_hash=request_hash, created_by_id=actor.id)
+    pin = None if body.get("email") or not make_pin else new_pin()
+    try:
+        with db.session.begin_nested():  # the same client_id saved at this moment by another request: see below
+            if suspected:
+                return _hold(actor, body, branch, suspected, hold_duplicates, request_hash)
+            learner = create_user(
+                role=Role.LEARNER, given_name=body["given_name"], family_name=body["family_name"],
+                email=body.get("email"), learner_number=new_learner_number(), pin=pin,
+                branches=[branch] if branch else [], date_of_birth=body.get("date_of_birth"),
+                postcode=body.get("postcode"), phone=body.get("phone"),
+                preferred_language=body.get("preferred_language"), client_id=body.get("client_id"),
+                client_request_hash=request_hash, created_by_id=actor.id)
+    except IntegrityError:
+        if (replay := _replayed_registration(actor, body, request_hash)) is not None:
+            return replay  # the first request won: this one answers as its replay
+        raise
     consent = body["consent"]
     db.session.add(Consent(user_id=learner.id, notice_version=consent["privacy_notice_version"],
                            given_by=consent["given_by"], method=consent["method"], recorded_by_id=actor.id))
@@ -249,6 +283,21 @@ def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str 
     if learner.email:
         send_link(learner, "invitation")
     return Registration(learner, pin, created=True)
+
+
+def _replayed_registration(actor: User, body: dict[str, Any], request_hash: str) -> Registration | None:
+    """The registration an earlier request made with this client_id (never its PIN), or None."""
+    if not body.get("client_id"):
+        return None
+    existing = db.session.scalar(select(User).where(User.client_id == body["client_id"]))
+    if existing is None:
+        return None
+    if existing.created_by_id != actor.id and not may_see(actor, existing):
+        raise NotFound("There is no resident with this client_id.")
+    if existing.client_request_hash != request_hash:
+        raise ValidationFailed("This client_id was used before with a different body. Use a new "
+                               "client_id for a new resident.", errors={"client_id": ["Already used."]})
+    return Registration(existing, None, created=False)
 
 
 def conflict_elsewhere(conflict: Conflict) -> ValidationFailed:
@@ -314,6 +363,18 @@ def reset_pin(actor: User, learner: User) -> str:
     sessions.end_everywhere(learner)
     tokens.revoke_api_tokens(learner)
     audit.record("learner.pin_reset", learner.id)
+    return pin
+
+
+def issue_pin(actor: User, learner: User) -> str:
+    """The resident's first PIN (one registered in a batch has none yet), shown once; or, when they have one, a
+    new one, exactly as reset_pin (audited as a reset)."""
+    if learner.pin_hash is not None:
+        return reset_pin(actor, learner)
+    require(actor, RESET_PIN)
+    pin = new_pin()
+    learner.pin_hash = hash_secret(pin)
+    audit.record("learner.pin_made", learner.id)
     return pin
 
 

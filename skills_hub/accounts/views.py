@@ -60,16 +60,29 @@ def _account_limit() -> str:
 
 
 def account_key() -> str:
-    """Throttle per account as well as per address: the email, learner number or API username tried."""
+    """Throttle per account as well as per address: the email, learner number or API username tried, read the
+    way signing in reads it (an email stripped and in lower case, a learner number through codes.normalise), so
+    spaces or capitals never make a fresh count."""
     body = request.get_json(silent=True) if request.is_json else None
     tried = (body or {}).get("username") if isinstance(body, dict) else None
-    tried = tried or request.form.get("email") or request.form.get("learner_number") or ""
-    return "account:" + codes.normalise(str(tried)) if "@" not in str(tried) else "account:" + str(tried).lower()
+    if not tried:
+        field = "learner_number" if request.form.get("method") == "pin" else "email"
+        tried = request.form.get(field) or request.form.get("email") or request.form.get("learner_number")
+    return "account:" + normalised_username(str(tried or ""))
+
+
+def normalised_username(tried: str) -> str:
+    return services.normalise_email(tried) if "@" in tried else codes.normalise(tried)
+
+
+# One count per account, shared by the sign-in page, POST /api/v1/tokens and /register.
+account_limit = limiter.shared_limit(_account_limit, scope="sign-in-account", key_func=account_key,
+                                     methods=["POST"])
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_account_limit, methods=["POST"], key_func=account_key)
+@account_limit
 def sign_in():
     if request.method == "GET":
         return render_template("accounts/sign_in.html", errors=[], values={"shared_computer": "yes"},
