@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from blinker import ANY, NamedSignal, Namespace, Signal
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, update
 
 __all__ = ["ANY", "NAMES_RESIDENT", "PERSONAL", "Erasure", "Export", "actor", "after_erasure", "claim", "erases",
            "exports", "leave_out_of_export", "merges"]
@@ -180,6 +180,15 @@ class Erasure:
 
     def anonymised(self, *names: str) -> None:
         self.anonymised_fields.extend(names)
+
+
+def move_rows(*columns: Any, gone: Any, kept: Any) -> None:
+    """A merge: point each column's rows that name the record that goes at the kept record instead."""
+    from skills_hub.extensions import db
+
+    for column in columns:
+        db.session.execute(update(column.class_).where(column == gone.id).values({column.key: kept.id}),
+                           execution_options={"synchronize_session": False})
 
 
 def send(signal: Signal, sender: Any, **kwargs: Any) -> Iterator[Any]:

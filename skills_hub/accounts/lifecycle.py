@@ -45,7 +45,7 @@ def erase_account(learner: User, erasure: residents.Erasure) -> None:
 def merge_account(gone: User, kept: User) -> None:
     """Branches and agreements move; the kept record's blanks are filled; the record that goes keeps no way to
     sign in and points at the kept one."""
-    db.session.execute(Consent.__table__.update().where(Consent.user_id == gone.id).values(user_id=kept.id))
+    residents.move_rows(Consent.user_id, gone=gone, kept=kept)
     kept_branches = set(db.session.scalars(select(BranchMember.branch_id).where(BranchMember.user_id == kept.id)))
     for member in db.session.scalars(select(BranchMember).where(BranchMember.user_id == gone.id)).all():
         if member.branch_id not in kept_branches:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
-
 from skills_hub import residents
 from skills_hub.audit.models import AuditEvent
-from skills_hub.extensions import db
 
 residents.claim("erase", AuditEvent.subject_id, reason="entries stay, about the anonymous record: who saw or "
                                                         "changed it, never its details")
@@ -21,5 +18,4 @@ def export_audit(learner: Any, export: residents.Export) -> None:
 
 @residents.merges(AuditEvent.subject_id)
 def merge_audit(gone: Any, kept: Any) -> None:
-    db.session.execute(update(AuditEvent).where(AuditEvent.subject_id == gone.id).values(subject_id=kept.id),
-                       execution_options={"synchronize_session": False})
+    residents.move_rows(AuditEvent.subject_id, gone=gone, kept=kept)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from skills_hub import residents
 from skills_hub.accounts.models import User
@@ -50,5 +50,4 @@ def erase_certificates(learner: User, erasure: residents.Erasure) -> None:
 
 @residents.merges(Certificate.learner_id)
 def merge_certificates(gone: User, kept: User) -> None:
-    db.session.execute(update(Certificate).where(Certificate.learner_id == gone.id).values(learner_id=kept.id),
-                       execution_options={"synchronize_session": False})
+    residents.move_rows(Certificate.learner_id, gone=gone, kept=kept)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
-
 from skills_hub import residents
 from skills_hub.accounts.models import User
 from skills_hub.dataprotection.models import DeletionRequest
-from skills_hub.extensions import db
 
 residents.claim("erase", DeletionRequest.learner_id, reason="the request and its decision stay as the record of "
                                                             "why the account was erased")
@@ -21,5 +18,4 @@ def export_deletion_requests(learner: User, export: residents.Export) -> None:
 @residents.merges(DeletionRequest.learner_id)
 def merge_deletion_requests(gone: User, kept: User) -> None:
     """A request made from the record that goes is about the same person: it moves to the kept record."""
-    db.session.execute(update(DeletionRequest).where(DeletionRequest.learner_id == gone.id)
-                       .values(learner_id=kept.id), execution_options={"synchronize_session": False})
+    residents.move_rows(DeletionRequest.learner_id, gone=gone, kept=kept)

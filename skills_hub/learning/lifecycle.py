@@ -37,9 +37,7 @@ def merge_learning(gone: User, kept: User) -> None:
     attempts and skills checks move."""
     _merge_enrolments(gone, kept)
     _merge_progress(gone, kept)
-    for model in (CheckAttempt, SkillsCheck):
-        db.session.execute(update(model).where(model.learner_id == gone.id).values(learner_id=kept.id),
-                           execution_options={"synchronize_session": False})
+    residents.move_rows(CheckAttempt.learner_id, SkillsCheck.learner_id, gone=gone, kept=kept)
 
 
 def _merge_enrolments(gone: User, kept: User) -> None:

@@ -3,7 +3,7 @@ duplicates review; and its answer to a registration held as a likely duplicate."
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, or_, select
 
 from skills_hub import residents
 from skills_hub.accounts import services as accounts
@@ -68,5 +68,4 @@ def erase_outreach(learner: User, erasure: residents.Erasure) -> None:
 
 @residents.merges(Attendance.learner_id)
 def merge_outreach(gone: User, kept: User) -> None:
-    db.session.execute(update(Attendance).where(Attendance.learner_id == gone.id).values(learner_id=kept.id),
-                       execution_options={"synchronize_session": False})
+    residents.move_rows(Attendance.learner_id, gone=gone, kept=kept)
