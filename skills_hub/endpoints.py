@@ -7,10 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
-from skills_hub.errors import UnsupportedMediaType, ValidationFailed
+from skills_hub.errors import MalformedInput, UnsupportedMediaType, ValidationFailed
+from skills_hub.validation import JSONUnreadable, parse_json, text_problem, text_problems
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,17 @@ OBJECT_LIST = {"type": "array", "items": {"type": "object"}}
 
 
 class InputSchema(Schema):
-    """Base for every input schema: unknown fields are an error, never dropped."""
+    """Base for every input schema: unknown fields are an error, never dropped; no text anywhere in the input
+    (JSON, query string or form) may hold NUL, a broken character, a control character or a bidi control."""
 
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _refuse_hidden_characters(self, data, **kwargs):
+        if problems := text_problems(data):
+            raise ValidationError(problems.get("_text", problems))
+        return data
 
 
 class FormSchema(InputSchema):
@@ -98,10 +107,44 @@ def _query_args(schema: Schema) -> dict[str, Any]:
     return args
 
 
-def _json_body() -> Any:
+def json_body() -> Any:
+    """The request's JSON body, read safely: 415 when it is not JSON, 400 when it cannot be read."""
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON with the header Content-Type: application/json.")
-    return request.get_json()  # a malformed body raises BadRequest → 400
+    try:
+        return parse_json(request.get_data(cache=True))
+    except JSONUnreadable as error:
+        raise MalformedInput(str(error)) from None
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Every JSON body the app reads (`request.get_json()` anywhere) is read with the depth and number limits."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return parse_json(s)
+
+
+def refuse_hidden_characters_in_request() -> None:
+    """Before every request: no NUL or other control character in the address, the query string or a form
+    field (pages read some of these without a schema; PostgreSQL cannot store or even compare NUL)."""
+    if text_problem(request.path):
+        raise MalformedInput("The address has a hidden character in it. Check the address and try again.")
+    problems: dict[str, list[str]] = {}
+    writes = request.method in {"POST", "PUT", "PATCH", "DELETE"}
+    for where in (request.args, request.form) if writes else (request.args,):
+        for key, values in where.lists():
+            messages = [message for value in (key, *values) if (message := text_problem(value))]
+            if messages:
+                problems[_printable_name(key)] = messages[:1]
+    for key, upload in request.files.items() if writes else ():
+        if upload.filename and (message := text_problem(upload.filename)):
+            problems[_printable_name(key)] = ["The file's name " + message[len("This "):]]
+    if problems:
+        raise ValidationFailed(f"{', '.join(problems)}: {next(iter(problems.values()))[0]}", errors=problems)
+
+
+def _printable_name(key: str) -> str:
+    return "".join(f"<U+{ord(character):04X}>" if text_problem(character) else character for character in key)
 
 
 def api_endpoint(
@@ -130,7 +173,7 @@ def api_endpoint(
                     errors={key: ["Unknown field."] for key in request.args},
                 )
             if body is not None:
-                kwargs["body"] = load_or_422(body, _json_body(), "request body")
+                kwargs["body"] = load_or_422(body, json_body(), "request body")
             result = view(**kwargs)
             if isinstance(result, Response):
                 return result
@@ -147,3 +190,9 @@ def api_endpoint(
         return wrapper
 
     return decorate
+
+
+def init_app(app: Flask) -> None:
+    """Read every JSON body safely, and refuse hidden characters in addresses, query strings and forms."""
+    app.json = SafeJSONProvider(app)
+    app.before_request(refuse_hidden_characters_in_request)

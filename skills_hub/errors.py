@@ -46,6 +46,13 @@ class ValidationFailed(DomainError):
     status, title, slug = 422, "Validation failed", "validation-failed"
 
 
+class MalformedInput(DomainError):
+    """A body that cannot be read at all (not JSON, nested too deeply, a number too long), or an address with a
+    hidden character in it."""
+
+    status, title, slug = 400, "Bad request", "malformed-body"
+
+
 class UnsupportedMediaType(DomainError):
     status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 

@@ -1,10 +1,14 @@
-"""Shared helpers for marshmallow input: plain-English messages and flattening errors to field paths."""
+"""Shared helpers for marshmallow input: plain-English messages, safe text and JSON, and flattening errors."""
 
 from __future__ import annotations
 
+import json
+import math
+import re
+from itertools import accumulate
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 REQUIRED = {"required": "This is required.", "null": "This cannot be empty."}
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
@@ -15,6 +19,155 @@ def required_string(**kwargs: Any) -> fields.String:
     return fields.String(required=True, error_messages=REQUIRED,
                          validate=kwargs.pop("validate", validate.Length(min=1, error="This cannot be empty.")),
                          **kwargs)
+
+
+# Text --------------------------------------------------------------------------------------------------------------
+
+# Characters no text may hold: NUL (PostgreSQL cannot store it), lone surrogates (they are not real characters and
+# cannot be written as UTF-8), other control characters (C0 but tab and line breaks, DEL, C1), and the bidi
+# controls that make text print in another order than it was typed (embeddings, overrides, isolates).
+_NEVER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# What a one-line text may not hold besides: tabs and line breaks (and Unicode's own line and paragraph breaks).
+_LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029]")
+# Characters that take no room: a text made of nothing else (and spaces) is blank.
+_INVISIBLE = re.compile("[\\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
+                        "\u2060-\u2064\u206a-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+
+
+def text_problem(value: str, *, multiline: bool = True) -> str | None:
+    """What is wrong with a piece of text, in plain words, or None: the characters no text may hold (and, for a
+    one-line text, tabs and line breaks)."""
+    found = _NEVER.search(value) or (None if multiline else _LINE_BREAKS.search(value))
+    if found is None:
+        return None
+    code = f"U+{ord(found.group()):04X}"
+    if "\ud800" <= found.group() <= "\udfff":
+        return f"This has a broken character ({code}) that we cannot store. Type it again without it."
+    if _LINE_BREAKS.match(found.group()):
+        return "Keep this on one line: take out the tab or line break."
+    return f"This has a hidden character ({code}) that we cannot store or show safely. Type it again without it."
+
+
+def is_blank(value: str) -> bool:
+    """Nothing to see: only spaces and characters that take no room (zero-width spaces, joiners, fillers)."""
+    return not _INVISIBLE.sub("", value)
+
+
+def text_problems(data: Any, path: tuple = ()) -> dict:
+    """Every string in a loaded body (keys too), checked for the characters no text may hold, as marshmallow
+    shapes its errors: `{"consent": {"method": ["..."]}}`."""
+    problems: dict = {}
+    if isinstance(data, str):
+        return {"_text": [message]} if (message := text_problem(data)) else {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = key if isinstance(key, str) else str(key)
+            if isinstance(key, str) and (message := text_problem(key)):
+                problems[_printable(key)] = ["This field name " + message[len("This "):]]
+                continue
+            found = text_problems(value)
+            if found:
+                problems[name] = found.get("_text", found)
+    elif isinstance(data, list | tuple):
+        for index, value in enumerate(data):
+            found = text_problems(value)
+            if found:
+                problems[index] = found.get("_text", found)
+    return problems
+
+
+def _printable(text: str) -> str:
+    return _NEVER.sub(lambda found: f"<U+{ord(found.group()):04X}>", text)
+
+
+class Text(fields.String):
+    """A name or a short text a person types: trimmed; never blank or made only of invisible characters; no
+    control characters (line breaks only where `multiline`) and no bidi controls that would make it print in
+    another order than it was typed. Characters that join letters (ZWJ, ZWNJ) stay allowed inside a name."""
+
+    default_error_messages = {"blank": "This cannot be empty. Type some letters or numbers."}
+
+    def __init__(self, *, multiline: bool = False, allow_blank: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.multiline = multiline
+        self.allow_blank = allow_blank
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if message := text_problem(text, multiline=self.multiline):
+            raise ValidationError(message)
+        text = text.strip()
+        if is_blank(text):
+            if self.allow_blank:
+                return ""
+            raise self.make_error("blank")
+        return text
+
+
+def name_text(what: str, *, required: bool = True, max_length: int = 100, **kwargs: Any) -> Text:
+    """A person's or a place's name: `what` is how the message names it (`first name`)."""
+    return Text(required=required, error_messages={**REQUIRED, "required": f"Enter the {what}.",
+                                                   "blank": f"Enter the {what}."},
+                validate=validate.Length(max=max_length, error=f"Enter the {what} in {max_length} characters or "
+                                                               "fewer."), **kwargs)
+
+
+# JSON --------------------------------------------------------------------------------------------------------------
+
+MAX_JSON_DEPTH = 32
+MAX_NUMBER_LENGTH = 30
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_LONG_NUMBER = re.compile(rf"-?[0-9][0-9.eE+-]{{{MAX_NUMBER_LENGTH - 1},}}")
+
+
+class JSONUnreadable(ValueError):
+    """JSON we will not read: malformed, nested too deeply, or with a number too long to be real."""
+
+
+def _where(text: str, position: int) -> str:
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def _refuse_constant(name: str) -> Any:
+    raise JSONUnreadable(f"{name} is not a JSON number. Send a number, or null.")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise JSONUnreadable(f"The number {text} is too large. Send a smaller number.")
+    return number
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Read JSON safely: at most MAX_JSON_DEPTH levels of lists and objects, numbers of at most MAX_NUMBER_LENGTH
+    characters, no NaN or Infinity. Anything else raises JSONUnreadable with a plain message saying where."""
+    try:
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as error:
+        raise JSONUnreadable("This is not UTF-8 text. Save it as UTF-8 and send it again.") from error
+    # Blank out the strings (keeping every position) so that brackets and digits inside them do not count.
+    bare = _JSON_STRING.sub(lambda found: '""'.ljust(len(found.group()), " "), text)
+    brackets = re.sub(r"[^\[\]{}]", "", bare)
+    if brackets:
+        depths = accumulate(1 if bracket in "[{" else -1 for bracket in brackets)
+        for index, depth in enumerate(depths):
+            if depth > MAX_JSON_DEPTH:
+                position = [found.start() for found in re.finditer(r"[\[\]{}]", bare)][index]
+                raise JSONUnreadable(f"The JSON is nested too deeply (more than {MAX_JSON_DEPTH} levels of lists "
+                                     f"and objects, at {_where(text, position)}). Send it with fewer levels.")
+    if long_number := _LONG_NUMBER.search(bare):
+        raise JSONUnreadable(f"A number is too long (more than {MAX_NUMBER_LENGTH} characters, at "
+                             f"{_where(text, long_number.start())}). Send a shorter number.")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+    except json.JSONDecodeError as error:
+        raise JSONUnreadable(f"This is not well-formed JSON: {error.msg.lower()} at line {error.lineno}, column "
+                             f"{error.colno}.") from None
+    except RecursionError:  # cannot happen after the depth check; kept so that a deep body is never a 500
+        raise JSONUnreadable(f"The JSON is nested too deeply (more than {MAX_JSON_DEPTH} levels).") from None
 
 
 def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from skills_hub import codes
 from skills_hub.accounts import passwords
 from skills_hub.endpoints import FormSchema, InputSchema, PageQuery
-from skills_hub.validation import REQUIRED
+from skills_hub.validation import REQUIRED, Text, name_text
 
 GIVEN_BY = ["learner", "staff_on_behalf"]
 CONSENT_METHODS = ["in_person", "paper", "phone", "online"]
@@ -19,13 +19,9 @@ UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 OLDEST_BIRTH_YEAR = 1900
 
 
-def name_field(what: str, required: bool = True) -> fields.String:
-    return fields.String(
-        required=required,
-        error_messages={**REQUIRED, "required": f"Enter the {what}."},
-        validate=[validate.Length(min=1, error=f"Enter the {what}."),
-                  validate.Length(max=100, error=f"Enter the {what} in 100 characters or fewer.")],
-    )
+def name_field(what: str, required: bool = True) -> Text:
+    """A name as a person types it, in any script: trimmed, never blank, no control or bidi characters."""
+    return name_text(what, required=required)
 
 
 def password_field(**kwargs) -> fields.String:
@@ -111,13 +107,13 @@ class LearnerUpdate(LearnerDetails):
 
 
 class LearnerSearch(PageQuery):
-    q = fields.String(load_default="", validate=validate.Length(max=100))
+    q = Text(load_default="", allow_blank=True, validate=validate.Length(max=100))
 
 
 class LearnerLookup(InputSchema):
     learner_number = LearnerNumberField()
-    given_name = fields.String(validate=validate.Length(min=1, max=100))
-    family_name = fields.String(validate=validate.Length(min=1, max=100))
+    given_name = name_field("first name", required=False)
+    family_name = name_field("last name", required=False)
     date_of_birth = BirthDateField()
 
     @validates_schema

@@ -10,7 +10,7 @@ from skills_hub.accounts.api import signed_in
 from skills_hub.accounts.permissions import MANAGE_ACCOUNTS, VIEW_LEARNER
 from skills_hub.audit import services as audit
 from skills_hub.dataprotection import services
-from skills_hub.endpoints import STRING_LIST, InputSchema, api_endpoint, load_or_422
+from skills_hub.endpoints import STRING_LIST, InputSchema, api_endpoint, json_body, load_or_422
 from skills_hub.extensions import db
 
 bp = Blueprint("dataprotection_api", __name__, url_prefix="/api/v1")
@@ -51,8 +51,7 @@ class ErasedOut(Schema):
 def erase_learner(learner_id: str):
     actor = signed_in()
     policy.require(actor, MANAGE_ACCOUNTS)
-    body = load_or_422(EraseIn(), request.get_json(silent=True) or {}, "request body") if request.data else \
-        EraseIn().load({})
+    body = load_or_422(EraseIn(), json_body(), "request body") if request.data else EraseIn().load({})
     learner = policy.learner_for(actor, learner_id, VIEW_LEARNER)
     erased = services.erase(actor, learner, body["reason"])
     db.session.commit()

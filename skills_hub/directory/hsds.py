@@ -12,13 +12,22 @@ Our taxonomies travel as HSDS attributes: `{"taxonomy_term": {"taxonomy": "skill
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 from sqlalchemy import select
 
 from skills_hub import geo
@@ -38,7 +47,14 @@ from skills_hub.directory.models import (
 from skills_hub.eds import EDS_AREAS, LEVELS
 from skills_hub.extensions import db, utcnow
 from skills_hub.languages import language_name, two_letter_code
-from skills_hub.validation import REQUIRED, flatten_errors
+from skills_hub.validation import (
+    REQUIRED,
+    JSONUnreadable,
+    Text,
+    flatten_errors,
+    parse_json,
+    text_problems,
+)
 
 NAMESPACE = uuid.UUID("5b0e3c1a-8f4d-4e0b-9a51-3d2f7c6e1b90")  # for ids of things we keep as codes
 TAXONOMIES: dict[str, dict[str, str]] = {
@@ -74,6 +90,12 @@ class _Lenient(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    @pre_load
+    def _refuse_hidden_characters(self, data: Any, **_: Any) -> Any:
+        if problems := text_problems(data):
+            raise ValidationError(problems.get("_text", problems))
+        return data
+
 
 class _Address(_Lenient):
     address_1 = fields.String(load_default="")
@@ -100,7 +122,7 @@ class _Accessibility(_Lenient):
 
 class _Location(_Lenient):
     id = fields.UUID(required=True, error_messages=REQUIRED)
-    name = fields.String(load_default="")
+    name = Text(load_default="", allow_blank=True)
     latitude = fields.Float(required=True, error_messages={
         **REQUIRED, "required": "Give the latitude, so residents can see how far away it is."})
     longitude = fields.Float(required=True, error_messages=REQUIRED)
@@ -188,8 +210,8 @@ class _Attribute(_Lenient):
 
 class _Organisation(_Lenient):
     id = fields.UUID(required=True, error_messages=REQUIRED)
-    name = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="")
+    name = Text(required=True, error_messages=REQUIRED, validate=validate.Length(max=200))
+    description = Text(load_default="", multiline=True, allow_blank=True)
     email = fields.Email(load_default=None, error_messages={"invalid": "Give a real email address."})
     website = fields.Url(load_default=None, schemes={"http", "https"},
                          error_messages={"invalid": "Give a web address starting https://."})
@@ -197,9 +219,9 @@ class _Organisation(_Lenient):
 
 class ServiceRecord(_Lenient):
     id = fields.UUID(required=True, error_messages={**REQUIRED, "invalid_uuid": "Give the service a UUID."})
-    name = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(
-        min=1, max=200, error="Give a name of up to 200 characters."))
-    description = fields.String(load_default="")
+    name = Text(required=True, error_messages=REQUIRED, validate=validate.Length(
+        max=200, error="Give a name of up to 200 characters."))
+    description = Text(load_default="", multiline=True, allow_blank=True)
     url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"},
                      error_messages={"invalid": "Give a web address starting https://."})
     email = fields.Email(load_default=None, allow_none=True, error_messages={"invalid": "Give a real email address."})
@@ -263,10 +285,10 @@ def import_records(data: Any, *, demo: bool = False) -> ImportReport:
 
 def import_file(raw: bytes, *, demo: bool = False) -> ImportReport:
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return ImportReport(errors=[("", f"This is not a JSON file we can read ({error}). Save it as UTF-8 "
-                                         "JSON and try again.")])
+        data = parse_json(raw)
+    except JSONUnreadable as error:
+        return ImportReport(errors=[("", f"This is not a JSON file we can read. {error} Save it as UTF-8 JSON "
+                                         "and try again.")])
     return import_records(data, demo=demo)
 
 

@@ -183,6 +183,7 @@ def import_page():
             audit.record("directory.imported", None, imported=len(report.imported), rejected=report.rejected)
             db.session.commit()
     count = db.session.scalar(select(func.count()).select_from(Service))
+    unreadable = report is not None and report.records == 0 and bool(report.errors)  # not JSON we will read
     return render_template("directory/import.html", report=report, errors=errors, count=count), \
-        422 if errors else 200
+        422 if errors or unreadable else 200
 
