@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi:app
+# `make run PORT=5050` when 5000 is taken (on a Mac, AirPlay uses it).
+PORT ?= 5000
 
 .PHONY: run test lint bench lock migrate clean
 
@@ -16,13 +18,15 @@ $(STAMP): pyproject.toml constraints.txt
 migrate: $(STAMP)
 	$(BIN)/flask db upgrade
 
+# SKILLS_HUB_PORT makes the app's links, QR codes and emails use the same port (config.py).
+run: export SKILLS_HUB_PORT := $(PORT)
 run: migrate
 	$(BIN)/flask courses sync
 	$(BIN)/flask demo load
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops the server and the job runner)"
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C stops the server and the job runner)"
 	@$(BIN)/flask jobs run & runner=$$!; \
 	trap 'kill $$runner 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

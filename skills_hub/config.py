@@ -44,9 +44,17 @@ class Config:
                                         or f"sqlite:///{instance / 'skills_hub.sqlite3'}")
         # hide_parameters: a failed statement's error (and so the log) never shows the values, which can be names.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+        # SQLite only (the embedded default, shared by the web process and `flask jobs run`): how long a write waits
+        # for the other process's write before it counts as locked (and is tried again).
+        self.SQLITE_BUSY_TIMEOUT_SECONDS = float(env.get("SKILLS_HUB_SQLITE_BUSY_TIMEOUT_SECONDS") or "15")
         self.REDIS_URL = env.get("SKILLS_HUB_REDIS_URL") or None
         self.RQ_QUEUE = env.get("SKILLS_HUB_RQ_QUEUE", "skills-hub")
-        self.BASE_URL = env.get("SKILLS_HUB_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # The port `make run PORT=5050` serves on: without SKILLS_HUB_BASE_URL, links, QR codes and emails use it.
+        port = env.get("SKILLS_HUB_PORT") or "5000"
+        if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+            raise ConfigError("SKILLS_HUB_PORT must be a port number from 1 to 65535, for example 5050.")
+        self.PORT = int(port)
+        self.BASE_URL = env.get("SKILLS_HUB_BASE_URL", f"http://127.0.0.1:{self.PORT}").rstrip("/")
         self.ISSUER_NAME = env.get("SKILLS_HUB_ISSUER_NAME", "Skills Hub, the city council's digital skills programme")
         self.CONTENT_DIR = Path(env.get("SKILLS_HUB_CONTENT_DIR") or PROJECT_ROOT / "content" / "courses")
         self.SKILLS_CHECK_FILE = Path(env.get("SKILLS_HUB_SKILLS_CHECK_FILE")
@@ -104,6 +112,7 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = production
         self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"  # like the session cookie: not sent with another site's form posts
         self.PREFERRED_URL_SCHEME = "https" if production else "http"
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
