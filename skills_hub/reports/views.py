@@ -23,7 +23,35 @@ KEY_NAMES = {"by_month": "Month", "by_branch": "Library", "by_district": "Postco
              "by_eds_area": "Skill area"}
 COLUMNS = {"learners": "Residents registered", "enrolments": "Courses started", "completions": "Courses completed",
            "completions_assisted": "Completed with a helper", "certificates": "Certificates",
-           "attendances": "At outreach sessions"}
+           "attendances": "Visits to outreach sessions"}
+# By skill area, "learners" counts the residents who started a course in the area (each once, however many of
+# its courses they started), and outreach visits belong to no area.
+AREA_COLUMNS = {"learners": "Residents who started a course", "enrolments": "Courses started",
+                "completions": "Courses completed", "completions_assisted": "Completed with a helper",
+                "certificates": "Certificates"}
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+NOTES = {
+    "by_month": "Each row counts what happened in that month.",
+    "by_branch": "A resident who belongs to two libraries counts in both.",
+    "by_district": "A postcode area is the first part of a resident's postcode, like M13.",
+    "by_eds_area": "A course can cover more than one skill area, so it counts in each of them. A resident counts "
+                   "once in an area, however many of its courses they started. Outreach sessions are not in "
+                   "this table, because they are not about one skill area.",
+}
+COMPLETED = [charts.Series("completions_assisted", "Completed with a helper", "with a helper"),
+             charts.Series("completions_alone", "Completed alone", "alone")]
+
+
+def columns_of(breakdown: str) -> dict[str, str]:
+    """The figures shown for a breakdown, with their headings (the page adds "Completed alone")."""
+    return AREA_COLUMNS if breakdown == "by_eds_area" else COLUMNS
+
+
+def month_name(key: str) -> str:
+    """"2026-06" as "June 2026"."""
+    year, month = key.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
 
 
 def _query() -> tuple[dict | None, list]:
@@ -48,11 +76,16 @@ def _branches() -> list[Branch]:
     return list(db.session.scalars(db.select(Branch).where(Branch.id.in_(ids)).order_by(Branch.name)))
 
 
-def _alone(row: dict) -> int | str:
-    done, helped = row["completions"], row["completions_assisted"]
+def completed_alone(done: int | str, helped: int | str) -> int | str:
+    """Courses completed without a helper, from the two suppressed counts, without giving away a hidden one:
+    when only the number with a helper is hidden (1 to 4), the number alone is shown as the range it must be in."""
     if isinstance(done, int) and isinstance(helped, int):
         return services.shown(done - helped)
-    return "<5" if done != 0 else 0
+    if done == 0:
+        return 0
+    if done == "<5" or done <= services.SUPPRESS_BELOW:
+        return "<5"
+    return f"{max(done - 4, 0)} to {done - 1}"
 
 
 @bp.get("/reports")
@@ -67,18 +100,24 @@ def reports_page():
     figures = services.summary(scope)
     for breakdown in services.BREAKDOWNS:
         for row in figures["breakdowns"][breakdown]:
-            row["completions_alone"] = _alone(row)
+            row["completions_alone"] = completed_alone(row["completions"], row["completions_assisted"])
             if breakdown == "by_eds_area":
                 row["key"] = EDS_AREAS.get(row["key"], row["key"])
-    chart_series = [("completions_assisted", "Completed with a helper"), ("completions_alone", "Completed alone")]
+            elif breakdown == "by_month":
+                row["key"] = month_name(row["key"])
+    for row in figures["breakdowns"]["referrals_by_status"]:
+        row["key"] = row["key"].replace("_", " ").capitalize()
     chart_rows = {name: charts.bar_chart(f"Courses completed, {TITLES[name].lower()}", figures["breakdowns"][name],
-                                         chart_series) for name in services.BREAKDOWNS}
+                                         COMPLETED) for name in services.BREAKDOWNS}
     chart_rows["referrals_by_status"] = charts.bar_chart("Referrals by status",
                                                          figures["breakdowns"]["referrals_by_status"],
-                                                         [("referrals", "Referrals")])
+                                                         [charts.Series("referrals", "Referrals")])
+    skills = services.skills_change(scope)
     return render_template("reports/reports.html", errors=[], values=values, figures=figures, charts=chart_rows,
-                           titles=TITLES, columns=COLUMNS, branches=_branches(), scope=scope,
-                           skills=services.skills_change(scope), outcomes=services.referral_outcomes(scope))
+                           titles=TITLES, key_names=KEY_NAMES, columns={name: columns_of(name) for name in TITLES},
+                           notes=NOTES, in_words=charts.shown, branches=_branches(), scope=scope, skills=skills,
+                           skills_compared=any(row["people"] != 0 for row in skills),
+                           outcomes=services.referral_outcomes(scope))
 
 
 @bp.get("/reports/<breakdown>.csv")
@@ -94,6 +133,7 @@ def report_csv(breakdown: str):
     if breakdown == "referrals_by_status":
         header, keys = ["Status", "Referrals"], ["key", "referrals"]
     else:
-        header, keys = [KEY_NAMES[breakdown], *COLUMNS.values()], ["key", *COLUMNS]
+        columns = columns_of(breakdown)
+        header, keys = [KEY_NAMES[breakdown], *columns.values()], ["key", *columns]
     name = f"skills-hub-{breakdown}-{figures['period']['from']}-to-{figures['period']['to']}.csv"
     return csv_response(header, [[row[key] for key in keys] for row in rows], name)
