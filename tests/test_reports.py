@@ -245,7 +245,7 @@ def test_a_chart_label_is_never_cut_and_every_text_fits_the_picture():
     assert "".join(text for text in drawn if text.startswith("F") or set(text) == {"f"}) == labels[2]
     assert labels[3] in drawn
     for x, y, text in texts:
-        assert x >= 0 and x + charts.text_width(text) <= width, f"{text!r} goes past the right edge"
+        assert x >= charts.LEFT and x + charts.text_width(text) <= width, f"{text!r} goes past the right edge"
         assert y <= height, f"{text!r} goes past the bottom"
     assert charts.text_width("W" * 10) > charts.text_width("i" * 10)
     assert charts.text_width("Nguyễn") == charts.text_width("Nguyen")
@@ -260,7 +260,7 @@ def test_a_count_under_5_draws_no_bar_and_says_fewer_than_5_where_the_bar_would_
     _, _, texts = _svg_texts(svg)
     east = next(y for _, y, text in texts if text == "East")
     beside_east = [(x, text) for x, y, text in texts if east < y <= east + charts.LINE_HEIGHT + charts.BAR_HEIGHT]
-    assert beside_east == [(0.0, "fewer than 5")], "said at the start of the line, where the bar would be"
+    assert beside_east == [(charts.LEFT, "fewer than 5")], "said at the start of the line, where the bar would be"
     assert "A count of 1 to 4 has no bar: it says fewer than 5." in svg
     two = str(charts.bar_chart("Completed", [{"key": "June 2026", "completions_assisted": 6,
                                              "completions_alone": "<5"}], COMPLETED))

@@ -24,6 +24,7 @@ ROW_GAP = 12  # space under each bar
 LABEL_WIDTH = 440  # the longest line of a label, before it wraps; also the narrowest the chart is drawn
 BAR_WIDTH = 260  # the longest bar
 GAP = 6  # between a bar and its number
+LEFT = 4  # a margin on the left: some letters (a J in some fonts) reach a little left of where they start
 LEGEND_BOX = 14
 SPARE = 1.08  # text drawn up to 8% wider than those widths say still fits
 FEWER_THAN_5 = "fewer than 5"
@@ -107,25 +108,25 @@ def bar_chart(title: str, rows: list[dict], series: list[Series]) -> Markup:
     y = 0.0
     if len(series) > 1:  # the legend, a line for each series
         for index, item in enumerate(series):
-            shapes.append(f'<rect x="0" y="{y + 3:g}" width="{LEGEND_BOX}" height="{LEGEND_BOX}" '
+            shapes.append(f'<rect x="{LEFT}" y="{y + 3:g}" width="{LEGEND_BOX}" height="{LEGEND_BOX}" '
                           f'{styles[index % 2]}/>')
-            texts.append((LEGEND_BOX + GAP, y + 15, item.label, ""))
+            texts.append((LEFT + LEGEND_BOX + GAP, y + 15, item.label, ""))
             y += LINE_HEIGHT
         y += ROW_GAP
     for row in rows:
         for line in wrap(str(row["key"])):
-            texts.append((0, y + 15, line, ""))
+            texts.append((LEFT, y + 15, line, ""))
             y += LINE_HEIGHT
-        x = 0.0
+        x = float(LEFT)
         for index, item in enumerate(series):
             size = BAR_WIDTH * _number(row[item.key]) / largest
             if size:
                 shapes.append(f'<rect x="{x:.1f}" y="{y:g}" width="{size:.1f}" height="{BAR_HEIGHT}" '
                               f'{styles[index % 2]}/>')
             x += size
-        texts.append((x + GAP if x else 0, y + 14, _value_text(row, series), ""))
+        texts.append((x + GAP if x > LEFT else LEFT, y + 14, _value_text(row, series), ""))
         y += BAR_HEIGHT + ROW_GAP
-    width = math.ceil(max([LABEL_WIDTH] + [x + text_width(text) for x, _, text, _ in texts]))
+    width = math.ceil(max([LEFT + LABEL_WIDTH] + [x + text_width(text) for x, _, text, _ in texts]))
     height = math.ceil(y)
     legend = ", ".join(item.label for item in series)
     parts = [

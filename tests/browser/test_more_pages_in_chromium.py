@@ -37,6 +37,32 @@ def test_the_reports_page_fits_a_phone_and_its_tables_scroll_inside_the_page(pag
     assert_accessible(page)
 
 
+# Every text of every chart, as Chromium draws it: where it ends, against the chart's own width and height.
+CHART_TEXTS = """() => [...document.querySelectorAll('svg.chart')].flatMap(svg => {
+    const box = svg.viewBox.baseVal;
+    return [...svg.querySelectorAll('text')].map(text => {
+        const drawn = text.getBBox();
+        return {text: text.textContent, left: drawn.x, right: drawn.x + drawn.width, top: drawn.y,
+                bottom: drawn.y + drawn.height, width: box.width, height: box.height};
+    });
+})"""
+
+
+@pytest.mark.parametrize("width", [320, 1024])
+def test_no_chart_text_on_the_reports_page_is_cut_off(page, width):
+    sign_in(page, "admin@demo.skillshub.test")
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto("/reports")
+    texts = page.evaluate(CHART_TEXTS)
+    drawn = {item["text"] for item in texts}
+    assert "Handling information and content" in drawn and "Longsight Library (demo)" in drawn
+    assert any(text.endswith(" 2026") or text.endswith(" 2025") for text in drawn), "months in words"
+    cut = [item for item in texts if item["left"] < 0 or item["right"] > item["width"]
+           or item["top"] < 0 or item["bottom"] > item["height"]]
+    assert cut == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
 def test_a_provider_edits_a_service_by_keyboard_and_the_form_passes_axe(page):
     sign_in(page, "provider@demo.skillshub.test")
     page.goto("/provider")
