@@ -122,7 +122,9 @@ def link_learner(learner_id: str, body: dict):
 def list_learners(query: dict):
     learners, total = services.search(signed_in(), query["q"], query["page"], query["per_page"])
     branches = services.branch_ids_by_user([learner.id for learner in learners])
-    return {"items": [services.learner_out(learner, branches.get(learner.id, [])) for learner in learners],
+    pending = tokens.pending_emails(learners)
+    return {"items": [services.learner_out(learner, branches.get(learner.id, []), pending_email=pending.get(learner.id))
+                      for learner in learners],
             "page": query["page"], "per_page": query["per_page"], "total": total}
 
 

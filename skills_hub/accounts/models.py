@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, String, Text, event
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,6 +81,11 @@ class User(UserMixin, db.Model):
     mfa_secret: Mapped[str | None] = mapped_column(String(255))
     mfa_recovery_hashes: Mapped[list] = mapped_column(default=list)
     mfa_enabled_at: Mapped[datetime | None]
+    # When each way of signing in was set, shown to staff and used by a PIN reset that removes what was added
+    # since a date (kept up to date by the attribute events below; None: set before these dates were kept).
+    email_set_at: Mapped[datetime | None]
+    password_set_at: Mapped[datetime | None]
+    pin_set_at: Mapped[datetime | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     # Registered offline or from a sheet while probably already having an account: no learner number until staff
@@ -166,3 +171,21 @@ class OneTimeLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # A hash of the account's password, email and PIN when the link was made: any change to them ends the link.
+    state_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+def _when_set(stamp: str):
+    """Keep `stamp` (email_set_at, …) in step with a sign-in means, however it is changed: set now, or None."""
+
+    def stamp_it(target: User, value, old, _initiator) -> None:
+        if value is None:
+            setattr(target, stamp, None)
+        elif value != old:
+            setattr(target, stamp, utcnow())
+
+    return stamp_it
+
+
+for _column, _stamp in (("email", "email_set_at"), ("password_hash", "password_set_at"), ("pin_hash", "pin_set_at")):
+    event.listen(getattr(User, _column), "set", _when_set(_stamp))

@@ -143,6 +143,9 @@ class LearnerOut(Schema):
     preferred_language = fields.String(allow_none=True)
     branch_ids = fields.List(fields.UUID())
     pin_locked = fields.Boolean()
+    pending_email = fields.String(allow_none=True, metadata={
+        "description": "A new address waiting for its owner to confirm it from the link sent there; it is not "
+                       "used until then."})
     version = fields.Integer()
 
     def _number(self, learner) -> str | None:
@@ -250,6 +253,28 @@ class NewPasswordForm(FormSchema):
 class TwoStepForm(FormSchema):
     code = fields.String(required=True, error_messages={**REQUIRED, "required": "Enter the code."},
                          validate=validate.Length(min=1, max=20, error="Enter the code."))
+
+
+class ConfirmItsYouForm(FormSchema):
+    """The "confirm it's you" page: the password or PIN again, before a sign-in method is added or changed."""
+
+    secret = fields.String(required=True, error_messages={**REQUIRED, "required": "Type your password or PIN."},
+                           validate=validate.Length(min=1, max=1000, error="Type your password or PIN."))
+    next = fields.String(load_default="")
+
+
+class PinResetForm(FormSchema):
+    """Staff give a new PIN, and may take off what was added to the account since a day."""
+
+    remove_added = fields.Boolean(load_default=False, truthy={"yes"}, falsy={"no", ""})
+    added_since = fields.Date(load_default=None, allow_none=True, error_messages={
+        "invalid": "Enter the date like 2026-11-28."})
+
+    @validates_schema
+    def _date_when_removing(self, data, **kwargs) -> None:
+        if data.get("remove_added") and data.get("added_since") is None:
+            raise ValidationError("Enter the date from which to take off what was added, like 2026-11-28.",
+                                  field_name="added_since")
 
 
 class CardForm(FormSchema):

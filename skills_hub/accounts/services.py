@@ -7,7 +7,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from skills_hub import codes
 from skills_hub.accounts import matching, privacy, sessions, signals, tokens
-from skills_hub.accounts.models import Branch, BranchMember, Consent, Organisation, Role, User
+from skills_hub.accounts.models import Branch, BranchMember, Consent, OneTimeLink, Organisation, Role, User
 from skills_hub.accounts.permissions import (
     FIND_LEARNER,
     LINK_LEARNER,
@@ -28,6 +28,7 @@ from skills_hub.accounts.permissions import (
 )
 from skills_hub.accounts.policy import branch_ids_of, may_see, refuse_if_not_live, require, visible_learners
 from skills_hub.audit import services as audit
+from skills_hub.audit.models import AuditEvent
 from skills_hub.errors import Conflict, DomainError, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
 from skills_hub.mail import queue_email
@@ -267,7 +268,7 @@ def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str 
                 return _hold(actor, body, branch, suspected, hold_duplicates, request_hash)
             learner = create_user(
                 role=Role.LEARNER, given_name=body["given_name"], family_name=body["family_name"],
-                email=body.get("email"), learner_number=new_learner_number(), pin=pin,
+                email=None, learner_number=new_learner_number(), pin=pin,  # the email waits: see below
                 branches=[branch] if branch else [], date_of_birth=body.get("date_of_birth"),
                 postcode=body.get("postcode"), phone=body.get("phone"),
                 preferred_language=body.get("preferred_language"), client_id=body.get("client_id"),
@@ -280,8 +281,8 @@ def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str 
     db.session.add(Consent(user_id=learner.id, notice_version=consent["privacy_notice_version"],
                            given_by=consent["given_by"], method=consent["method"], recorded_by_id=actor.id))
     audit.record("learner.registered", learner.id, branch_id=branch.id if branch else "")
-    if learner.email:
-        send_link(learner, "invitation")
+    if body.get("email"):  # it counts once its owner confirms it, from the invitation sent there
+        send_link(learner, "invitation", to=normalise_email(body["email"]))
     return Registration(learner, pin, created=True)
 
 
@@ -341,8 +342,9 @@ def register_self(body: dict[str, Any]) -> User:
         raise ValidationFailed("The privacy notice has changed. Read it again and agree.",
                                errors={"agree": ["The privacy notice has changed. Read it again and agree."]})
     if email_in_use(body["email"]):
+        tell_owner_of_registration_try(body["email"])
         message = "This email address already has an account. Sign in, or reset your password."
-        raise Conflict(message, errors={"email": [message]})
+        raise EmailTaken(message, errors={"email": [message]})
     learner = create_user(role=Role.LEARNER, given_name=body["given_name"], family_name=body["family_name"],
                           email=body["email"], password=body["password"], learner_number=new_learner_number())
     db.session.add(Consent(user_id=learner.id, notice_version=body["privacy_notice_version"],
@@ -351,9 +353,14 @@ def register_self(body: dict[str, Any]) -> User:
     return learner
 
 
-def reset_pin(actor: User, learner: User) -> str:
-    """A new PIN, shown once. The old PIN stops working and the learner's sessions and tokens end."""
+def reset_pin(actor: User, learner: User, *, remove_added_since: datetime | None = None) -> str:
+    """A new PIN, shown once. The old PIN stops working and the learner's sessions and tokens end.
+
+    With `remove_added_since`, the email address, password and two-step verification set on or after that moment
+    are taken off too: what someone else may have added on a PC left signed in."""
     require(actor, RESET_PIN)
+    if remove_added_since is not None:
+        remove_sign_in_methods_since(learner, remove_added_since)
     pin = new_pin()
     learner.pin_hash = hash_secret(pin)
     learner.failed_pin_attempts = 0
@@ -376,6 +383,39 @@ def issue_pin(actor: User, learner: User) -> str:
     learner.pin_hash = hash_secret(pin)
     audit.record("learner.pin_made", learner.id)
     return pin
+
+
+def remove_sign_in_methods_since(learner: User, since: datetime) -> list[str]:
+    """Take off the email address, password and two-step verification set on or after `since`. The caller
+    checks the actor and commits."""
+    removed = []
+    if learner.email and learner.email_set_at and learner.email_set_at >= since:
+        learner.email = None
+        removed.append("email")
+    if learner.password_hash and learner.password_set_at and learner.password_set_at >= since:
+        learner.password_hash = None
+        removed.append("password")
+    if learner.mfa_secret and learner.mfa_enabled_at and learner.mfa_enabled_at >= since:
+        learner.mfa_secret, learner.mfa_recovery_hashes, learner.mfa_enabled_at = None, [], None
+        removed.append("two_step")
+    audit.record("learner.sign_in_methods_removed", learner.id, since=since.isoformat(),
+                 removed=",".join(removed) or "none")
+    return removed
+
+
+def sign_in_methods(learner: User) -> list[dict[str, Any]]:
+    """Every way this account can sign in, with when it was set (None: before these dates were kept)."""
+    pending = tokens.pending_email(learner)
+    return [
+        {"method": "pin", "label": "Learner number and PIN", "on": learner.pin_hash is not None,
+         "since": learner.pin_set_at, "detail": "Locked after too many wrong PINs" if pin_locked(learner) else ""},
+        {"method": "email", "label": "Email address", "on": learner.email is not None, "since": learner.email_set_at,
+         "detail": learner.email or "", "pending": pending},
+        {"method": "password", "label": "Password", "on": learner.password_hash is not None,
+         "since": learner.password_set_at, "detail": ""},
+        {"method": "two_step", "label": "Two-step verification", "on": learner.mfa_secret is not None,
+         "since": learner.mfa_enabled_at, "detail": ""},
+    ]
 
 
 def unlock_pin(actor: User, learner: User) -> None:
@@ -453,12 +493,33 @@ def update_learner(actor: User, learner: User, changes: dict[str, Any]) -> User:
     if changes.get("email") and normalise_email(changes["email"]) != learner.email and email_in_use(changes["email"]):
         message = "This email address already has an account."
         raise Conflict(message, errors={"email": [message]})
+    if "email" in changes:
+        _staff_change_email(learner, changes.pop("email"))
     for name, value in changes.items():
-        setattr(learner, name, normalise_email(value) if name == "email" and value else value)
+        setattr(learner, name, value)
     learner.name_key = matching.name_key(learner.given_name, learner.family_name)
     learner.version += 1
     audit.record("learner.changed", learner.id, fields=",".join(sorted(changes)))
     return learner
+
+
+def _staff_change_email(learner: User, value: str | None) -> None:
+    """Staff never make an address work on someone's account: a new address waits until its owner confirms it
+    from the link sent there (with a password to choose, when the account has none), and the old address is
+    told. Taking the address off happens at once (it gives no one a way in), and the old address is told."""
+    new = normalise_email(value) if value else None
+    if new == learner.email:
+        return
+    old = learner.email
+    if new is None:
+        learner.email = None  # every link made for the account as it was stops working
+        audit.record("learner.email_removed", learner.id)
+    else:
+        send_link(learner, "confirm_email" if learner.password_hash else "invitation", to=new)
+        audit.record("learner.email_change_asked", learner.id)
+    if old:
+        subject, body = NOTICES["email_removed" if new is None else "email_change_asked"]
+        queue_email(old, subject, body.format(base=current_app.config["BASE_URL"]))
 
 
 def branch_ids_by_user(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
@@ -473,12 +534,15 @@ def branch_ids_by_user(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.U
     return result
 
 
-def learner_out(learner: User, branch_ids: list[uuid.UUID] | None = None, pin: str | None = None) -> dict:
+def learner_out(learner: User, branch_ids: list[uuid.UUID] | None = None, pin: str | None = None,
+                pending_email: str | bool | None = False) -> dict:
+    """A resident as the API shows them. Lists pass `branch_ids` and `pending_email` read for the whole page."""
     data = {name: getattr(learner, name) for name in (
         "id", "learner_number", "given_name", "family_name", "date_of_birth", "postcode", "email", "phone",
         "preferred_language", "version")}
     data["branch_ids"] = branch_ids if branch_ids is not None else branch_ids_by_user([learner.id]).get(learner.id, [])
     data["pin_locked"] = pin_locked(learner)
+    data["pending_email"] = tokens.pending_email(learner) if pending_email is False else pending_email
     data["pin"] = pin
     return data
 
@@ -512,6 +576,31 @@ LINK_EMAILS = {
 }
 
 
+# Emails that name no one and hold no link: an old address told of a change, an owner told of a registration try.
+NOTICES = {
+    "email_change_asked": ("Your Skills Hub email address may change",
+                           "Library staff asked to change the email address for your Skills Hub account to a new "
+                           "one. It changes only when the new address is confirmed.\n\n"
+                           "If you did not ask for this, tell your library straight away."),
+    "email_removed": ("Your Skills Hub email address was taken off",
+                      "Library staff took this email address off your Skills Hub account. You can still sign in "
+                      "with your learner number and PIN.\n\n"
+                      "If you did not ask for this, tell your library straight away."),
+    "email_changed": ("Your Skills Hub email address has changed",
+                      "The email address for your Skills Hub account has changed. We will not send emails about it "
+                      "to this address any more.\n\n"
+                      "If you did not make this change, tell your library straight away."),
+    "registration_tried": ("Someone tried to make a Skills Hub account with this address",
+                           "Someone tried to make a new Skills Hub account with this email address. It already has "
+                           "an account, so nothing new was made.\n\n"
+                           "If it was you, sign in here: {base}/sign-in\n"
+                           "Forgotten your password? Choose a new one here: {base}/password-reset\n\n"
+                           "If it was not you, you can ignore this email. Nobody can get into your account "
+                           "without your password."),
+}
+REGISTRATION_NOTICE_HOURS = 1  # at most one "someone tried to register" email an hour to one address
+
+
 def send_link(user: User, purpose: str, to: str | None = None) -> None:
     """Email a single-use link through the outbox. The email names no one."""
     secret = tokens.issue_link(user, purpose, new_email=to)
@@ -543,6 +632,40 @@ def change_email(user: User, new_email: str) -> None:
     if email_in_use(new_email):
         return  # say nothing: the page answers the same, so nobody learns who has an account
     send_link(user, "confirm_email", to=normalise_email(new_email))
+
+
+class EmailTaken(Conflict):
+    """The address already belongs to an account."""
+
+
+def confirm_email(link: OneTimeLink) -> User:
+    """The owner of a new address opened the link sent there: the address now counts, and the old one is told.
+    Refused (NotFound) when another account took the address meanwhile. The caller uses up the link and commits."""
+    user = db.session.get(User, link.user_id)
+    if email_in_use(link.new_email) and user.email != link.new_email:
+        raise NotFound("This email address now belongs to another account.")
+    old = user.email
+    user.email = link.new_email
+    if old and old != user.email:
+        subject, body = NOTICES["email_changed"]
+        queue_email(old, subject, body)
+    audit.record("account.email_changed", user.id, actor_id=user.id)
+    return user
+
+
+def tell_owner_of_registration_try(email: str) -> None:
+    """Someone tried to register with an address that has an account: its owner hears of it (at most once an
+    hour), without anything about who tried."""
+    owner = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if owner is None:
+        return
+    since = utcnow() - timedelta(hours=REGISTRATION_NOTICE_HOURS)
+    if db.session.scalar(select(AuditEvent.id).where(AuditEvent.subject_id == owner.id,
+                                                     AuditEvent.action == "account.registration_tried",
+                                                     AuditEvent.at > since).limit(1)) is None:
+        subject, body = NOTICES["registration_tried"]
+        queue_email(owner.email, subject, body.format(base=current_app.config["BASE_URL"]))
+    audit.record("account.registration_tried", owner.id, actor_id=None)
 
 
 def deactivate(actor: User, user: User) -> None:

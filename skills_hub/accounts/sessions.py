@@ -24,6 +24,9 @@ SHARED_COMPUTER_IDLE_MINUTES = 15
 STAFF_IDLE_MINUTES = 30
 REMEMBER_DAYS = 30
 WARNING_SECONDS = 120  # the page offers "stay signed in" this long before a timeout (WCAG 2.2.1)
+# Adding or changing an email address, a password or two-step verification needs the PIN or password typed this
+# recently (at sign-in, or on the "confirm it's you" page): a session left open on a shared PC is not enough.
+CONFIRMED_SECONDS = 5 * 60
 # Endpoints that take writes without a CSRF token: signing in for an API token needs no cookie.
 CSRF_EXEMPT_ENDPOINTS = {"accounts_api.create_token"}
 
@@ -74,6 +77,17 @@ def start(user: User, *, shared_computer: bool) -> None:
     session.permanent = True
     session["idle_minutes"] = idle_minutes_for(user, shared_computer)
     session["seen"] = int(time.time())
+    confirmed()
+
+
+def confirmed() -> None:
+    """The PIN or password was typed just now."""
+    session["confirmed_at"] = int(time.time())
+
+
+def recently_confirmed() -> bool:
+    """Whether the PIN or password was typed in this session within the last 5 minutes."""
+    return int(time.time()) - session.get("confirmed_at", 0) <= CONFIRMED_SECONDS
 
 
 def end_everywhere(user: User) -> None:

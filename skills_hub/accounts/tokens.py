@@ -49,25 +49,63 @@ def live_api_tokens(user: User) -> list[ApiToken]:
                                ApiToken.expires_at > utcnow()).order_by(ApiToken.created_at.desc())))
 
 
+# Links that give an address to the account: a newer one ends the older ones, so one address waits at a time.
+ADDRESS_LINKS = ("confirm_email", "invitation")
+
+
+def account_state(user: User) -> str:
+    """A hash of what a link may be made for: the password, the email address and the PIN. Any change to one of
+    them (a reset, an email change, a new PIN, erasure) ends every link made before it."""
+    state = "\x00".join(value or "" for value in (user.password_hash, user.email, user.pin_hash))
+    return _digest(state)
+
+
 def issue_link(user: User, purpose: str, new_email: str | None = None) -> str:
-    """A single-use link token; earlier unused links for the same purpose stop working."""
+    """A single-use link token; earlier unused links for the same purpose stop working (for an address, earlier
+    links giving any address)."""
     now = utcnow()
-    db.session.execute(update(OneTimeLink).where(OneTimeLink.user_id == user.id, OneTimeLink.purpose == purpose,
+    purposes = ADDRESS_LINKS if purpose in ADDRESS_LINKS else (purpose,)
+    db.session.execute(update(OneTimeLink).where(OneTimeLink.user_id == user.id, OneTimeLink.purpose.in_(purposes),
                                                  OneTimeLink.used_at.is_(None)).values(used_at=now))
     secret = secrets.token_urlsafe(32)
     db.session.add(OneTimeLink(user_id=user.id, purpose=purpose, token_hash=_digest(secret), new_email=new_email,
-                               expires_at=now + timedelta(minutes=LINK_MINUTES[purpose])))
+                               expires_at=now + timedelta(minutes=LINK_MINUTES[purpose]),
+                               state_hash=account_state(user)))
     db.session.flush()
     return secret
 
 
-def find_link(secret: str, purpose: str) -> OneTimeLink | None:
-    """The link, while it is unused and unexpired."""
-    link = db.session.scalar(select(OneTimeLink).where(OneTimeLink.token_hash == _digest(secret),
-                                                       OneTimeLink.purpose == purpose))
+def _live(link: OneTimeLink | None) -> OneTimeLink | None:
+    """The link while it is unused, unexpired, and the account is as it was when the link was made."""
     if link is None or link.used_at is not None or link.expires_at <= utcnow():
         return None
+    user = db.session.get(User, link.user_id)
+    if user is None or link.state_hash is None or link.state_hash != account_state(user):
+        return None
     return link
+
+
+def find_link(secret: str, purpose: str) -> OneTimeLink | None:
+    """The link, while it is unused, unexpired and made for the account as it is now."""
+    return _live(db.session.scalar(select(OneTimeLink).where(OneTimeLink.token_hash == _digest(secret),
+                                                             OneTimeLink.purpose == purpose)))
+
+
+def pending_email(user: User) -> str | None:
+    """The address waiting for its owner to confirm it from the link sent there, if any."""
+    return pending_emails([user]).get(user.id)
+
+
+def pending_emails(users: list[User]) -> dict:
+    """Each user's address waiting to be confirmed, in one query (a newer address link ends the older ones)."""
+    by_id = {user.id: user for user in users}
+    if not by_id:
+        return {}
+    links = db.session.scalars(select(OneTimeLink).where(
+        OneTimeLink.user_id.in_(by_id), OneTimeLink.purpose.in_(ADDRESS_LINKS), OneTimeLink.new_email.is_not(None),
+        OneTimeLink.used_at.is_(None), OneTimeLink.expires_at > utcnow()))
+    return {link.user_id: link.new_email for link in links
+            if link.state_hash is not None and link.state_hash == account_state(by_id[link.user_id])}
 
 
 def use_link(link: OneTimeLink, now: datetime | None = None) -> None:

@@ -12,6 +12,7 @@ from skills_hub import codes
 from skills_hub.accounts import privacy, services, sessions, tokens, two_step
 from skills_hub.accounts.models import Role, User
 from skills_hub.accounts.schemas import (
+    ConfirmItsYouForm,
     EmailForm,
     EmailSignInForm,
     NewPasswordForm,
@@ -68,6 +69,8 @@ def account_key() -> str:
     if not tried:
         field = "learner_number" if request.form.get("method") == "pin" else "email"
         tried = request.form.get(field) or request.form.get("email") or request.form.get("learner_number")
+    if not tried and current_user.is_authenticated:  # the "confirm it's you" page: the account signed in
+        tried = current_user.email or current_user.learner_number or str(current_user.id)
     return "account:" + normalised_username(str(tried or ""))
 
 
@@ -173,6 +176,7 @@ def account():
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@account_limit
 def register():
     version = privacy.current_version()
     if request.method == "GET":
@@ -182,6 +186,9 @@ def register():
     if not errors:
         try:
             learner = services.register_self(form)
+        except services.EmailTaken as error:
+            db.session.commit()  # the address's owner is told someone tried
+            errors = flatten_errors(error.errors)
         except DomainError as error:
             errors = flatten_errors(error.errors)
     if errors:
@@ -196,6 +203,8 @@ def register():
 @login_required
 def two_step_setup():
     """Turn on two-step verification: scan the QR code, then type a code to prove it works."""
+    if not sessions.recently_confirmed():
+        return _confirm_first()
     user = db.session.get(User, current_user.id)
     if two_step.is_on(user):
         return render_template("accounts/two_step.html", errors=[], required=two_step.required_for(user))
@@ -221,6 +230,8 @@ def two_step_setup():
 @bp.post("/account/two-step/off")
 @login_required
 def two_step_off():
+    if not sessions.recently_confirmed():
+        return _confirm_first(url_for("accounts.two_step_setup"))
     user = db.session.get(User, current_user.id)
     if not two_step.is_on(user):
         return redirect(url_for("accounts.two_step_setup"))
@@ -249,6 +260,8 @@ def privacy_notice():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
+    if not sessions.recently_confirmed():
+        return _confirm_first()
     if request.method == "GET":
         return render_template("accounts/password.html", errors=[])
     form, errors = load_form(PasswordForm())
@@ -267,6 +280,8 @@ def change_password():
 @bp.route("/account/email", methods=["GET", "POST"])
 @login_required
 def change_email():
+    if not sessions.recently_confirmed():
+        return _confirm_first()
     if request.method == "GET":
         return render_template("accounts/email.html", errors=[], values={})
     form, errors = load_form(EmailForm())
@@ -288,15 +303,47 @@ def confirm_email(token: str):
     return render_template("accounts/confirm_email.html", token=token, email=link.new_email)
 
 
+def _confirm_first(then: str | None = None):
+    """Send the person to type their password or PIN again, then back here."""
+    return redirect(url_for("accounts.confirm_its_you", next=then or request.path))
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"])
+@account_limit
+def confirm_its_you():
+    """Type the password or PIN again before adding or changing a way to sign in."""
+    user = db.session.get(User, current_user.id)
+    then = safe_next(request.values.get("next")) or url_for("accounts.account")
+    if request.method == "GET":
+        return render_template("accounts/confirm.html", errors=[], next=then, user=user)
+    form, errors = load_form(ConfirmItsYouForm())
+    status = 422
+    if not errors:
+        try:
+            right = services.check_password(user, form["secret"]) or (
+                user.learner_number is not None and services.authenticate_by_pin(user.learner_number,
+                                                                                 form["secret"]) is not None)
+        except services.PinLocked as error:
+            db.session.commit()  # keep the lock
+            return render_template("accounts/confirm.html", errors=[("secret", error.detail)], next=then,
+                                   user=user), 429
+        db.session.commit()  # a wrong PIN is counted
+        if right:
+            sessions.confirmed()
+            return redirect(then)
+        errors, status = [("secret", "That is not right. Type the password or PIN you sign in with.")], 401
+    return render_template("accounts/confirm.html", errors=errors, next=then, user=user), status
+
+
 @bp.post("/account/email/<token>")
 def finish_email_change(token: str):
     link = tokens.find_link(token, "confirm_email")
     if link is None or services.email_in_use(link.new_email):
         raise NotFound("This link has expired or was used already. Ask for a new one on your account page.")
-    user = db.session.get(User, link.user_id)
-    user.email = link.new_email
+    services.confirm_email(link)
     tokens.use_link(link)
-    audit.record("account.email_changed", user.id, actor_id=user.id)
     db.session.commit()
     flash("Your email address has changed.", "success")
     return redirect(url_for("accounts.account") if current_user.is_authenticated else url_for("accounts.sign_in"))
@@ -318,14 +365,14 @@ def request_password_reset():
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
 def new_password(token: str):
     link = tokens.find_link(token, "reset_password") or tokens.find_link(token, "invitation")
-    if link is None:
+    if link is None or (link.new_email and services.email_in_use(link.new_email)):
         raise NotFound("This link has expired or was used already. Ask for a new password reset link.")
     if request.method == "GET":
         return render_template("accounts/new_password.html", errors=[], token=token)
     form, errors = load_form(NewPasswordForm())
     if errors:
         return render_template("accounts/new_password.html", errors=errors, token=token), 422
-    user = db.session.get(User, link.user_id)
+    user = services.confirm_email(link) if link.new_email else db.session.get(User, link.user_id)
     services.set_password(user, form["password"])
     tokens.use_link(link)
     db.session.commit()

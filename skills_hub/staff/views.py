@@ -16,7 +16,7 @@ from skills_hub import codes
 from skills_hub.accounts import policy, privacy, services, tokens
 from skills_hub.accounts.models import ApiToken, Role, User
 from skills_hub.accounts.permissions import PRINT_CARD, RESET_PIN, VIEW_LEARNER
-from skills_hub.accounts.schemas import CardForm, LearnerLookup, RegisterResidentForm
+from skills_hub.accounts.schemas import CardForm, LearnerLookup, PinResetForm, RegisterResidentForm
 from skills_hub.audit import services as audit
 from skills_hub.certificates import pdf as certificate_pdf
 from skills_hub.certificates import services as certificate_services
@@ -138,6 +138,8 @@ def resident(learner_id: str):
     their_referrals = db.session.scalars(referrals.visible_referrals(current_user).where(
         Referral.learner_id == learner.id).order_by(Referral.created_at.desc())).all()
     return render_template("staff/resident.html", learner=learner, locked=services.pin_locked(learner),
+                           sign_in_methods=services.sign_in_methods(learner),
+                           week_ago=(datetime.now(UTC) - timedelta(days=7)).date(),
                            branches=services.branch_names(learner), enrolments=enrolments,
                            referrals=their_referrals, permissions=referrals.permissions_of(learner),
                            courses=[c for c in catalogue if c.id not in enrolled])
@@ -171,9 +173,18 @@ def record_progress(learner_id: str):
 @staff_required
 def reset_pin(learner_id: str):
     learner = policy.learner_for(current_user, learner_id, RESET_PIN)
-    pin = services.reset_pin(current_user, learner)
+    form, errors = load_form(PinResetForm())
+    if errors:
+        for _field, message in errors:
+            flash(message, "error")
+        return redirect(url_for("staff.resident", learner_id=learner.id))
+    since = datetime.combine(form["added_since"], time.min, tzinfo=UTC) if form["remove_added"] else None
+    kept = {m["method"] for m in services.sign_in_methods(learner) if m["on"]}
+    pin = services.reset_pin(current_user, learner, remove_added_since=since)
+    removed = sorted(kept - {m["method"] for m in services.sign_in_methods(learner) if m["on"]} - {"pin"})
     db.session.commit()
-    return _no_store(Response(render_template("staff/registered.html", learner=learner, pin=pin, reset=True)))
+    return _no_store(Response(render_template("staff/registered.html", learner=learner, pin=pin, reset=True,
+                                              removed=removed)))
 
 
 @bp.post("/residents/<learner_id>/unlock")
