@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 import zipfile
 from datetime import date, timedelta
@@ -12,6 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
 
 from skills_hub.accounts.models import Consent, Role, User
 from skills_hub.audit.models import AuditEvent
@@ -109,9 +111,12 @@ def test_importing_the_bom_crlf_semicolon_sheet_reads_every_quirk(app, api, staf
     body = response.json
     assert statuses(body) == [(2, "created"), (4, "created"), (6, "created"), (7, "created")]
     assert response.headers["Cache-Control"] == "no-store"
-    assert all(row["pin"].isdigit() for row in body["rows"] if row["line"] != 4)  # line 4 has an email: no PIN
-    assert "pin" not in body["rows"][1] and all(len(row["learner_number"]) == 9 for row in body["rows"])
+    # No PIN is made in a sheet: rows without an email say pin_pending (line 4 has an email: nothing pending).
+    assert all(row["pin_pending"] is True for row in body["rows"] if row["line"] != 4)
+    assert "pin_pending" not in body["rows"][1] and all(len(row["learner_number"]) == 9 for row in body["rows"])
+    assert all("pin" not in row for row in body["rows"])
     people = {(p.given_name, p.family_name): p for p in learners(app)}
+    assert all(p.pin_hash is None for p in people.values())
     siobhan = people[("Siobhán", "O'Brien")]
     assert (str(siobhan.date_of_birth), siobhan.postcode, siobhan.phone, siobhan.preferred_language) \
         == ("1961-04-12", "M13 9PL", "07700 900123", "en")
@@ -441,7 +446,9 @@ def test_formula_names_are_stored_as_text_and_never_run_from_the_report(app, cli
 
 def test_the_report_lists_every_row_without_pins(app, client, api, staff, bearer):
     done = api(fixture("bad_rows.csv"))
-    pins = [row["pin"] for row in done.json["rows"] if row.get("pin")]
+    pending = [row["learner_id"] for row in done.json["rows"] if row.get("pin_pending")]
+    made = client.post("/api/v1/learners/pins", json={"learner_ids": pending}, headers=bearer(staff))
+    pins = [item["pin"] for item in made.json["pins"]]
     assert len(pins) == 2
     response = client.get(f"/api/v1/imports/{done.json['import_id']}/report.csv", headers=bearer(staff))
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -547,7 +554,7 @@ def test_the_upload_page_links_the_template_and_hides_the_branch_for_one_branch(
     assert '<select id="branch_id"' in staff_client.get("/staff/imports").text
 
 
-def test_staff_check_a_sheet_then_import_it_and_see_the_pins_once(app, staff_client):
+def test_staff_check_a_sheet_import_it_then_make_the_pins_for_the_cards_once(app, staff_client):
     response = upload_page(staff_client, fixture("bad_rows.csv"))
     assert response.status_code == 303
     preview_path = response.headers["Location"]
@@ -559,16 +566,28 @@ def test_staff_check_a_sheet_then_import_it_and_see_the_pins_once(app, staff_cli
     assert learners(app) == []
     confirm_path = preview_path + "/confirm"
     done = staff_client.post(confirm_path, data={"csrf_token": csrf_token_from(html)})
-    assert done.status_code == 200 and done.headers["Cache-Control"] == "no-store"
+    assert done.status_code == 200
     people = learners(app)
     assert sorted(p.given_name for p in people) == ["Grace", "Hannah"]
+    assert all(p.pin_hash is None for p in people)  # the import made no PIN
     for person in people:
         number = f"{person.learner_number[:4]}-{person.learner_number[4:]}"
         assert number in done.text
-    assert done.text.count('name="pin"') == 2 and "only time the PINs are shown" in done.text
+    assert 'name="pin"' not in done.text and "Make PINs for 2 residents" in done.text
+    assert sorted(re.findall(r'name="learner_id" value="([^"]+)"', done.text)) == sorted(str(p.id) for p in people)
     assert f'href="/api/v1/imports/{preview_path.rsplit("/", 1)[1]}/report.csv"' in done.text
+    # The button posts the ids to the PIN page (no JavaScript): each PIN once, with a card to print.
+    made = staff_client.post("/staff/pins", data={"csrf_token": csrf_token_from(done.text),
+                                                  "learner_id": [str(p.id) for p in people]})
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    pins = re.findall(r'name="pin" value="(\d+)"', made.text)
+    assert len(pins) == 2 and "only time these PINs are shown" in made.text
+    with app.app_context():
+        for person, pin in zip(sorted(people, key=lambda p: made.text.index(str(p.id))), pins, strict=True):
+            assert check_password_hash(db.session.get(User, person.id).pin_hash, pin)
     later = staff_client.get(preview_path)
     assert "Sign-up sheet imported" in later.text and 'name="pin"' not in later.text
+    assert "Make PINs" not in later.text  # made: a lost one is made again from the resident's page
     assert people[0].learner_number[:4] in later.text
     again = staff_client.post(confirm_path, data={"csrf_token": csrf_token_from(html)})
     assert again.status_code == 303 and len(learners(app)) == 2

@@ -253,6 +253,8 @@ def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str 
     if not body.get("confirm_not_duplicate"):
         conflict = duplicate_conflict(actor, body)
         if conflict and not hold_duplicates:
+            if (replay := _replayed_registration(actor, body, request_hash)) is not None:
+                return replay  # saved a moment ago by a retry: the "duplicate" is this very registration
             raise conflict
         if conflict:  # kept and held; the review shows only candidates this person may see, or exact matches
             key = matching.name_key(body["given_name"], body["family_name"])

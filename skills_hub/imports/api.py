@@ -78,7 +78,7 @@ def import_learners(query: dict):
     db.session.commit()
     response = jsonify(ImportOut().dump(result.answer()))
     if not result.record.dry_run:
-        response.headers["Cache-Control"] = "no-store"  # it holds the new residents' one-time PINs
+        response.headers["Cache-Control"] = "no-store"  # it names the new residents (their PINs are made later)
     return response
 
 

@@ -58,7 +58,7 @@ class RowResult:
     given_name: str = ""  # from the sheet, for the page; never stored
     family_name: str = ""
     learner_number: str | None = None
-    pin: str | None = None  # shown once, on the page that confirms; never stored
+    pin_pending: bool = False  # added with no email and no PIN yet: staff make it for the login card
 
     def stored(self) -> dict[str, Any]:
         row: dict[str, Any] = {"line": self.line, "status": self.status}
@@ -66,6 +66,8 @@ class RowResult:
             row["errors"] = self.errors
         if self.learner_id:
             row["learner_id"] = str(self.learner_id)
+        if self.pin_pending:
+            row["pin_pending"] = True
         return row
 
 
@@ -75,14 +77,13 @@ class ImportResult:
     rows: list[RowResult] = field(default_factory=list)
 
     def answer(self) -> dict[str, Any]:
-        """What the API answers: the counts, the rows (with the one-time PINs just made), and the columns not used."""
+        """What the API answers: the counts, the rows (pin_pending for a resident added with no email and no PIN
+        yet: POST /api/v1/learners/pins makes it), and the columns not used."""
         rows = []
         for row in self.rows:
             item = row.stored()
             if row.learner_number:
                 item["learner_number"] = codes.grouped(row.learner_number)
-            if row.pin:
-                item["pin"] = row.pin
             rows.append(item)
         return {"import_id": self.record.id, "dry_run": self.record.dry_run, "branch_id": self.record.branch_id,
                 "rows": rows, **self.record.counts, "unrecognised_columns": self.record.unrecognised_columns}
@@ -350,7 +351,7 @@ def _register(actor: User, record: LearnerImport, prepared: list[_Prepared]) -> 
             continue
         try:
             with db.session.begin_nested():
-                registration = accounts.register_learner(actor, p.body, hold_duplicates="csv")
+                registration = accounts.register_learner(actor, p.body, hold_duplicates="csv", make_pin=False)
         except DomainError as error:
             row.errors = _ordered(_column_errors(error.errors)) if error.errors else {ROW: [error.detail]}
             continue
@@ -366,9 +367,10 @@ def _register(actor: User, record: LearnerImport, prepared: list[_Prepared]) -> 
             continue
         learner = registration.learner
         existing[client_id] = learner.id
-        row.learner_id, row.learner_number, row.pin = learner.id, learner.learner_number, registration.pin
+        row.learner_id, row.learner_number = learner.id, learner.learner_number
         row.status = ("duplicate_suspected" if registration.held else
                       "created" if registration.created else "already_imported")
+        row.pin_pending = row.status == "created" and not p.body.get("email")
     record.rows = [row.stored() for row in rows]
     record.counts = _counts(rows)
     counts = record.counts
@@ -407,6 +409,7 @@ def rows_of(record: LearnerImport) -> list[RowResult]:
         if learner is not None:
             row.given_name, row.family_name, row.learner_number = (learner.given_name, learner.family_name,
                                                                    learner.learner_number)
+            row.pin_pending = bool(stored.get("pin_pending")) and learner.active and learner.pin_hash is None
         elif stored["line"] in from_file:
             values = from_file[stored["line"]].values
             row.given_name, row.family_name = values.get("given_name", ""), values.get("family_name", "")

@@ -76,7 +76,7 @@ def _in_page_order(errors: list[tuple[str, str]]) -> list[tuple[str, str]]:
 @staff_required
 def import_page(import_id: uuid.UUID):
     record = services.import_for(current_user, import_id)
-    return render_template("imports/result.html", record=record, rows=services.rows_of(record), pins=False,
+    return render_template("imports/result.html", record=record, rows=services.rows_of(record),
                            branch=_branch_name(record), labels=services.labels_for(record))
 
 
@@ -88,18 +88,15 @@ def confirm(import_id: uuid.UUID):
         result = services.confirm(current_user, record)
     except Conflict:
         db.session.rollback()
-        flash("This sheet was imported already, so nothing new was added. PINs are shown only once: to give a "
-              "resident a new PIN, open their page.", "info")
+        flash("This sheet was imported already, so nothing new was added.", "info")
         return redirect(url_for("imports.import_page", import_id=import_id), code=303)
     except ValidationFailed as error:
         db.session.rollback()
         flash(error.detail, "error")
         return redirect(url_for("imports.upload_page"), code=303)
     db.session.commit()
-    response = Response(render_template("imports/result.html", record=result.record, rows=result.rows, pins=True,
-                                        branch=_branch_name(result.record), labels=services.labels_for(result.record)))
-    response.headers["Cache-Control"] = "no-store"  # the page shows one-time PINs, on a shared PC
-    return response
+    return render_template("imports/result.html", record=result.record, rows=result.rows,
+                           branch=_branch_name(result.record), labels=services.labels_for(result.record))
 
 
 def _branch_name(record) -> str:

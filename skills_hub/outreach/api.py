@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+import io
+
+from flask import Blueprint, jsonify, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -13,8 +15,8 @@ from skills_hub.accounts.api import signed_in
 from skills_hub.accounts.models import User
 from skills_hub.accounts.permissions import REGISTER_LEARNER
 from skills_hub.endpoints import OBJECT_LIST, InputSchema, PageQuery, api_endpoint, page_of
-from skills_hub.extensions import db
-from skills_hub.outreach import duplicates, sync
+from skills_hub.extensions import db, retry_when_locked
+from skills_hub.outreach import cards, duplicates, sync
 from skills_hub.validation import REQUIRED
 
 bp = Blueprint("outreach_api", __name__, url_prefix="/api/v1")
@@ -33,7 +35,8 @@ class SyncResult(Schema):
     errors = fields.Raw()
     ref = fields.String()
     learner_number = fields.String()
-    pin = fields.String(metadata={"description": "Once, the first time a create_learner is applied"})
+    pin_pending = fields.Boolean(metadata={
+        "description": "A created resident with no email and no PIN yet: make it with POST /api/v1/learners/pins"})
     flags = fields.List(fields.String())
 
 
@@ -41,21 +44,80 @@ class SyncResponse(Schema):
     results = fields.List(fields.Nested(SyncResult))
 
 
+TOO_LARGE = f"Send at most {sync.MAX_OPERATIONS} operations or 1 MB at a time."
+
+
+@bp.before_request
+def _limit_what_sync_reads():
+    """The sync body is read only up to 1 MB, however it is sent: with a Content-Length, or chunked without one.
+    Past the limit the answer is 413 and nothing of it is applied."""
+    if request.endpoint != "outreach_api.sync_operations":
+        return
+    if (request.content_length or 0) > sync.MAX_BYTES:
+        raise RequestEntityTooLarge(TOO_LARGE)
+    parts, size = [], 0
+    while size <= sync.MAX_BYTES:  # one byte past the limit is enough to know
+        part = request.stream.read(sync.MAX_BYTES + 1 - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if size > sync.MAX_BYTES:
+        raise RequestEntityTooLarge(TOO_LARGE)
+    request.stream = io.BytesIO(b"".join(parts))  # what the endpoint reads: the body, all of it, under 1 MB
+
+
 @api_endpoint(bp, "/sync", "POST", summary="Apply operations recorded offline, in order, each on its own; one "
-              f"result each. At most {sync.MAX_OPERATIONS} operations or 1 MB (413 beyond).", body=SyncRequest(),
+              f"result each. At most {sync.MAX_OPERATIONS} operations or 1 MB (413 beyond, however it is sent). "
+              "No PIN is made here: a created resident without email says pin_pending.", body=SyncRequest(),
               response=SyncResponse(), errors=(401, 403, 413, 422))
 def sync_operations(body: dict):
     actor = signed_in()
     policy.require(actor, REGISTER_LEARNER)
-    if (request.content_length or 0) > sync.MAX_BYTES or len(body["operations"]) > sync.MAX_OPERATIONS:
-        raise RequestEntityTooLarge(f"Send at most {sync.MAX_OPERATIONS} operations or 1 MB at a time.")
-    results = []
-    for number, raw in enumerate(body["operations"], start=1):
-        results.append(sync.apply_one(actor, body["device_id"], raw))
-        if number % sync.COMMIT_EVERY == 0:
-            db.session.commit()
-    db.session.commit()
+    if len(body["operations"]) > sync.MAX_OPERATIONS:
+        raise RequestEntityTooLarge(TOO_LARGE)
+    operations, results = body["operations"], []
+    for start in range(0, len(operations), sync.COMMIT_EVERY):  # committed every COMMIT_EVERY operations
+        chunk = operations[start:start + sync.COMMIT_EVERY]
+        results += retry_when_locked(lambda chunk=chunk: _apply_and_commit(actor, body["device_id"], chunk))
     return {"results": results}
+
+
+def _apply_and_commit(actor, device_id: str, chunk: list) -> list[dict]:
+    """One part of a batch, committed together. On SQLite, another process writing for longer than the busy
+    timeout makes it roll back and run again (retry_when_locked): the records wait, never rejected for it."""
+    results = [sync.apply_one(actor, device_id, raw) for raw in chunk]
+    db.session.commit()
+    return results
+
+
+class PinsIn(InputSchema):
+    learner_ids = fields.List(fields.UUID(), required=True, error_messages=REQUIRED, validate=validate.Length(
+        min=1, max=cards.MAX_PINS, error=f"Send between 1 and {cards.MAX_PINS} learner_ids at a time."), metadata={
+        "description": "The residents to make PINs for: staff of their branches, or admins."})
+
+
+class PinOut(Schema):
+    learner_id = fields.UUID()
+    learner_number = fields.Function(lambda made: codes.grouped(made.learner_number) if made.learner_number
+                                     else None, metadata={"type": "string"})
+    pin = fields.String()
+
+
+class PinsOut(Schema):
+    pins = fields.List(fields.Nested(PinOut))
+
+
+@api_endpoint(bp, "/learners/pins", "POST", summary=f"Make PINs for login cards (at most {cards.MAX_PINS}): each "
+              "resident's first PIN, or a new one (the old one stops working; audited as a reset). Shown once. "
+              "404 for a resident you may not see (then none is made).", body=PinsIn(), response=PinsOut(),
+              errors=(401, 403, 404, 409, 422))
+def make_pins(body: dict):
+    made = cards.make_pins(signed_in(), body["learner_ids"])
+    db.session.commit()
+    response = jsonify(PinsOut().dump({"pins": made}))
+    response.headers["Cache-Control"] = "no-store"  # one-time PINs
+    return response
 
 
 class _Person(Schema):

@@ -18,7 +18,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from skills_hub import codes
 from skills_hub.accounts import policy
@@ -28,7 +28,7 @@ from skills_hub.accounts.permissions import REGISTER_LEARNER, VIEW_LEARNER
 from skills_hub.accounts.schemas import LearnerCreate
 from skills_hub.endpoints import InputSchema
 from skills_hub.errors import DomainError
-from skills_hub.extensions import db, utcnow
+from skills_hub.extensions import db, is_locked, utcnow
 from skills_hub.learning import services as learning
 from skills_hub.learning.permissions import RECORD_LEARNING
 from skills_hub.outreach.models import OPERATION_TYPES, Attendance, SyncOperation
@@ -112,18 +112,14 @@ def apply_one(actor: User, device_id: str, raw: Any) -> dict:
     op_id, payload_hash = envelope["op_id"], _hash(envelope)
     earlier = db.session.get(SyncOperation, op_id)
     if earlier is not None:
-        if earlier.payload_hash != payload_hash or earlier.user_id != actor.id:
-            return {"op_id": str(op_id), "status": "rejected", "errors": {"op_id": [
-                "This op_id was used before with a different operation. Nothing was changed: give this record "
-                "a new op_id."]}}
-        return {"op_id": str(op_id), "status": "replayed", **_current(earlier)}
+        return _replayed(actor, earlier, payload_hash)
     flags = ["clock_ahead"] if envelope["recorded_at"] > utcnow() + CLOCK_AHEAD else []
     savepoint = db.session.begin_nested()
     try:
-        status, result, pin = _HANDLERS[envelope["type"]](actor, envelope)
+        status, result = _HANDLERS[envelope["type"]](actor, envelope)
         waiting = None
     except Held as held:
-        status, result, pin, waiting = "held", {"ref": str(held.learner.id)}, None, held.learner.id
+        status, result, waiting = "held", {"ref": str(held.learner.id)}, held.learner.id
     except ValidationError as error:
         savepoint.rollback()
         return {"op_id": str(op_id), "status": "rejected", "errors": {"payload": error.normalized_messages()}}
@@ -133,6 +129,8 @@ def apply_one(actor: User, device_id: str, raw: Any) -> dict:
                 "errors": {"payload": error.errors or {"_schema": [error.detail]}}}
     except (SQLAlchemyError, ArithmeticError, ValueError) as error:  # the database refused it: this one alone
         savepoint.rollback()
+        if is_locked(error):  # another process is writing: not this record's fault, so the batch waits and retries
+            raise
         log.warning("a sync operation was refused by the database", extra={"fields": {"error": type(error).__name__}})
         return {"op_id": str(op_id), "status": "rejected", "errors": {"payload": {"_schema": [
             "The server could not save this record. Check it, and send it again."]}}}
@@ -142,11 +140,33 @@ def apply_one(actor: User, device_id: str, raw: Any) -> dict:
                                  payload=json.loads(json.dumps(envelope["payload"], default=str)),
                                  payload_hash=payload_hash, recorded_at=envelope["recorded_at"], status=status,
                                  result=result, waiting_for_learner_id=waiting))
-    savepoint.commit()
-    answer = {"op_id": str(op_id), "status": status, **result}
-    if pin:
-        answer["pin"] = pin  # once, in this answer only: never stored
-    return answer
+    try:
+        savepoint.commit()
+    except IntegrityError:  # the same op_id saved at this moment by another request: answer as its replay
+        savepoint.rollback()
+        earlier = db.session.get(SyncOperation, op_id, populate_existing=True)
+        if earlier is None:
+            raise
+        return _replayed(actor, earlier, payload_hash)
+    return {"op_id": str(op_id), "status": status, **result}
+
+
+def _replayed(actor: User, earlier: SyncOperation, payload_hash: str) -> dict:
+    if earlier.payload_hash != payload_hash or earlier.user_id != actor.id:
+        return {"op_id": str(earlier.op_id), "status": "rejected", "errors": {"op_id": [
+            "This op_id was used before with a different operation. Nothing was changed: give this record "
+            "a new op_id."]}}
+    return {"op_id": str(earlier.op_id), "status": "replayed", **_current(earlier)}
+
+
+def _pin_still_pending(result: dict) -> dict:
+    """A replay says pin_pending only while the resident still has no PIN."""
+    if not result.get("pin_pending"):
+        return result
+    learner = db.session.get(User, uuid.UUID(result["ref"]))
+    if learner is None or learner.pin_hash is not None or learner.merged_into_id:
+        return {key: value for key, value in result.items() if key != "pin_pending"}
+    return result
 
 
 def _current(operation: SyncOperation) -> dict:
@@ -159,21 +179,25 @@ def _current(operation: SyncOperation) -> dict:
         if learner is not None and str(learner.id) != result["ref"]:
             result["ref"] = str(learner.id)
             result["learner_number"] = codes.grouped(learner.learner_number) if learner.learner_number else None
-    return result
+    return _pin_still_pending(result)
 
 
-# One handler per operation type: (status, result to keep, PIN to show once) -------------------------------------
+# One handler per operation type: (status, result to keep) -------------------------------------------------------
 
-def _create_learner(actor: User, envelope: dict) -> tuple[str, dict, str | None]:
+def _create_learner(actor: User, envelope: dict) -> tuple[str, dict]:
+    """No PIN is made here (a production PIN hash costs ~0.1 s: 500 of them outlast the server's timeout); the
+    result says pin_pending, and staff make the PINs when they hand out the cards."""
     body = LearnerCreate().load(envelope["payload"])
     if body.get("client_id") is None:
         raise ValidationError({"client_id": ["Give the UUID the device made for this resident."]})
-    registration = accounts.register_learner(actor, body, hold_duplicates="sync")
+    registration = accounts.register_learner(actor, body, hold_duplicates="sync", make_pin=False)
     learner = registration.learner
     if registration.held:
-        return "duplicate_suspected", {"ref": str(learner.id)}, None
+        return "duplicate_suspected", {"ref": str(learner.id)}
     result = {"ref": str(learner.id), "learner_number": codes.grouped(learner.learner_number)}
-    return "applied", result, registration.pin
+    if registration.created and not body.get("email"):
+        result["pin_pending"] = True  # staff make the PIN with POST /api/v1/learners/pins
+    return "applied", result
 
 
 def learner_named(actor: User, payload: dict) -> User:
@@ -197,24 +221,24 @@ def learner_named(actor: User, payload: dict) -> User:
     return learner
 
 
-def _enrol(actor: User, envelope: dict) -> tuple[str, dict, None]:
+def _enrol(actor: User, envelope: dict) -> tuple[str, dict]:
     payload = EnrolPayload().load(envelope["payload"])
     learner = learner_named(actor, payload)
     enrolment, _ = learning.enrol(learner, learning.course_named(payload["course"]), by=actor)
-    return "applied", {"ref": str(enrolment.id)}, None
+    return "applied", {"ref": str(enrolment.id)}
 
 
-def _record_progress(actor: User, envelope: dict) -> tuple[str, dict, None]:
+def _record_progress(actor: User, envelope: dict) -> tuple[str, dict]:
     payload = ProgressPayload().load(envelope["payload"])
     learner = learner_named(actor, payload)
     learning.enrol(learner, learning.course_named(payload["course"]), by=actor)
     recorded = learning.record_progress(actor, learner.id, {
         "event_id": envelope["op_id"], "course": payload["course"], "lesson": payload["lesson"],
         "assisted": payload["assisted"], "occurred_at": min(envelope["recorded_at"], utcnow())})
-    return "applied", {"ref": str(recorded.progress.id)}, None
+    return "applied", {"ref": str(recorded.progress.id)}
 
 
-def _record_attendance(actor: User, envelope: dict) -> tuple[str, dict, None]:
+def _record_attendance(actor: User, envelope: dict) -> tuple[str, dict]:
     payload = AttendancePayload().load(envelope["payload"])
     learner = learner_named(actor, payload)
     actor_branches = set(policy.branch_ids_of(actor))
@@ -225,7 +249,7 @@ def _record_attendance(actor: User, envelope: dict) -> tuple[str, dict, None]:
                             recorded_by_id=actor.id, recorded_at=min(envelope["recorded_at"], utcnow()))
     db.session.add(attendance)
     db.session.flush()
-    return "applied", {"ref": str(attendance.id)}, None
+    return "applied", {"ref": str(attendance.id)}
 
 
 _HANDLERS = {"create_learner": _create_learner, "enrol": _enrol, "record_progress": _record_progress,
@@ -247,7 +271,7 @@ def release_held(learner_id: uuid.UUID) -> list[dict]:
                     "recorded_at": operation.recorded_at}
         savepoint = db.session.begin_nested()
         try:
-            status, result, _ = _HANDLERS[operation.type](recorder, envelope)
+            status, result = _HANDLERS[operation.type](recorder, envelope)
             savepoint.commit()
         except (ValidationError, DomainError, Held) as error:
             savepoint.rollback()

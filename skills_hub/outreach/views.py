@@ -13,9 +13,9 @@ from skills_hub.accounts import policy, privacy, services
 from skills_hub.accounts.models import Role, User
 from skills_hub.courses import services as course_services
 from skills_hub.endpoints import page_number
-from skills_hub.errors import DomainError
+from skills_hub.errors import DomainError, NotFound, ValidationFailed
 from skills_hub.extensions import db
-from skills_hub.outreach import duplicates, sync
+from skills_hub.outreach import cards, duplicates, sync
 from skills_hub.outreach.api import ResolveIn
 from skills_hub.outreach.models import Attendance
 from skills_hub.validation import flatten_errors
@@ -35,6 +35,26 @@ def outreach_page():
         matches_elsewhere=0, branches=services.branches_of(current_user), version=privacy.current_version(),
         courses=catalogue))
     response.headers["Cache-Control"] = "no-store"  # the service worker keeps its own copy, for this page only
+    return response
+
+
+@bp.post("/staff/pins")
+@staff_required
+def make_pins_page():
+    """The PINs for the login cards of residents registered in a batch (the outreach page's results, a sign-up
+    sheet): a form with one learner_id per resident, at most cards.MAX_PINS. Shown once; never cached."""
+    ids = request.form.getlist("learner_id")
+    if not 1 <= len(ids) <= cards.MAX_PINS:
+        raise ValidationFailed(f"Make PINs for between 1 and {cards.MAX_PINS} residents at a time. Go back and use "
+                               "the buttons for each group.")
+    try:
+        learner_ids = [uuid.UUID(value) for value in ids]
+    except ValueError:
+        raise NotFound("There is no resident with this id.") from None
+    made = cards.make_pins(current_user, learner_ids)
+    db.session.commit()
+    response = Response(render_template("outreach/pins.html", made_pins=made))
+    response.headers["Cache-Control"] = "no-store"  # one-time PINs, on a shared PC
     return response
 
 

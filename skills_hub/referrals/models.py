@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skills_hub.accounts.models import Organisation, User
@@ -14,6 +14,8 @@ from skills_hub.extensions import db, utcnow
 from skills_hub.residents import PERSONAL, actor
 
 OPEN = ("submitted", "viewed", "accepted", "waitlisted", "in_progress")
+# One open referral per resident and service, kept by the database (a partial unique index on both engines).
+_IS_OPEN = "status IN (" + ", ".join(f"'{status}'" for status in OPEN) + ")"
 CLOSED = ("declined", "completed", "not_completed", "withdrawn", "expired", "entered_in_error")
 STATUSES = OPEN + CLOSED
 RESPONDED = ("accepted", "waitlisted", "declined")  # a provider's first answer
@@ -49,7 +51,11 @@ class SharingPermission(db.Model):
 
 class Referral(db.Model):
     __tablename__ = "referrals"
-    __table_args__ = (Index("ix_referrals_organisation_status", "organisation_id", "status"),)
+    __table_args__ = (
+        Index("ix_referrals_organisation_status", "organisation_id", "status"),
+        Index("uq_referrals_open_learner_service", "learner_id", "service_id", unique=True,
+              postgresql_where=text(_IS_OPEN), sqlite_where=text(_IS_OPEN)),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     reference: Mapped[str] = mapped_column(String(12), unique=True)  # what emails carry instead of a name

@@ -26,6 +26,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 
 from skills_hub import codes
 from skills_hub.accounts import policy, privacy
@@ -145,55 +146,89 @@ class Made:
 
 
 def make(actor: User, body: dict[str, Any]) -> Made:
-    """Record the permission to share, then submit the referral. A retried client_id answers with the first one;
-    the same client_id with another body is 422. Flushes, never commits."""
+    """Record the permission to share, then submit the referral. A retried client_id answers with the first one
+    (also when the retry arrives while the first is still being saved); the same client_id with another body is
+    422; a second open referral to the same service is 409 (the database keeps that rule too). Flushes, never
+    commits."""
     policy.require(actor, REFER)
     request_hash = _request_hash(body)
-    existing = db.session.scalar(select(Referral).where(Referral.client_id == body["client_id"]))
+    existing = _with_client_id(body["client_id"])
     if existing is not None:
-        if existing.referred_by_id != actor.id and existing.id not in _visible_ids(actor, existing.id):
-            raise NotFound("There is no referral with this client_id.")
-        if existing.client_request_hash != request_hash:
-            raise ValidationFailed("This client_id was used before with a different body. Use a new client_id "
-                                   "for a new referral.", errors={"client_id": ["Already used."]})
-        return Made(existing, created=False)
+        return _replay(actor, existing, request_hash)
     learner_id = body.get("learner_id") or actor.id
     learner = policy.learner_for(actor, learner_id, REFER)
     service = _referable(body["service_id"])
     consent = body["consent"]
     _check_consent(actor, consent, service)
     _check_needs(learner, service)
-    already = db.session.scalar(select(Referral).where(Referral.learner_id == learner.id,
-                                                       Referral.service_id == service.id,
-                                                       Referral.status.in_(OPEN)))
+    already = _open_referral(learner.id, service.id)
+    if already is not None and already.client_id == body["client_id"]:  # saved a moment ago by a retry
+        return _replay(actor, already, request_hash)
     if already is not None:
-        raise Conflict(f"{learner.given_name} already has an open referral to this service "
-                       f"({codes.grouped(already.reference)}).", errors={"service_id": ["Already referred."]},
-                       extra={"referral_id": str(already.id)})
-    permission = SharingPermission(
-        learner_id=learner.id, organisation_id=service.organisation_id,
-        data_shared=list(ALWAYS_SHARED) + list(service.referral_needs),
-        privacy_notice_version=consent["privacy_notice_version"], given_by=consent["given_by"],
-        method=consent["method"], captured_by_id=actor.id)
-    db.session.add(permission)
-    db.session.flush()
+        raise _already_referred(learner, already)
     now = utcnow()
     branch_ids = policy.branch_ids_of(actor) if actor.role == Role.STAFF else []
-    referral = Referral(
-        reference=codes.generate(8), client_id=body["client_id"], client_request_hash=request_hash,
-        learner_id=learner.id, service_id=service.id, organisation_id=service.organisation_id,
-        permission_id=permission.id, referred_by_id=actor.id, branch_id=branch_ids[0] if branch_ids else None,
-        need=body["need"], access_needs=body.get("access_needs") or "",
-        contact_method=(body.get("contact_method") or "").strip() or contact_of(learner), status="submitted",
-        created_at=now,
-        respond_by=workdays.add_working_days(workdays.local_date(now), service.response_days))
-    db.session.add(referral)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a request making the same referral at the same moment: see below
+            permission = SharingPermission(
+                learner_id=learner.id, organisation_id=service.organisation_id,
+                data_shared=list(ALWAYS_SHARED) + list(service.referral_needs),
+                privacy_notice_version=consent["privacy_notice_version"], given_by=consent["given_by"],
+                method=consent["method"], captured_by_id=actor.id)
+            db.session.add(permission)
+            db.session.flush()
+            referral = Referral(
+                reference=codes.generate(8), client_id=body["client_id"], client_request_hash=request_hash,
+                learner_id=learner.id, service_id=service.id, organisation_id=service.organisation_id,
+                permission_id=permission.id, referred_by_id=actor.id,
+                branch_id=branch_ids[0] if branch_ids else None, need=body["need"],
+                access_needs=body.get("access_needs") or "",
+                contact_method=(body.get("contact_method") or "").strip() or contact_of(learner),
+                status="submitted", created_at=now,
+                respond_by=workdays.add_working_days(workdays.local_date(now), service.response_days))
+            db.session.add(referral)
+            db.session.flush()
+    except IntegrityError:
+        # Another request saved first: the same client_id (a retry) answers as a replay; another referral to
+        # this service for this resident is the 409 it would have been a moment later.
+        winner = _with_client_id(body["client_id"])
+        if winner is not None:
+            return _replay(actor, winner, request_hash)
+        already = _open_referral(learner.id, service.id)
+        if already is not None:
+            raise _already_referred(learner, already) from None
+        raise
     _event(referral, "submitted", actor, None, None, from_status=None)
     audit.record("referral.made", learner.id, referral_id=referral.id, organisation_id=service.organisation_id)
     _tell_provider(referral, "A new referral for you",
                    "You have a new referral, reference {ref}. Please reply by {date}.")
     return Made(referral, created=True)
+
+
+def _with_client_id(client_id: uuid.UUID) -> Referral | None:
+    return db.session.scalar(select(Referral).where(Referral.client_id == client_id))
+
+
+def _replay(actor: User, existing: Referral, request_hash: str) -> Made:
+    if existing.referred_by_id != actor.id and existing.id not in _visible_ids(actor, existing.id):
+        raise NotFound("There is no referral with this client_id.")
+    if existing.client_request_hash != request_hash:
+        raise ValidationFailed("This client_id was used before with a different body. Use a new client_id "
+                               "for a new referral.", errors={"client_id": ["Already used."]})
+    return Made(existing, created=False)
+
+
+def _open_referral(learner_id: uuid.UUID, service_id: uuid.UUID) -> Referral | None:
+    return db.session.scalar(select(Referral).where(Referral.learner_id == learner_id,
+                                                    Referral.service_id == service_id, Referral.status.in_(OPEN)))
+
+
+def _already_referred(learner: User, already: Referral) -> Conflict:
+    return Conflict(f"{learner.given_name} already has an open referral to this service "
+                    f"({codes.grouped(already.reference)}). Open that referral instead of making another.",
+                    errors={"service_id": ["Already referred: this resident has an open referral to this "
+                                           "service."]},
+                    extra={"referral_id": str(already.id)})
 
 
 def contact_of(learner: User) -> str:
@@ -428,6 +463,20 @@ def withdraw_for_erasure(actor: User | policy.SystemActor | None,
         SharingPermission.learner_id == learner_id, SharingPermission.withdrawn_at.is_(None))
         .values(withdrawn_at=utcnow()))
     return withdrawn, told
+
+
+def withdraw_doubles_before_merge(gone_id: uuid.UUID, kept_id: uuid.UUID) -> int:
+    """Two records of one resident, each with an open referral to the same service: the merged-away record's is
+    withdrawn (the kept record's stays), so the merged resident keeps one open referral per service. Returns how
+    many were withdrawn. Flushes, never commits."""
+    kept_services = select(Referral.service_id).where(Referral.learner_id == kept_id, Referral.status.in_(OPEN))
+    doubles = db.session.scalars(select(Referral).where(Referral.learner_id == gone_id, Referral.status.in_(OPEN),
+                                                        Referral.service_id.in_(kept_services))).all()
+    for referral in doubles:
+        _move(referral, "withdrawn", None, None, "The resident's two records were merged; the record kept already "
+                                                 "has an open referral to this service.")
+    db.session.flush()
+    return len(doubles)
 
 
 def erase_details(referral: Referral) -> None:

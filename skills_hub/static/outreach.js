@@ -1,6 +1,8 @@
 // The outreach page offline: registrations queue in IndexedDB (one record per operation, each with its own
 // op_id) and go to POST /api/v1/sync when the connection is back. Without this script the page is the ordinary
-// online registration form. PINs are shown once and never stored on the device.
+// online registration form. A sync makes no PINs: residents without email come back pin_pending, and a button
+// posts their ids to the PIN page (/staff/pins), which shows each PIN once with its login card. Nothing about a
+// PIN is stored on the device.
 (function () {
   "use strict";
   var app = document.getElementById("outreach-app");
@@ -115,10 +117,13 @@
       "No connection. Records are saved here and sent when the connection comes back.";
   }
 
+  var pinsPending = [];  // learner ids sent this visit whose PIN is still to be made
+
   function showSent(result, label) {
     if (!result.learner_number) { return; }
     var item = document.createElement("li");
-    var text = label + ": learner number " + result.learner_number + (result.pin ? ", PIN " + result.pin : "") + ". ";
+    var text = label + ": learner number " + result.learner_number + (result.pin_pending ? ", PIN to be made" : "") + ". ";
+    if (result.pin_pending && pinsPending.indexOf(result.ref) === -1) { pinsPending.push(result.ref); }
     item.appendChild(document.createTextNode(text));
     var link = document.createElement("a");
     link.href = app.dataset.residentUrl.replace("LEARNER", result.ref);
@@ -323,6 +328,36 @@
     }).catch(function () { return false; });
   }
 
+  // One form per 50 residents (the most the PIN page makes at once): a plain post, so the PIN page is an ordinary
+  // page that shows each PIN once and prints the cards.
+  function showPinForms() {
+    var box = document.getElementById("pin-forms");
+    box.textContent = "";
+    for (var start = 0; start < pinsPending.length; start += 50) {
+      var group = pinsPending.slice(start, start + 50);
+      var pinForm = document.createElement("form");
+      pinForm.method = "post";
+      pinForm.action = app.dataset.pinsUrl;
+      var token = document.createElement("input");
+      token.type = "hidden"; token.name = "csrf_token"; token.value = form.elements.csrf_token.value;
+      pinForm.appendChild(token);
+      group.forEach(function (id) {
+        var input = document.createElement("input");
+        input.type = "hidden"; input.name = "learner_id"; input.value = id;
+        pinForm.appendChild(input);
+      });
+      var button = document.createElement("button");
+      button.type = "submit";
+      button.className = "button";
+      button.textContent = "Make PINs and print login cards for " + group.length +
+        (group.length === 1 ? " resident" : " residents") +
+        (pinsPending.length > 50 ? " (" + (start + 1) + " to " + (start + group.length) + ")" : "");
+      pinForm.appendChild(button);
+      box.appendChild(pinForm);
+    }
+    box.hidden = pinsPending.length === 0;
+  }
+
   function showHeld(label) {
     var item = document.createElement("li");
     item.appendChild(document.createTextNode(label + " may already have an account, so has no learner number yet. "));
@@ -354,6 +389,7 @@
         else if (record.type === "create_learner") { showSent(result, record.label); }
       }
     });
+    showPinForms();
     return remove(done).then(function () { return put(attention); }).then(function () {
       var text = counts.sent + (counts.sent === 1 ? " record sent." : " records sent.");
       if (counts.attention) { text += " " + counts.attention + " need attention: see the list."; }
