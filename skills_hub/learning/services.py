@@ -50,17 +50,20 @@ def may_record(actor: User, learner_id: uuid.UUID) -> User:
     return policy.learner_for(actor, learner_id, permissions.RECORD_LEARNING)
 
 
-def enrol(learner: User, course: Course, by: User | None = None) -> tuple[Enrolment, bool]:
+def enrol(learner: User, course: Course, by: User | None = None,
+          when: datetime | None = None) -> tuple[Enrolment, bool]:
     """Enrol (by the learner, or `by` staff), or resume an enrolment the learner left. Returns (enrolment,
-    created). Flushes, never commits."""
+    created). `when` is the time it happened, when that was earlier (the demo's history). Flushes, never commits."""
     may_record(by or learner, learner.id)
+    when = when or utcnow()
     enrolment = enrolment_for(learner.id, course)
     if enrolment is not None:
         if enrolment.left_at is not None:
             enrolment.left_at = None
-            enrolment.last_active_at = utcnow()
+            enrolment.last_active_at = max(enrolment.last_active_at, when)
         return enrolment, False
-    enrolment = Enrolment(learner_id=learner.id, course_id=course.id, enrolled_by_id=by.id if by else None)
+    enrolment = Enrolment(learner_id=learner.id, course_id=course.id, enrolled_by_id=by.id if by else None,
+                          enrolled_at=when, last_active_at=when)
     try:
         with db.session.begin_nested():
             db.session.add(enrolment)
@@ -129,7 +132,7 @@ def lesson_done(learner_id: uuid.UUID, lesson: Lesson, *, assisted: bool, by: Us
         progress.assisted = assisted or (by is not None and by.id != learner_id)
         progress.recorded_by_id = by.id if by else None
     enrolment.last_active_at = max(enrolment.last_active_at, when or utcnow())
-    complete_if_finished(enrolment, lesson.course)
+    complete_if_finished(enrolment, lesson.course, when=when)
     return progress
 
 
@@ -228,30 +231,34 @@ def check_answers(course: Course, answers: dict[str, str]) -> None:
         raise ValidationFailed("Some answers are missing or unknown: see errors.", errors={"answers": errors})
 
 
-def take_check(learner: User | None, course: Course, answers: dict[str, str]) -> courses.CheckResult:
-    """Score on the server. A signed-in learner's attempt is kept, and a pass may complete the course."""
+def take_check(learner: User | None, course: Course, answers: dict[str, str],
+               when: datetime | None = None) -> courses.CheckResult:
+    """Score on the server. A signed-in learner's attempt is kept, and a pass may complete the course. `when` is
+    the time of the attempt, when that was earlier (the demo's history)."""
     result = courses.score_check(course, answers)
     if learner is None or learner.role.value != "learner":
         return result
+    moment = when or utcnow()
     db.session.add(CheckAttempt(learner_id=learner.id, course_id=course.id, answers=answers, score=result.score,
                                 correct_count=result.correct_count, question_count=result.question_count,
-                                passed=result.passed, course_content_hash=course.content_hash))
+                                passed=result.passed, course_content_hash=course.content_hash, created_at=moment))
     enrolment = enrolment_for(learner.id, course)
     if enrolment is not None:
-        enrolment.last_active_at = utcnow()
+        enrolment.last_active_at = max(enrolment.last_active_at, moment)
         if result.passed:
             db.session.flush()
-            complete_if_finished(enrolment, course)
+            complete_if_finished(enrolment, course, when=when)
     return result
 
 
 # Completion -----------------------------------------------------------------------------------------------------------
 
-def complete_if_finished(enrolment: Enrolment, course: Course) -> None:
+def complete_if_finished(enrolment: Enrolment, course: Course, when: datetime | None = None) -> None:
     """All current lessons done and the check passed → completed, with a certificate, in this transaction.
 
     The enrolment row is locked first (FOR UPDATE on PostgreSQL; SQLite writes one at a time), so exactly one of
-    two racing requests completes it.
+    two racing requests completes it. It is completed now, or, when the last step is dated `when` (work done
+    earlier, offline or in the demo's history), at the latest step recorded, never later than now.
     """
     db.session.flush()
     locked = db.session.scalar(select(Enrolment).where(Enrolment.id == enrolment.id)
@@ -270,7 +277,8 @@ def complete_if_finished(enrolment: Enrolment, course: Course) -> None:
         Lesson.course_id == course.id, Lesson.retired_at.is_(None), ~done.exists()))
     if lessons_left:
         return
-    locked.completed_at = utcnow()
+    now = utcnow()
+    locked.completed_at = now if when is None else min(max(when, locked.last_active_at), now)
     assisted = db.session.scalar(select(LessonProgress.id).where(
         LessonProgress.learner_id == locked.learner_id, LessonProgress.course_id == course.id,
         LessonProgress.assisted.is_(True)).limit(1)) is not None
