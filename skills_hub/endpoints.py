@@ -29,6 +29,31 @@ class Operation:
     status: int
     errors: tuple[int, ...]
     replay_status: int | None = None  # a create's answer to a repeat: 200 with the original
+    media_type: str = "application/json"  # of the success answer
+    also: tuple[tuple[int, str], ...] = ()  # other answers that are not problems: (202, "application/json")
+    view: Callable[..., Any] | None = None
+
+    def statuses(self, rule: str, rate_limited: bool = False) -> dict[int, str]:
+        """Every status the operation can answer, with its media type: the success, a replay, the declared errors,
+        and those that follow from its shape: 400 (an address or body that cannot be read), 422 (bad or unknown
+        parameters), 404 (a path naming nothing), 400/413/415/422 with a body, 401/403 when it needs a token
+        (a session cookie without CSRF is 403), 429 when it is rate limited, 503 when the database is away."""
+        problem = "application/problem+json"
+        answers: dict[int, str] = {code: problem for code in self.errors}
+        answers.update({400: problem, 422: problem, 503: problem})
+        if "<" in rule:
+            answers[404] = problem
+        if self.body is not None:
+            answers.update({413: problem, 415: problem})
+        if 401 in self.errors:
+            answers[403] = problem
+        if rate_limited:
+            answers[429] = problem
+        answers.update(dict(self.also))
+        if self.replay_status:
+            answers[self.replay_status] = self.media_type
+        answers[self.status] = self.media_type
+        return dict(sorted(answers.items()))
 
 
 OPERATIONS: dict[str, Operation] = {}
@@ -55,9 +80,17 @@ class InputSchema(Schema):
 
     @pre_load
     def _refuse_hidden_characters(self, data, **kwargs):
-        if problems := text_problems(data):
+        # A raw value (each operation of a sync batch) is loaded by its own schema later, which checks it alone:
+        # one bad operation must not refuse the batch.
+        raw = {field.data_key or name for name, field in self.fields.items() if _is_raw(field)}
+        checked = {key: value for key, value in data.items() if key not in raw} if isinstance(data, dict) else data
+        if problems := text_problems(checked):
             raise ValidationError(problems.get("_text", problems))
         return data
+
+
+def _is_raw(field: fields.Field) -> bool:
+    return type(field) is fields.Raw or (isinstance(field, fields.List) and type(field.inner) is fields.Raw)
 
 
 class FormSchema(InputSchema):
@@ -147,6 +180,11 @@ def _printable_name(key: str) -> str:
     return "".join(f"<U+{ord(character):04X}>" if text_problem(character) else character for character in key)
 
 
+def _media_type_of(rule: str) -> str:
+    """What an address that ends like a file answers: `/report.csv` is CSV; anything else JSON."""
+    return {".csv": "text/csv", ".pdf": "application/pdf"}.get(rule[rule.rfind("."):], "application/json")
+
+
 def api_endpoint(
     bp: Blueprint,
     rule: str,
@@ -159,6 +197,8 @@ def api_endpoint(
     status: int = 200,
     errors: tuple[int, ...] = (),
     replay_status: int | None = None,
+    media_type: str | None = None,
+    also: tuple[tuple[int, str], ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a JSON view whose input is loaded (422 on bad input) and whose result is dumped."""
 
@@ -185,7 +225,8 @@ def api_endpoint(
         bp.add_url_rule(rule, view.__name__, wrapper, methods=[method])
         endpoint = f"{bp.name}.{view.__name__}"
         OPERATIONS[endpoint] = Operation(
-            endpoint, method.lower(), summary, bp.name, query, body, response, status, errors, replay_status
+            endpoint, method.lower(), summary, bp.name, query, body, response, status, errors, replay_status,
+            media_type or _media_type_of(rule), also, view,
         )
         return wrapper
 

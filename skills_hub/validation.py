@@ -48,6 +48,11 @@ def text_problem(value: str, *, multiline: bool = True) -> str | None:
     return f"This has a hidden character ({code}) that we cannot store or show safely. Type it again without it."
 
 
+def without_hidden_characters(value: str) -> str:
+    """The text without the characters no text may hold (for showing text stored before they were refused)."""
+    return _NEVER.sub("", value)
+
+
 def is_blank(value: str) -> bool:
     """Nothing to see: only spaces and characters that take no room (zero-width spaces, joiners, fillers)."""
     return not _INVISIBLE.sub("", value)

@@ -164,7 +164,7 @@ def test_names_that_hide_or_reorder_what_they_say_are_refused(client, make_branc
 
 @pytest.mark.parametrize(("given", "family"), [
     ("Siobhán", "O'Brien"), ("Nguyễn Thị", "Hương"), ("محمد", "عبدالله"), ("秀英", "王"), ("Anne-Marie", "Zoë"),
-    ("می\u200cخواهم", "Rezaei"),  # a ZWNJ inside a Persian word is spelling, not a trick
+    ("می\u200cخواهم", "Rezaei"),  # noqa: RUF001  (a ZWNJ inside a Persian word is spelling, not a trick)
     ("  Ann  ", "Lee"),
 ])
 def test_names_in_every_script_are_kept_as_typed(app, client, make_branch, staff_in, bearer, given, family):
@@ -184,3 +184,48 @@ def test_a_self_registration_form_refuses_a_blank_name_and_keeps_the_rest(client
                                               "email": "ann@example.test", "password": TEST_PASSWORD})
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "Enter the first name" in page and "ann@example.test" in page
+
+
+# Names are shown isolated, and a name frozen before these checks cannot reorder a certificate ----------------------
+
+def test_a_certificate_prints_a_name_as_typed_even_with_an_override_stored_before(app, tmp_path):
+    from skills_hub.certificates import pdf
+    from tests.conftest import pdf_text
+    from tests.test_certificate_pdf import certificate_named
+
+    with app.test_request_context():
+        html = pdf.certificate_html(certificate_named("Y<b>bold</b>\u202egnp.exe"))
+        rendered = pdf.render(certificate_named("Y<b>bold</b>\u202egnp.exe"))
+    assert "<bdi>Y&lt;b&gt;bold&lt;/b&gt;gnp.exe</bdi>" in html and "unicode-bidi: isolate" in html
+    text = pdf_text(rendered, tmp_path)
+    assert "Y<b>bold</b>gnp.exe" in text and "exe.png" not in text
+
+
+def test_a_residents_name_is_isolated_where_it_stands_next_to_other_words(client, make_branch, staff_in, login_as,
+                                                                            bearer):
+    branch = make_branch()
+    staff = staff_in(branch)
+    created = client.post("/api/v1/learners", headers=bearer(staff), json=new_learner_body(
+        given_name="محمد", family_name="خان", branch_id=str(branch.id))).get_json()
+    login_as(staff)
+    page = client.get(f"/staff/residents/lookup?learner_number={created['learner_number']}").get_data(as_text=True)
+    assert "<bdi>محمد</bdi>" in page
+    dashboard = client.get("/staff?q=محمد").get_data(as_text=True)
+    assert "<bdi>محمد خان</bdi>" in dashboard or "<bdi>محمد</bdi>" in dashboard
+
+
+def test_a_nul_in_one_sync_operation_rejects_that_one_alone(client, make_branch, staff_in, bearer):
+    branch = make_branch()
+    staff = staff_in(branch)
+
+    def create(given_name: str) -> dict:
+        body = new_learner_body(given_name=given_name)
+        return {"op_id": str(uuid.uuid4()), "type": "create_learner", "recorded_at": "2026-11-28T10:00:00+00:00",
+                "payload": body}
+
+    response = client.post("/api/v1/sync", headers=bearer(staff), json={
+        "device_id": "laptop-1", "operations": [create("Ann\u0000"), create("Grace")]})
+    assert response.status_code == 200, response.get_json()
+    bad, good = response.get_json()["results"]
+    assert bad["status"] == "rejected" and "U+0000" in str(bad["errors"]["payload"]["given_name"])
+    assert good["status"] == "applied"

@@ -170,6 +170,7 @@ ROWS = [
     Row("POST", "/api/v1/certificates/<code>/reissue", "/api/v1/certificates/{code}/reissue",
         (SIGN_IN, 403, 403, 403, 403, 403, 201), {"reason": "Name changed"}, certificate=True),
     Row("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", every(200)),
+    Row("GET", "/api/v1/privacy-notice", "/api/v1/privacy-notice", every(200)),
     Row("GET", "/api/v1/courses", "/api/v1/courses", every(200), catalogue=True),
     Row("GET", "/api/v1/courses/<slug>", "/api/v1/courses/getting-started", every(200), catalogue=True),
     Row("POST", "/api/v1/tokens", "/api/v1/tokens", every(401), {"username": "nobody@example.test", "password": "x"}),

@@ -6,8 +6,9 @@ import uuid
 
 from flask import Blueprint, Response, current_app, g, request
 from flask_login import current_user
+from marshmallow import Schema, fields
 
-from skills_hub.accounts import policy, services, tokens, two_step
+from skills_hub.accounts import policy, privacy, services, tokens, two_step
 from skills_hub.accounts.permissions import EDIT_LEARNER, VIEW_LEARNER
 from skills_hub.accounts.schemas import (
     BranchLink,
@@ -145,3 +146,20 @@ def update_learner(learner_id: str, body: dict):
     services.update_learner(current_user, learner, body)
     db.session.commit()
     return services.learner_out(learner)
+
+
+# The privacy notice a consent must quote ------------------------------------------------------------------------
+
+class PrivacyNoticeOut(Schema):
+    version = fields.String(metadata={"description": "Quote this as privacy_notice_version (or "
+                                                     "consent_notice_version) when recording consent."})
+    url = fields.String(metadata={"description": "The notice as a page, to show the resident."})
+    text = fields.String(metadata={"description": "The notice itself, in Markdown."})
+
+
+@api_endpoint(bp, "/privacy-notice", summary="The current privacy notice: the version a consent must quote, its "
+              "page and its text. Public.", response=PrivacyNoticeOut())
+def privacy_notice():
+    version = privacy.current_version()
+    return {"version": version, "url": f"{current_app.config['BASE_URL']}/privacy?version={version}",
+            "text": privacy.notice_text(version)}

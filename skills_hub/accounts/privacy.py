@@ -32,3 +32,8 @@ def current_version() -> str:
 
 def notice_html(version: str) -> str:
     return render((_folder() / f"{version}.md").read_text(encoding="utf-8"), image_base="/static")
+
+
+def notice_text(version: str) -> str:
+    """The notice's Markdown source, as written."""
+    return (_folder() / f"{version}.md").read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ from skills_hub.audit import services as audit
 from skills_hub.endpoints import FormSchema, PageQuery
 from skills_hub.extensions import db
 from skills_hub.jobs import services as jobs
-from skills_hub.validation import REQUIRED, flatten_errors, load_form
+from skills_hub.validation import REQUIRED, Text, flatten_errors, load_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -152,8 +152,8 @@ def reset_two_step(user_id: uuid.UUID):
 
 class PlaceForm(FormSchema):
     kind = fields.String(required=True, validate=validate.OneOf(["branch", "organisation"]))
-    name = fields.String(required=True, error_messages={**REQUIRED, "required": "Enter a name."},
-                         validate=validate.Length(min=1, max=200, error="Enter a name in 200 characters or fewer."))
+    name = Text(required=True, error_messages={**REQUIRED, "required": "Enter a name.", "blank": "Enter a name."},
+                validate=validate.Length(min=1, max=200, error="Enter a name in 200 characters or fewer."))
 
 
 @bp.get("/places")

@@ -92,7 +92,8 @@ def reissue(code: str, body: dict):
 
 
 @api_endpoint(bp, "/certificates/<code>/credential", summary="The signed Open Badges 3.0 credential (its learner, "
-              "their staff, admins); 202 while it is being prepared.", errors=(401, 404, 422))
+              "their staff, admins); 202 while it is being prepared.", errors=(401, 404, 422),
+              media_type="application/vc+ld+json", also=((202, "application/json"),))
 def credential(code: str):
     certificate = services.for_viewer(signed_in(), code)
     if certificate.status == "withdrawn":

@@ -22,9 +22,10 @@ from skills_hub.eds import EDS_AREAS
 from skills_hub.extensions import db, utcnow
 from skills_hub.jobs.services import job_handler
 from skills_hub.pdf import render_pdf, render_pdf_pages
+from skills_hub.validation import without_hidden_characters
 
 RENDER_JOB = "render_certificate"
-TEMPLATE_VERSION = 1  # raise when templates/certificates/certificate.html changes: PDFs are then re-rendered
+TEMPLATE_VERSION = 2  # raise when templates/certificates/certificate.html changes: PDFs are then re-rendered
 
 
 @cache
@@ -46,6 +47,8 @@ def certificate_html(certificate: Certificate) -> str:
     verify_url = f"{current_app.config['BASE_URL']}/verify/{code}"
     return render_template(
         "certificates/certificate.html", certificate=certificate, code=code, verify_url=verify_url,
+        # Names are checked when typed; one frozen before that may still hold a character that reorders the line.
+        learner_name=without_hidden_characters(certificate.learner_name),
         areas=[EDS_AREAS.get(area, area) for area in certificate.eds_areas],
         qr=segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from skills_hub.endpoints import InputSchema, PageQuery
-from skills_hub.validation import REQUIRED
+from skills_hub.validation import REQUIRED, Text
 
 
 class VerificationOut(Schema):
@@ -37,5 +37,6 @@ class CertificateQuery(PageQuery):
 
 
 class ReasonBody(InputSchema):
-    reason = fields.String(required=True, error_messages={**REQUIRED, "required": "Give the reason."},
+    reason = Text(multiline=True, required=True, error_messages={**REQUIRED, "required": "Give the reason.",
+                                                                 "blank": "Give the reason."},
                            validate=validate.Length(min=3, max=500, error="Give the reason in 3 to 500 characters."))

@@ -28,7 +28,7 @@ def zip_response(learner) -> Response:
 
 @api_endpoint(bp, "/learners/<learner_id>/export", summary="Everything held about a resident (subject access): a "
               "zip of data.json (one key per domain) and one CSV per domain. Staff of their branch, admins, and "
-              "the resident themselves.", errors=(401, 404))
+              "the resident themselves.", errors=(401, 404), media_type="application/zip")
 def export_learner(learner_id: str):
     return zip_response(policy.learner_for(signed_in(), learner_id, VIEW_LEARNER))
 

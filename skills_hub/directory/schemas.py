@@ -11,7 +11,7 @@ from skills_hub.directory.models import ACCESSIBILITY, CAPACITY, DAYS, DELIVERY_
 from skills_hub.eds import EDS_AREAS, LEVELS
 from skills_hub.endpoints import STRING_LIST, InputSchema, PageQuery
 from skills_hub.languages import two_letter_code
-from skills_hub.validation import REQUIRED
+from skills_hub.validation import REQUIRED, Text
 
 
 def _one_of(choices: Any, what: str) -> validate.OneOf:
@@ -81,7 +81,8 @@ class ServiceMatchOut(Schema):
     organisation = fields.Function(lambda m: _OrganisationRef().dump(m.service.organisation),
                                    metadata={"type": "object"})
     location = fields.Function(lambda m: _Place().dump(m.location) if m.location else None,
-                               metadata={"type": "object", "description": "null for a service that is only online"})
+                               metadata={"type": ["object", "null"],
+                                         "description": "null for a service that is only online"})
     distance_km = fields.Float(allow_none=True, metadata={"description": "From the centre of the postcode "
                                                                          "district asked for; null when online"})
     score = fields.Integer(metadata={"description": "Out of 100: distance 40, skill 20, language 15, access 5 "
@@ -110,10 +111,10 @@ class ServiceForm(InputSchema):
 
     csrf_token = fields.String(load_default=None)
     version = fields.Integer(required=True, error_messages=REQUIRED)
-    name = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(
-        min=1, max=200, error="Give a name of up to 200 characters."))
-    description = fields.String(load_default="", validate=validate.Length(max=2000, error="Keep it under 2,000 "
-                                                                                          "characters."))
+    name = Text(required=True, error_messages={**REQUIRED, "blank": "Give a name of up to 200 characters."},
+                validate=validate.Length(min=1, max=200, error="Give a name of up to 200 characters."))
+    description = Text(multiline=True, allow_blank=True, load_default="", validate=validate.Length(
+        max=2000, error="Keep it under 2,000 characters."))
     status = fields.String(required=True, error_messages=REQUIRED, validate=_one_of(STATUSES, "a status"))
     eds_areas = fields.List(fields.String(validate=_one_of(EDS_AREAS, "a skill area")), load_default=list)
     levels = fields.List(fields.String(validate=_one_of(LEVELS, "a level")), load_default=list)
@@ -128,7 +129,7 @@ class ServiceForm(InputSchema):
     cost_amount = fields.Decimal(load_default=None, allow_none=True, places=2, validate=validate.Range(
         min=0, max=9999, error="Give an amount in pounds between 0 and 9999."),
         error_messages={"invalid": "Give an amount in pounds, like 25 or 12.50."})
-    cost_description = fields.String(load_default="", validate=validate.Length(max=300))
+    cost_description = Text(allow_blank=True, load_default="", validate=validate.Length(max=300))
     capacity = fields.String(required=True, error_messages=REQUIRED, validate=_one_of(CAPACITY, "the capacity"))
     takes_referrals = LooseBoolean(required=True, error_messages=REQUIRED)
     response_days = fields.Integer(load_default=5, validate=validate.Range(
@@ -139,10 +140,10 @@ class ServiceForm(InputSchema):
     schedule_days = fields.List(fields.String(validate=_one_of(DAYS, "a day")), load_default=list)
     opens_at = fields.String(load_default="", validate=validate.Regexp(TIME, error="Give a time like 10:00."))
     closes_at = fields.String(load_default="", validate=validate.Regexp(TIME, error="Give a time like 12:30."))
-    schedule_description = fields.String(load_default="", validate=validate.Length(max=300))
-    location_name = fields.String(load_default="", validate=validate.Length(max=200))
-    address_1 = fields.String(load_default="", validate=validate.Length(max=200))
-    city = fields.String(load_default="", validate=validate.Length(max=100))
+    schedule_description = Text(allow_blank=True, load_default="", validate=validate.Length(max=300))
+    location_name = Text(allow_blank=True, load_default="", validate=validate.Length(max=200))
+    address_1 = Text(allow_blank=True, load_default="", validate=validate.Length(max=200))
+    city = Text(allow_blank=True, load_default="", validate=validate.Length(max=100))
     postcode = fields.String(load_default="")
 
     @validates("postcode")

@@ -14,10 +14,14 @@ class ImportQuery(InputSchema):
 
     dry_run = fields.Boolean()
     branch = fields.UUID(metadata={"description": "The branch the residents join; optional for staff with one."})
+    # Needed with every file (in the query string or as form fields beside it), not with import_id: the schema
+    # cannot say "required" for both places, so the service checks it and the description says so.
     consent_notice_version = fields.String(validate=validate.Length(min=1, max=20), metadata={
-        "description": "The privacy notice version the sheet showed; default: the current one."})
+        "description": "Required with a file (no default): the privacy notice version the sheet showed, as "
+                       "GET /api/v1/privacy-notice gives it. In the query string or as a form field."})
     consent_method = fields.String(validate=validate.OneOf(CONSENT_METHODS), metadata={
-        "description": "How the residents agreed; default: paper."})
+        "description": "Required with a file (no default): how the residents agreed, usually paper. In the query "
+                       "string or as a form field."})
     import_id = fields.UUID(metadata={"description": "Confirm this dry run instead of sending the file again."})
 
 

@@ -211,7 +211,8 @@ def read_sheet(raw: bytes, *, max_bytes: int | None = MAX_BYTES,
                                 errors={"file": ["The file has too many rows."]})
         values = {}
         for name, index in positions.items():
-            cell = cells[index].strip() if index < len(cells) else ""
+            # A cell typed over two lines (Alt+Enter) or with tabs is one line of words: names may not hold breaks.
+            cell = " ".join(cells[index].split()) if index < len(cells) else ""
             if cell:
                 values[name] = cell
         unnamed_with_data.update(i for i, cell in enumerate(cells) if i not in named and cell.strip())

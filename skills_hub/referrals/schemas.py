@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from skills_hub import codes
 from skills_hub.endpoints import InputSchema, PageQuery
 from skills_hub.referrals.models import STATUSES
-from skills_hub.validation import REQUIRED
+from skills_hub.validation import REQUIRED, Text
 
 GIVEN_BY = ("learner", "staff_on_behalf")
 METHODS = ("in_person", "paper", "phone", "online")
@@ -30,10 +30,12 @@ class ReferralCreate(InputSchema):
         "description": "Made by the client; a retry with the same body answers 200 with the same referral."})
     learner_id = fields.UUID(load_default=None, metadata={"description": "Leave out to refer yourself."})
     service_id = fields.UUID(required=True, error_messages=REQUIRED)
-    need = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(
-        min=1, max=1000, error="Say what they need help with, in up to 1,000 characters."))
-    access_needs = fields.String(load_default="", validate=validate.Length(max=500, error="Up to 500 characters."))
-    contact_method = fields.String(load_default="", validate=validate.Length(max=200, error="Up to 200 "
+    need = Text(multiline=True, required=True, error_messages={**REQUIRED, "blank": "Say what they need help with."},
+                validate=validate.Length(min=1, max=1000,
+                                         error="Say what they need help with, in up to 1,000 characters."))
+    access_needs = Text(multiline=True, allow_blank=True, load_default="",
+                        validate=validate.Length(max=500, error="Up to 500 characters."))
+    contact_method = Text(allow_blank=True, load_default="", validate=validate.Length(max=200, error="Up to 200 "
                                                                                             "characters."))
     consent = fields.Nested(SharingConsentIn, required=True, error_messages={
         "required": "Record the resident's permission to share with this provider first.",
@@ -44,7 +46,8 @@ class TransitionIn(InputSchema):
     to = fields.String(required=True, error_messages=REQUIRED, validate=_one_of(STATUSES, "a status"))
     version = fields.Integer(required=True, error_messages=REQUIRED, strict=True)
     reason_code = fields.String(load_default=None, validate=validate.Length(max=30))
-    reason = fields.String(load_default=None, validate=validate.Length(max=500, error="Up to 500 characters."))
+    reason = Text(multiline=True, allow_blank=True, load_default=None, validate=validate.Length(
+        max=500, error="Up to 500 characters."))
 
 
 class ReferralQuery(PageQuery):

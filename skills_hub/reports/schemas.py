@@ -11,13 +11,16 @@ from skills_hub.endpoints import InputSchema
 from skills_hub.extensions import utcnow
 
 DATE_ERRORS = {"invalid": "Give a date like 2026-11-28."}
+# `?from=&to=` (empty) means "not given": the document says so, or a client following it would think it wrong.
+DATE_OR_EMPTY = {"format": "date-or-empty", "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"}
 
 
 class ReportQuery(InputSchema):
     from_ = fields.Date(data_key="from", load_default=None, error_messages=DATE_ERRORS,
-                        metadata={"description": "First day (default: a year before `to`)"})
+                        metadata={"description": "First day, like 2026-11-01 (empty or left out: a year before `to`)",
+                                  **DATE_OR_EMPTY})
     to = fields.Date(load_default=None, error_messages=DATE_ERRORS,
-                     metadata={"description": "Last day (default: today)"})
+                     metadata={"description": "Last day, like 2026-11-30 (empty or left out: today)", **DATE_OR_EMPTY})
     branch = fields.UUID(load_default=None, error_messages={"invalid_uuid": "Choose a branch from the list."})
 
     @pre_load
