@@ -122,7 +122,11 @@ def test_importing_the_bom_crlf_semicolon_sheet_reads_every_quirk(app, api, staf
         == ("1961-04-12", "M13 9PL", "07700 900123", "en")
     nguyen = people[("Nguyễn", "Văn An")]
     assert (str(nguyen.date_of_birth), nguyen.postcode, nguyen.email, nguyen.preferred_language) \
-        == ("1985-07-01", "M13 9PL", "an.nguyen@example.test", "vi")
+        == ("1985-07-01", "M13 9PL", None, "vi")  # the address counts once its owner confirms it
+    with app.app_context():
+        from skills_hub.accounts import tokens
+
+        assert tokens.pending_email(db.session.get(User, nguyen.id)) == "an.nguyen@example.test"
     mohammed = people[("محمد", "Khan")]
     assert (str(mohammed.date_of_birth), mohammed.postcode, mohammed.phone, mohammed.preferred_language) \
         == ("1990-09-03", "SW1A 1AA", "0161 496 0000", "ur")

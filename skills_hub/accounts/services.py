@@ -246,7 +246,7 @@ def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str 
         return replay
     branch = _branch_for(actor, body.get("branch_id"))
     _check_consent(body["consent"])
-    if body.get("email") and email_in_use(body["email"]):
+    if body.get("email") and (email_in_use(body["email"]) or tokens.waiting_elsewhere(body["email"])):
         message = "This email address already has an account. Look the resident up instead."
         raise Conflict(message, errors={"email": [message]})
     suspected: list[User] = []

@@ -96,6 +96,14 @@ def pending_email(user: User) -> str | None:
     return pending_emails([user]).get(user.id)
 
 
+def waiting_elsewhere(email: str) -> bool:
+    """Whether an account already waits for this address to be confirmed (two new residents never share one)."""
+    links = db.session.scalars(select(OneTimeLink).where(
+        OneTimeLink.new_email == email.strip().lower(), OneTimeLink.purpose.in_(ADDRESS_LINKS),
+        OneTimeLink.used_at.is_(None), OneTimeLink.expires_at > utcnow()))
+    return any(_live(link) for link in links)
+
+
 def pending_emails(users: list[User]) -> dict:
     """Each user's address waiting to be confirmed, in one query (a newer address link ends the older ones)."""
     by_id = {user.id: user for user in users}
