@@ -255,7 +255,10 @@ def reset_link(app, client, address, drain_jobs) -> str:
     return path
 
 
-def choose(client, path, password="purple tractor sunrise"):
+NEW_PASSWORD = "purple tractor sunrise"
+
+
+def choose(client, path, password=NEW_PASSWORD):
     page = client.get(path)
     if page.status_code != 200:
         return page
