@@ -142,3 +142,21 @@ def test_an_admin_reset_turns_it_off_and_ends_the_sessions(app, client, staff_wi
     again = app.test_client()
     assert sign_in(again, method="email", email="s@example.test", password=TEST_PASSWORD).headers["Location"] \
         == "/staff"
+
+
+def test_staff_made_to_set_it_up_after_5_minutes_confirm_first_without_a_loop(database_url, tmp_path, make_user):
+    app = make_test_app(database_url, tmp_path, SKILLS_HUB_REQUIRE_MFA="true")
+    make_user(Role.STAFF, email="s@example.test")
+    client = app.test_client()
+    sign_in(client, method="email", email="s@example.test", password=TEST_PASSWORD)
+    with client.session_transaction() as session:
+        session["confirmed_at"] -= 5 * 60 + 1
+    assert client.get("/staff").headers["Location"] == "/account/two-step"
+    assert client.get("/account/two-step").headers["Location"] == "/account/confirm?next=/account/two-step"
+    page = client.get("/account/confirm?next=/account/two-step")
+    assert page.status_code == 200 and "type your password again" in page.text
+    confirmed = client.post("/account/confirm", data={"csrf_token": csrf_token_from(page.text),
+                                                      "secret": TEST_PASSWORD, "next": "/account/two-step"})
+    assert confirmed.headers["Location"] == "/account/two-step"
+    set_up_two_step(client)
+    assert client.get("/staff").status_code == 200

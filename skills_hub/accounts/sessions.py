@@ -113,8 +113,8 @@ def seconds_left() -> int | None:
 
 
 # Pages a staff member without two-step verification may still reach when it is required.
-TWO_STEP_SETUP_ENDPOINTS = {"accounts.two_step_setup", "accounts.sign_out", "accounts.keep_alive",
-                            "accounts.privacy_notice", "static"}
+TWO_STEP_SETUP_ENDPOINTS = {"accounts.two_step_setup", "accounts.confirm_its_you", "accounts.sign_out",
+                            "accounts.keep_alive", "accounts.privacy_notice", "static"}
 
 
 def _insist_on_two_step():
