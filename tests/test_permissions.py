@@ -238,6 +238,10 @@ ROWS = [
     Row("POST", "/staff/duplicates/<uuid:duplicate_id>", f"/staff/duplicates/{uuid.uuid4()}", STAFF_PAGE(404),
         {"action": "keep_both"}),
     Row("POST", "/api/v1/sync", "/api/v1/sync", STAFF_API(200), {"device_id": "laptop", "operations": []}),
+    Row("POST", "/api/v1/learners/pins", "/api/v1/learners/pins", (SIGN_IN, 403, 403, 200, 404, 403, 200),
+        lambda p: {"learner_ids": [str(p["learner_self"].id)]}),
+    Row("POST", "/staff/pins", "/staff/pins", OWN_RESIDENT_PAGE(200),
+        lambda p: {"learner_id": str(p["learner_self"].id)}),
     Row("GET", "/api/v1/duplicates", "/api/v1/duplicates", STAFF_API(200)),
     Row("POST", "/api/v1/duplicates/<duplicate_id>/resolve", f"/api/v1/duplicates/{uuid.uuid4()}/resolve",
         (SIGN_IN, 403, 403, 404, 404, 403, 404), {"action": "keep_both"}),
@@ -377,3 +381,13 @@ def test_every_form_post_without_a_csrf_token_is_refused(client, people, row):
     response = client.open(path, method=row.method, data=row.body if isinstance(row.body, dict) else {})
     assert response.status_code == 400 and "The form had expired" in response.get_data(as_text=True)
     response.close()
+
+
+def test_a_refusal_names_what_was_refused(client, bearer, make_user, make_branch, staff_in):
+    staff = staff_in(make_branch("Central"))
+    learner = make_user(Role.LEARNER)
+    erase = client.post(f"/api/v1/learners/{learner.id}/erase", headers=bearer(staff))
+    assert erase.status_code == 403 and "erase a resident's data" in erase.json["detail"]
+    revoke = client.post("/api/v1/certificates/ABCD-EFGH-JKMN/revoke", json={"reason": "Issued in error"},
+                         headers=bearer(staff))
+    assert revoke.status_code == 403 and "revoke, reinstate or re-issue certificates" in revoke.json["detail"]

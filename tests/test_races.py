@@ -361,3 +361,20 @@ def test_a_held_resident_gets_no_pin_until_the_duplicate_is_resolved(client, bea
     assert held["status"] == "duplicate_suspected" and "pin_pending" not in held
     answer = client.post("/api/v1/learners/pins", json={"learner_ids": [held["ref"]]}, headers=headers)
     assert answer.status_code == 409 and "Possible duplicates" in answer.json["detail"]
+
+
+def test_merging_two_records_with_open_referrals_to_one_service_keeps_one_open(app, staff, branch, make_user,
+                                                                               make_service, make_referral):
+    from skills_hub.outreach import duplicates
+
+    service = make_service()
+    kept = make_user(Role.LEARNER, branches=[branch], given_name="Amina", family_name="Begum")
+    gone = make_user(Role.LEARNER, branches=[branch], given_name="Amina", family_name="Begum")
+    stays, doubled = make_referral(staff, kept, service), make_referral(staff, gone, service)
+    with app.test_request_context():
+        duplicates.merge(db.session.get(User, gone.id), db.session.get(User, kept.id))
+        db.session.commit()
+        referrals = {r.id: r for r in db.session.scalars(select(Referral))}
+    assert {r.learner_id for r in referrals.values()} == {kept.id}  # both moved, nothing lost
+    assert referrals[stays.id].status == "submitted" and referrals[doubled.id].status == "withdrawn"
+    assert "merged" in referrals[doubled.id].reason

@@ -32,7 +32,8 @@ class ImportRowOut(Schema):
                          metadata={"description": "By the template's column name, like Date of birth."})
     learner_id = fields.UUID()
     learner_number = fields.String()
-    pin = fields.String(metadata={"description": "Only in the answer that created the resident; never again."})
+    pin_pending = fields.Boolean(metadata={"description": "Added with no email and no PIN yet: make the PIN for "
+                                                          "the login card with POST /api/v1/learners/pins."})
 
 
 class ImportOut(Schema):

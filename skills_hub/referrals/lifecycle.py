@@ -3,12 +3,11 @@ figures it gives the directory."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from skills_hub import residents
 from skills_hub.accounts.models import User
 from skills_hub.directory import signals as directory_signals
-from skills_hub.extensions import db
 from skills_hub.referrals import services
 from skills_hub.referrals.models import Referral, ReferralEvent, SharingPermission
 
@@ -41,6 +40,5 @@ def erase_referrals(learner: User, erasure: residents.Erasure) -> None:
 
 @residents.merges(SharingPermission.learner_id, Referral.learner_id)
 def merge_referrals(gone: User, kept: User) -> None:
-    for model in (Referral, SharingPermission):
-        db.session.execute(update(model).where(model.learner_id == gone.id).values(learner_id=kept.id),
-                           execution_options={"synchronize_session": False})
+    services.withdraw_doubles_before_merge(gone.id, kept.id)
+    residents.move_rows(Referral.learner_id, SharingPermission.learner_id, gone=gone, kept=kept)

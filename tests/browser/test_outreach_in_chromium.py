@@ -33,7 +33,7 @@ pytestmark = pytest.mark.browser
 STAFF = "staff@demo.skillshub.test"
 OUTREACH = "/staff/outreach"
 VENUE = "St Mary's Church Hall"
-SENT_ITEM = re.compile(r"^(?P<name>.+): learner number (?P<number>[0-9A-Z]{4}-[0-9A-Z]{4}), PIN (?P<pin>\d{6})\. ")
+SENT_ITEM = re.compile(r"^(?P<name>.+): learner number (?P<number>[0-9A-Z]{4}-[0-9A-Z]{4}), PIN to be made\. ")
 
 QUEUE_JS = """() => new Promise((resolve, reject) => {
   const request = indexedDB.open("skills-hub-outreach");
@@ -339,6 +339,19 @@ def test_residents_registered_offline_sync_once_when_the_connection_is_back(app,
     assert not any("pin" in r for r in results)
     assert sorted(r["learner_number"] for r in results if "learner_number" in r) == sorted(m["number"] for m in shown)
     assert server_counts(app) == after
+
+    # No PIN was made in the batch: one button posts the three to the PIN page, which shows each PIN once.
+    page.get_by_role("button", name="Make PINs and print login cards for 3 residents").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("PINs for login cards")
+    cells = page.locator("tbody tr td.code")
+    expect(cells).to_have_count(6)
+    numbers_and_pins = cells.all_inner_texts()
+    assert sorted(numbers_and_pins[0::2]) == sorted(m["number"] for m in shown)
+    assert all(re.fullmatch(r"\d{6}", pin) for pin in numbers_and_pins[1::2])
+    expect(page.get_by_role("button", name=re.compile(r"^Print card for "))).to_have_count(3)
+    assert_accessible(page)
+    assert all(u.pin_hash for u in learners_named(app, ["Aoife Brennan", "Tomasz Nowak", "Fatima Begum"]))
+    page.go_back()
 
     page.reload()  # and the page, online again, has nothing left to send
     expect(queue_heading(page)).to_have_text("Saved on this computer: nothing waiting")
