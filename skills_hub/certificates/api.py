@@ -9,9 +9,10 @@ from flask import Blueprint, Response, current_app, url_for
 from skills_hub import codes, storage
 from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
-from skills_hub.accounts.permissions import MANAGE_ACCOUNTS, VIEW_LEARNER
+from skills_hub.accounts.permissions import VIEW_LEARNER
 from skills_hub.certificates import pdf, services
 from skills_hub.certificates.models import Certificate
+from skills_hub.certificates.permissions import CHANGE_CERTIFICATES
 from skills_hub.certificates.schemas import CertificateOut, CertificateQuery, ReasonBody, VerificationOut
 from skills_hub.endpoints import api_endpoint, page_of
 from skills_hub.errors import problem
@@ -60,7 +61,7 @@ def get_certificate(code: str):
 
 def _change_status(code: str, action: str, reason: str) -> dict:
     actor = signed_in()
-    policy.require(actor, MANAGE_ACCOUNTS)
+    policy.require(actor, CHANGE_CERTIFICATES)
     certificate = services.find(code)
     services.change_status(actor, certificate, action, reason)
     db.session.commit()
@@ -85,7 +86,7 @@ def reinstate(code: str, body: dict):
               response=CertificateOut(), status=201, errors=(401, 403, 404, 409, 422))
 def reissue(code: str, body: dict):
     actor = signed_in()
-    policy.require(actor, MANAGE_ACCOUNTS)
+    policy.require(actor, CHANGE_CERTIFICATES)
     new = services.reissue(actor, services.find(code), body["reason"])
     db.session.commit()
     return certificate_out(new), 201

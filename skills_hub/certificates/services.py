@@ -10,10 +10,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from skills_hub import codes
+from skills_hub.accounts import policy
 from skills_hub.accounts.models import Branch, BranchMember, User
 from skills_hub.audit import services as audit
 from skills_hub.certificates import pdf
 from skills_hub.certificates.models import CODE_LENGTH, Certificate, CertificateEvent
+from skills_hub.certificates.permissions import CHANGE_CERTIFICATES
 from skills_hub.courses.models import Course
 from skills_hub.errors import Conflict, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
@@ -58,6 +60,7 @@ def issue(*, learner: User, course: Course, enrolment_id, awarded_at: datetime, 
 def reissue(actor: User, old: Certificate, reason: str) -> Certificate:
     """A new certificate with the learner's current name (say, after a name change). It keeps the award date;
     the old one is superseded and its verify page points to the new one. The caller commits."""
+    policy.require(actor, CHANGE_CERTIFICATES)
     if old.status != "valid":
         raise Conflict(f"Only a valid certificate can be re-issued; this one is {old.status}.")
     old.status = "superseded"
@@ -176,7 +179,10 @@ def keys_of_valid_credentials() -> list[str]:
 
 
 def change_status(actor: User | None, certificate: Certificate, action: str, reason: str) -> None:
-    """Revoke or reinstate, with the event and an audit entry. The caller commits."""
+    """Revoke or reinstate, with the event and an audit entry (actor None: from the command line). The caller
+    commits."""
+    if actor is not None:
+        policy.require(actor, CHANGE_CERTIFICATES)
     (revoke if action == "revoke" else reinstate)(actor, certificate, reason)
     audit.record(f"certificate.{'revoked' if action == 'revoke' else 'reinstated'}", certificate.learner_id,
                  actor_id=actor.id if actor else None, code=certificate.code)

@@ -7,9 +7,10 @@ from marshmallow import Schema, fields, validate
 
 from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
-from skills_hub.accounts.permissions import MANAGE_ACCOUNTS, VIEW_LEARNER
+from skills_hub.accounts.permissions import VIEW_LEARNER
 from skills_hub.audit import services as audit
 from skills_hub.dataprotection import services
+from skills_hub.dataprotection.permissions import ERASE_LEARNER
 from skills_hub.endpoints import STRING_LIST, InputSchema, api_endpoint, json_body, load_or_422
 from skills_hub.extensions import db
 
@@ -50,7 +51,7 @@ class ErasedOut(Schema):
               "figures stay. Erasing again changes nothing more.", response=ErasedOut(), errors=(401, 403, 404, 422))
 def erase_learner(learner_id: str):
     actor = signed_in()
-    policy.require(actor, MANAGE_ACCOUNTS)
+    policy.require(actor, ERASE_LEARNER)
     body = load_or_422(EraseIn(), json_body(), "request body") if request.data else EraseIn().load({})
     learner = policy.learner_for(actor, learner_id, VIEW_LEARNER)
     erased = services.erase(actor, learner, body["reason"])

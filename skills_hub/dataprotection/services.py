@@ -30,6 +30,7 @@ from skills_hub.accounts import services as accounts
 from skills_hub.accounts.models import Role, User
 from skills_hub.audit import services as audit
 from skills_hub.dataprotection.models import DeletionRequest
+from skills_hub.dataprotection.permissions import DECIDE_DELETIONS, ERASE_LEARNER
 from skills_hub.exports import safe_cell
 from skills_hub.extensions import db, utcnow
 from skills_hub.learning import services as learning
@@ -98,6 +99,8 @@ class Erased:
 def erase(actor: User | policy.SystemActor | None, learner: User, reason: str) -> Erased:
     """Anonymise the resident: each domain empties or coarsens its own rows (`learner_erasing`), then the last
     tidying up (`learner_erased`). Flushes, never commits. Running it again on an erased record changes nothing."""
+    if policy.person(actor) is not None:
+        policy.require(actor, ERASE_LEARNER)
     if learner.erased_at is not None:
         return Erased(learner.id, learner.family_name.removeprefix("resident "), 0, 0, 0)
     records = accounts.merged_into(learner)
@@ -128,6 +131,7 @@ def request_deletion(learner: User) -> DeletionRequest:
 
 
 def decide(actor: User, request: DeletionRequest, erase_it: bool, note: str) -> None:
+    policy.require(actor, DECIDE_DELETIONS)
     request.status, request.decided_by_id, request.decided_at, request.note = (
         "erased" if erase_it else "refused", actor.id, utcnow(), note)
     if erase_it:

@@ -1,0 +1,6 @@
+"""What the certificates domain lets people do."""
+
+from skills_hub.accounts.models import Role
+from skills_hub.accounts.policy import action
+
+CHANGE_CERTIFICATES = action("revoke, reinstate or re-issue certificates", Role.ADMIN)
