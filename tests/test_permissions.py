@@ -391,13 +391,3 @@ def test_a_refusal_names_what_was_refused(client, bearer, make_user, make_branch
     revoke = client.post("/api/v1/certificates/ABCD-EFGH-JKMN/revoke", json={"reason": "Issued in error"},
                          headers=bearer(staff))
     assert revoke.status_code == 403 and "revoke, reinstate or re-issue certificates" in revoke.json["detail"]
-
-
-def test_a_refusal_names_what_was_refused(client, bearer, make_user, make_branch, staff_in):
-    staff = staff_in(make_branch("Central"))
-    learner = make_user(Role.LEARNER)
-    erase = client.post(f"/api/v1/learners/{learner.id}/erase", headers=bearer(staff))
-    assert erase.status_code == 403 and "erase a resident's data" in erase.json["detail"]
-    revoke = client.post("/api/v1/certificates/ABCD-EFGH-JKMN/revoke", json={"reason": "Issued in error"},
-                         headers=bearer(staff))
-    assert revoke.status_code == 403 and "revoke, reinstate or re-issue certificates" in revoke.json["detail"]
