@@ -112,3 +112,20 @@ def test_a_resident_registers_without_javascript(page_without_javascript):
     page.get_by_role("button", name="Create account").click()
     assert page.url.endswith("/account")
     assert page.get_by_text("Siobhán O'Brien").is_visible()
+
+
+def test_confirm_its_you_and_the_ways_to_sign_in_pass_axe(page):
+    sign_in(page, "staff@demo.skillshub.test")
+    page.goto("/account/confirm?next=/account/email")
+    assert page.get_by_role("heading", name="Confirm it's you").is_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue").click()  # nothing typed: the error summary names the field
+    assert page.get_by_role("link", name="Type your password or PIN.").is_visible()
+    assert_accessible(page)
+    page.goto(f"/staff/residents/lookup?learner_number={DEMO_LEARNER_NUMBER}")
+    page.get_by_role("link", name=re.compile("details")).click()
+    methods = page.get_by_role("table", name=re.compile("can sign in"))
+    assert methods.get_by_role("rowheader", name="Learner number and PIN").is_visible()
+    assert page.get_by_label("Also take off the email address, password and two-step verification added since a "
+                             "date").is_visible()
+    assert_accessible(page)
