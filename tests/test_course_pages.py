@@ -130,3 +130,13 @@ def test_catalogue_and_course_pages_run_a_fixed_number_of_queries(app, client, t
         db.session.commit()
     many = (queries_for("/courses"), queries_for("/courses/one"), queries_for("/api/v1/courses"))
     assert few == many
+
+
+def test_staff_on_a_course_page_are_not_asked_to_sign_in(client, catalogue, login_as, make_user):
+    from skills_hub.accounts.models import Role
+
+    anonymous = client.get("/courses/getting-started").get_data(as_text=True)
+    assert "to save your progress" in anonymous
+    login_as(make_user(Role.STAFF))
+    page = client.get("/courses/getting-started").get_data(as_text=True)
+    assert "to save your progress" not in page and "You are signed in as staff" in page
