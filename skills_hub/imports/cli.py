@@ -93,4 +93,5 @@ def import_command(file: Path, branch_name: str, dry_run: bool, notice_version: 
         click.echo("Columns not used: " + ", ".join(result.record.unrecognised_columns))
     click.echo(f"Import id: {result.record.id}")
     if not dry_run and counts["created"]:
-        click.echo("PINs are not shown here. To print a login card with a PIN, reset the PIN on the resident's page.")
+        click.echo(f"No PINs are made here: make them on the import's page, /staff/imports/{result.record.id}, "
+                   "when you hand out the login cards.")
