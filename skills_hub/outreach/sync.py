@@ -195,7 +195,7 @@ def _create_learner(actor: User, envelope: dict) -> tuple[str, dict]:
     if registration.held:
         return "duplicate_suspected", {"ref": str(learner.id)}
     result = {"ref": str(learner.id), "learner_number": codes.grouped(learner.learner_number)}
-    if registration.created and not body.get("email"):
+    if not body.get("email") and learner.pin_hash is None:
         result["pin_pending"] = True  # staff make the PIN with POST /api/v1/learners/pins
     return "applied", result
 
