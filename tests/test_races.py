@@ -25,7 +25,7 @@ from skills_hub.audit.models import AuditEvent
 from skills_hub.extensions import db
 from skills_hub.outreach.models import SyncOperation
 from skills_hub.referrals.models import OPEN, Referral, SharingPermission
-from tests.conftest import new_learner_body, referral_body
+from tests.conftest import make_test_app, new_learner_body, referral_body
 
 # A real server, and requests released together ---------------------------------------------------------------------
 
@@ -241,6 +241,35 @@ def test_a_sync_batch_waits_for_another_process_writing_and_rejects_nothing(app,
     assert statuses == ["applied"] * 120
     assert written >= 3 and _count(app, Branch, Branch.name.like("Lock holder %")) == written
     assert _count(app, User, User.role == Role.LEARNER) == 120
+
+
+HOLD_ONCE = r'''
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1].removeprefix("sqlite:///"), timeout=60, isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+connection.execute("COMMIT")
+'''
+
+
+def test_a_sync_part_still_locked_after_the_busy_timeout_is_run_again_not_rejected(database_url, tmp_path, bearer,
+                                                                                   staff):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's lock: PostgreSQL writers wait for row locks instead")
+    impatient = make_test_app(database_url, tmp_path, SKILLS_HUB_SQLITE_BUSY_TIMEOUT_SECONDS="0.1")
+    headers = bearer(staff)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_ONCE, database_url, "1.5"], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        response = impatient.test_client().post("/api/v1/sync", json={
+            "device_id": "laptop-1", "operations": [_create(n) for n in range(3)]}, headers=headers)
+    finally:
+        holder.wait(30)
+        holder.stdout.close()
+    assert response.status_code == 200, response.json
+    assert [r["status"] for r in response.json["results"]] == ["applied"] * 3
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
