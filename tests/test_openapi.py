@@ -162,6 +162,7 @@ def test_every_operation_answers_only_what_the_document_describes(app, catalogue
             # DELETE /api/v1/tokens/current revokes the token it is sent with: fresh ones for what follows
             tokens.update({role: bearer(user) for role, user in people.items()})
     statuses = Counter(seen)
+    print(f"schemathesis: {tried} calls; answers by status: {dict(sorted(statuses.items()))}")  # shown with -s
     assert statuses[200] + statuses[201] > 50, statuses  # the tokens worked: not everything was 401
     assert tried > 100
     assert not failures, f"{len(failures)} failures:\n" + "\n\n".join(failures[:15])
