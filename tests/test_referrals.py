@@ -518,3 +518,31 @@ def test_with_no_contact_method_the_provider_still_learns_how_to_reach_them(clie
     body = referral_body(world["learner"].id, world["service"], contact_method="")
     made = _post(client, bearer, world["staff"], "/api/v1/referrals", body)
     assert made.json["contact_method"] == "Email mo@example.test"
+
+
+def test_a_withdrawal_tells_the_provider_without_a_link_to_a_page_closed_to_them(app, client, bearer, world,
+                                                                                 make_referral, drain_jobs,
+                                                                                 login_as):
+    referral = make_referral(world["staff"], world["learner"], world["service"])
+    drain_jobs()
+    for sent in app.config["MAIL_DIR"].glob("*.eml"):
+        sent.unlink()
+    moved = _post(client, bearer, world["staff"], f"/api/v1/referrals/{referral.id}/transitions",
+                  {"to": "withdrawn", "version": 1})
+    assert moved.status_code == 200, moved.json
+    drain_jobs()
+    [notice] = [m for m in _mail(app) if "a@provider.test" in m]
+    assert "has been withdrawn" in notice and "Open it here" not in notice and str(referral.id) not in notice
+    login_as(world["provider"])
+    inbox = client.get("/provider").get_data(as_text=True)
+    assert 'value="withdrawn"' not in inbox and 'value="accepted"' in inbox
+
+
+def test_declining_without_a_reason_names_the_reasons_in_words(app, client, bearer, world, make_referral):
+    referral = make_referral(world["staff"], world["learner"], world["service"])
+    answer = _post(client, bearer, world["provider"], f"/api/v1/referrals/{referral.id}/transitions",
+                   {"to": "declined", "version": 1})
+    assert answer.status_code == 422
+    [message] = answer.json["errors"]["reason_code"]
+    assert "Not eligible" in message and "No places" in message and "not_eligible" not in message
+    assert "not_eligible" in answer.json["detail"]  # API clients still learn the codes

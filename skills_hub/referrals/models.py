@@ -23,6 +23,11 @@ REASON_CODES = {
     "declined": ("not_eligible", "no_capacity", "not_suitable", "could_not_contact", "other"),
     "not_completed": ("did_not_attend", "dropped_out", "other"),
 }
+REASON_LABELS = {
+    "not_eligible": "Not eligible", "no_capacity": "No places", "not_suitable": "Not suitable",
+    "could_not_contact": "Could not contact them", "did_not_attend": "Did not attend",
+    "dropped_out": "Dropped out", "other": "Other",
+}
 # What a provider always receives; a service may also need some of directory.models.NEEDS.
 ALWAYS_SHARED = ("name", "contact_method", "need", "access_needs", "languages")
 

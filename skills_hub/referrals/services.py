@@ -43,6 +43,7 @@ from skills_hub.referrals.models import (
     ALWAYS_SHARED,
     OPEN,
     REASON_CODES,
+    REASON_LABELS,
     RESPONDED,
     Referral,
     ReferralEvent,
@@ -314,7 +315,9 @@ def transition(actor: User, referral: Referral, to: str, version: int, reason_co
 def _check_reason(to: str, reason_code: str | None, reason: str | None) -> None:
     codes_for = REASON_CODES.get(to)
     if codes_for and reason_code not in codes_for:
-        raise ValidationFailed("Say why.", errors={"reason_code": ["Choose one of: " + ", ".join(codes_for) + "."]})
+        choices = ", ".join(f"{REASON_LABELS[code]} ({code})" for code in codes_for)
+        labels = ", ".join(REASON_LABELS[code] for code in codes_for)
+        raise ValidationFailed(f"Say why: choose one of {choices}.", errors={"reason_code": [f"Choose why: {labels}."]})
     if not codes_for and reason_code:
         raise ValidationFailed("A reason code is only for declined or not completed.",
                                errors={"reason_code": ["Leave this out for " + to + "."]})
@@ -384,9 +387,10 @@ def _tell_provider(referral: Referral, subject: str, text: str) -> None:
                                                   User.role == Role.PROVIDER, User.active.is_(True),
                                                   User.email.is_not(None))).all()
     body = text.format(ref=codes.grouped(referral.reference), date=referral.respond_by.strftime("%-d %B %Y"))
+    if referral.status not in GONE_FROM_PROVIDER:  # a withdrawn referral's page is closed to the provider
+        body += f"\n\nOpen it here: {_link(referral)}"
     for user in users:
-        queue_email(user.email, f"{subject} ({codes.grouped(referral.reference)})",
-                    f"{body}\n\nOpen it here: {_link(referral)}\n")
+        queue_email(user.email, f"{subject} ({codes.grouped(referral.reference)})", body + "\n")
 
 
 def _tell_referrer(referral: Referral) -> None:

@@ -19,7 +19,14 @@ from skills_hub.endpoints import InputSchema, page_number
 from skills_hub.errors import DomainError, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
 from skills_hub.referrals import services, workdays
-from skills_hub.referrals.models import ALWAYS_SHARED, REASON_CODES, STATUSES, Referral, ReferralEvent
+from skills_hub.referrals.models import (
+    ALWAYS_SHARED,
+    REASON_CODES,
+    REASON_LABELS,
+    STATUSES,
+    Referral,
+    ReferralEvent,
+)
 from skills_hub.referrals.permissions import REFER
 from skills_hub.referrals.schemas import METHODS
 from skills_hub.validation import REQUIRED, flatten_errors, load_form
@@ -27,11 +34,6 @@ from skills_hub.validation import REQUIRED, flatten_errors, load_form
 bp = Blueprint("referrals", __name__)
 PER_PAGE = 50
 STATUS_LABELS = {status: status.replace("_", " ").capitalize() for status in STATUSES}
-REASON_LABELS = {
-    "not_eligible": "Not eligible", "no_capacity": "No places", "not_suitable": "Not suitable",
-    "could_not_contact": "Could not contact them", "did_not_attend": "Did not attend",
-    "dropped_out": "Dropped out", "other": "Other",
-}
 METHOD_LABELS = {"in_person": "In person, today", "paper": "On a signed paper form", "phone": "On the phone",
                  "online": "Online"}
 SHARED_LABELS = {"name": "name", "contact_method": "how to contact them", "need": "what they need",
@@ -151,7 +153,9 @@ def inbox():
     organisation_id = current_user.organisation_id
     figures = services.figures({organisation_id}).get(organisation_id) if organisation_id else None
     return render_template("referrals/inbox.html", referrals=items, total=total, page=page, per_page=PER_PAGE,
-                           status=status, errors=errors, labels=STATUS_LABELS, today=workdays.local_date(utcnow()),
+                           status=status, errors=errors, labels=STATUS_LABELS,
+                           shown_statuses=[key for key in STATUS_LABELS if key not in services.GONE_FROM_PROVIDER],
+                           today=workdays.local_date(utcnow()),
                            figures=figures, our_services=directory.organisation_services(organisation_id)
                            if organisation_id else []), 422 if errors else 200
 
