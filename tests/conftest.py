@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
+from werkzeug.serving import make_server
 
 from skills_hub import create_app, migrate
 from skills_hub.accounts import services as accounts
@@ -92,6 +95,21 @@ def redis_url() -> str | None:
 
 
 _APPS_MADE_BY_THE_TEST: list[Flask] = []
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[int]:
+    """The app behind werkzeug's threaded server on a free port (each request on its own thread and connection, as
+    gunicorn's threads would run it), for tests that send real requests at once. Yields the port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
 
 
 def make_test_app(database_url: str, tmp_path: Path, *, keep: bool = False, **overrides: str) -> Flask:

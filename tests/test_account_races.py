@@ -9,28 +9,20 @@ from contextlib import contextmanager
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from skills_hub.accounts import services
 from skills_hub.accounts.models import Role, User
 from skills_hub.audit.models import AuditEvent
 from skills_hub.extensions import db
-from tests.conftest import make_test_app
+from tests.conftest import live_server, make_test_app
 
 GUESSES = 10
 
 
 @contextmanager
 def serving(app) -> Iterator[str]:
-    """The app behind werkzeug's threaded server, as gunicorn's threads would run it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
+    with live_server(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def at_once(count: int, send) -> list[requests.Response]:

@@ -11,37 +11,20 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
-from werkzeug.serving import make_server
 
 from skills_hub.accounts.models import Branch, Role, User
 from skills_hub.audit.models import AuditEvent
 from skills_hub.extensions import db
 from skills_hub.outreach.models import SyncOperation
 from skills_hub.referrals.models import OPEN, Referral, SharingPermission
-from tests.conftest import make_test_app, new_learner_body, referral_body
+from tests.conftest import live_server, make_test_app, new_learner_body, referral_body
 
 # A real server, and requests released together ---------------------------------------------------------------------
-
-
-@contextmanager
-def live_server(app) -> Iterator[int]:
-    """The app behind werkzeug's threaded server on a free port: each request on its own thread and connection."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
 
 
 def post_json(port: int, path: str, body: dict, headers: dict) -> tuple[int, dict]:
