@@ -218,6 +218,20 @@ def test_search_stays_within_the_callers_branches_and_ignores_accents(client, br
     assert client.get("/api/v1/learners?per_page=500", headers=bearer(staff)).status_code == 422
 
 
+@pytest.mark.parametrize(("given", "family", "typed"), [
+    ("秀英", "王", "王秀英"), ("Siobhán", "O'Brien", "OBrien"), ("Siobhán", "O'Brien", "o brien"),
+    ("Mohammed", "Khan", "Khan Mohammed"), ("Thị Hương", "Nguyễn", "Nguyen Thi Huong"),
+])
+def test_search_finds_a_name_typed_the_way_it_is_written_or_said(client, staff, bearer, given, family, typed):
+    register(client, bearer(staff), given_name=given, family_name=family, date_of_birth="1970-01-02")
+    register(client, bearer(staff), given_name="Grace", family_name="Mensah", date_of_birth="1971-03-04",
+             postcode="M1 1AA")
+    found = client.get("/api/v1/learners", query_string={"q": typed}, headers=bearer(staff)).json
+    assert [item["family_name"] for item in found["items"]] == [family]
+    assert client.get("/api/v1/learners", query_string={"q": f"{typed} Smith"},
+                      headers=bearer(staff)).json["total"] == 0
+
+
 def test_lookup_finds_a_resident_of_another_branch_only_by_exact_details_and_is_audited(
         app, client, branches, staff, staff_in, bearer):
     created = register(client, bearer(staff_in(branches[1]))).json

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -473,18 +473,26 @@ def link_to_branch(actor: User, learner_id: str, branch_id: uuid.UUID) -> User:
 
 
 def search(actor: User, text: str, page: int, per_page: int) -> tuple[list[User], int]:
-    """Residents in the actor's branches whose name or learner number contains the text."""
+    """Residents in the actor's branches whose name has every word of the text (read as the duplicate matcher
+    reads names: no case, accents, spaces or apostrophes, in either order, and family name first as 王秀英 is
+    written), or whose learner number it is."""
     require(actor, SEARCH_LEARNERS)
     query = visible_learners(actor)
-    words = matching.name_key(text, "")
+    words = [key for key in (_search_key(word) for word in text.split()) if key]
     if words:
-        number = codes.normalise(text)
-        query = query.where(or_(User.name_key.contains(words, autoescape=True),
-                                User.learner_number == number))
+        stored = func.replace(func.replace(User.name_key, "'", ""), "-", "")
+        written_family_first = func.replace(func.lower(User.family_name + User.given_name), " ", "")
+        query = query.where(or_(and_(*[stored.contains(word, autoescape=True) for word in words]),
+                                written_family_first.contains("".join(text.casefold().split()), autoescape=True),
+                                User.learner_number == codes.normalise(text)))
     total = db.session.scalar(query.with_only_columns(func.count(User.id)).order_by(None))
     rows = db.session.scalars(query.order_by(User.family_name, User.given_name, User.id)
                               .limit(per_page).offset((page - 1) * per_page))
     return list(rows), total or 0
+
+
+def _search_key(word: str) -> str:
+    return "".join(ch for ch in matching.name_key(word, "") if ch.isalnum())
 
 
 def update_learner(actor: User, learner: User, changes: dict[str, Any]) -> User:
