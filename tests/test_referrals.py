@@ -509,7 +509,13 @@ def test_a_service_that_needs_a_phone_number_refuses_a_resident_without_one(clie
     body = referral_body(no_phone.id, needs_phone)
     body["consent"]["given_by"], body["consent"]["method"] = "learner", "online"
     response = _post(client, bearer, no_phone, "/api/v1/referrals", body)
-    assert response.status_code == 422 and "needs a phone number" in response.json["errors"]["service_id"][0]
+    assert response.status_code == 422
+    assert "needs a phone number for you" in response.json["errors"]["service_id"][0]
+    assert "Library staff can add it" in response.json["errors"]["service_id"][0]
+    on_their_behalf = _post(client, bearer, world["admin"], "/api/v1/referrals",
+                            referral_body(no_phone.id, needs_phone))
+    assert on_their_behalf.status_code == 422
+    assert f"Add it to {no_phone.given_name}'s record first" in on_their_behalf.json["errors"]["service_id"][0]
     body = referral_body(world["learner"].id, needs_phone)  # Mohammed has a phone number
     assert _post(client, bearer, world["staff"], "/api/v1/referrals", body).status_code == 201
 

@@ -161,7 +161,7 @@ def make(actor: User, body: dict[str, Any]) -> Made:
     service = _referable(body["service_id"])
     consent = body["consent"]
     _check_consent(actor, consent, service)
-    _check_needs(learner, service)
+    _check_needs(learner, service, asked_by_the_resident=actor.id == learner.id)
     already = _open_referral(learner.id, service.id)
     if already is not None and already.client_id == body["client_id"]:  # saved a moment ago by a retry
         return _replay(actor, already, request_hash)
@@ -241,11 +241,15 @@ def contact_of(learner: User) -> str:
     return "Through the library that referred them"
 
 
-def _check_needs(learner: User, service: Service) -> None:
+def _check_needs(learner: User, service: Service, *, asked_by_the_resident: bool) -> None:
     """A service that needs, say, a phone number cannot take someone whose record has none."""
     holds = {"email": learner.email, "phone": learner.phone, "date_of_birth": learner.date_of_birth,
              "address": learner.postcode}
     missing = [NEEDS[need] for need in service.referral_needs if not holds.get(need)]
+    if missing and asked_by_the_resident:
+        message = (f"{service.organisation.name} needs {' and '.join(missing)} for you before it can give you a "
+                   "place. Library staff can add it to your record. Or choose another service.")
+        raise ValidationFailed(message, errors={"service_id": [message]})
     if missing:
         message = (f"{service.organisation.name} needs {' and '.join(missing)} to take a referral. Add it to "
                    f"{learner.given_name}'s record first, or choose another service.")
