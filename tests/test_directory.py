@@ -21,7 +21,7 @@ from tests.conftest import csrf_token_from
 FIXTURES = Path(__file__).parent / "fixtures" / "openreferral"
 DEMO_FILE = PROJECT_ROOT / "content" / "directory" / "demo-providers.json"
 # Great-circle distances worked out separately (spherical law of cosines, R = 6371.0088 km) from the centroids
-# that shared/fixtures/README.md lists: M1 53.47749,-2.23620 · M13 53.46048,-2.21550 · OL1 53.54986,-2.10697 ·
+# in skills_hub/outcodes.csv: M1 53.47749,-2.23620 · M13 53.46048,-2.21550 · OL1 53.54986,-2.10697 ·
 # SK1 53.40764,-2.15158.
 FROM_M13 = {"M13": 0.0, "M1": 2.336, "SK1": 7.242, "OL1": 12.259}
 FROM_M1 = {"M1": 0.0, "M13": 2.336, "SK1": 9.578, "OL1": 11.738}
