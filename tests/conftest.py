@@ -200,6 +200,12 @@ def make_branch(app) -> Callable[..., Branch]:
 
 
 @pytest.fixture
+def branch(make_branch) -> Branch:
+    """A library, for tests about one branch's staff and residents."""
+    return make_branch("Central Library")
+
+
+@pytest.fixture
 def make_user(app) -> Callable[..., User]:
     def make(role: Role = Role.LEARNER, **overrides) -> User:
         with app.app_context():
@@ -369,6 +375,18 @@ def new_learner_body(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def synced_twin(client: FlaskClient, headers: dict[str, str]) -> uuid.UUID:
+    """Siobhan OBrien, registered from an offline device as not the same person as the fixtures' Siobhán O'Brien
+    (same birthday and postcode, another phone): the record a merge then folds into hers. Returns its id."""
+    body = new_learner_body(given_name="Siobhan", family_name="OBrien", date_of_birth="1961-07-09",
+                            postcode="M13 9PL", phone="07700 933444", confirm_not_duplicate=True)
+    body.pop("branch_id", None)
+    [made] = client.post("/api/v1/sync", headers=headers, json={"device_id": "d", "operations": [
+        {"op_id": str(uuid.uuid4()), "type": "create_learner", "recorded_at": "2026-11-28T10:00:00+00:00",
+         "payload": body}]}).json["results"]
+    return uuid.UUID(made["ref"])
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:

@@ -36,11 +36,6 @@ def user_named(app, user_id) -> User:
 
 
 @pytest.fixture
-def branch(make_branch):
-    return make_branch("Central Library")
-
-
-@pytest.fixture
 def staff(staff_in, branch):
     return staff_in(branch, email="staff@example.test")
 

@@ -22,7 +22,7 @@ from skills_hub.dataprotection.models import DeletionRequest
 from skills_hub.extensions import db
 from skills_hub.learning.models import CheckAttempt, SkillsCheck
 from skills_hub.referrals.models import Referral
-from tests.conftest import csrf_token_from, new_learner_body
+from tests.conftest import csrf_token_from, new_learner_body, synced_twin
 
 
 def _personal_columns() -> dict[str, list[str]]:
@@ -294,16 +294,10 @@ def test_the_api_exports_and_erases_as_api_md_says(app, client, bearer, everythi
 def test_erasure_reaches_records_merged_into_the_resident(app, client, bearer, everything, make_user):
     from skills_hub.outreach.duplicates import merge
 
-    body = new_learner_body(given_name="Siobhan", family_name="OBrien", date_of_birth="1961-07-09",
-                            postcode="M13 9PL", phone="07700 933444")
-    body.pop("branch_id", None)
-    body["confirm_not_duplicate"] = True
-    [made] = client.post("/api/v1/sync", headers=bearer(everything["staff"]), json={"device_id": "d", "operations": [
-        {"op_id": str(uuid.uuid4()), "type": "create_learner", "recorded_at": "2026-11-28T10:00:00+00:00",
-         "payload": body}]}).json["results"]
+    twin_id = synced_twin(client, bearer(everything["staff"]))
     with app.app_context():
         kept = db.session.get(User, everything["learner_id"])
-        merge(db.session.get(User, uuid.UUID(made["ref"])), kept)
+        merge(db.session.get(User, twin_id), kept)
         db.session.commit()
         exported = services.export_data(kept)
         assert len(exported["account"]) == 2 and len(exported["offline_records"]) == 2

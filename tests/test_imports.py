@@ -38,11 +38,6 @@ def sheet(*rows: str, header: str = HEADER, end: str = "\n") -> bytes:
 
 
 @pytest.fixture
-def branch(make_branch):
-    return make_branch("Central Library")
-
-
-@pytest.fixture
 def staff(branch, staff_in):
     return staff_in(branch, email="staff-a@example.test")
 

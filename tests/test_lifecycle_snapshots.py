@@ -22,7 +22,7 @@ from skills_hub.accounts.models import User
 from skills_hub.dataprotection import services as dataprotection
 from skills_hub.extensions import db
 from skills_hub.learning import services as learning
-from tests.conftest import new_learner_body
+from tests.conftest import synced_twin
 from tests.test_dataprotection import everything  # noqa: F401  (the fixture: a resident in every table)
 
 SNAPSHOTS = Path(__file__).parent / "fixtures" / "lifecycle"
@@ -115,14 +115,7 @@ def _compare(name: str, found: dict) -> None:
 
 
 def test_export_merge_and_erasure_match_their_snapshots(app, client, bearer, everything, make_user):  # noqa: F811
-    body = new_learner_body(given_name="Siobhan", family_name="OBrien", date_of_birth="1961-07-09",
-                            postcode="M13 9PL", phone="07700 933444")
-    body.pop("branch_id", None)
-    body["confirm_not_duplicate"] = True
-    [made] = client.post("/api/v1/sync", headers=bearer(everything["staff"]), json={"device_id": "d", "operations": [
-        {"op_id": str(uuid.uuid4()), "type": "create_learner", "recorded_at": "2026-11-28T10:00:00+00:00",
-         "payload": body}]}).json["results"]
-    twin_id = uuid.UUID(made["ref"])
+    twin_id = synced_twin(client, bearer(everything["staff"]))
     with app.app_context():
         from skills_hub.courses.services import get_course
 

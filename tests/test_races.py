@@ -60,11 +60,6 @@ def at_once(port: int, requests: list[tuple[str, dict, dict]]) -> list[tuple[int
 
 
 @pytest.fixture
-def branch(make_branch):
-    return make_branch("Central Library")
-
-
-@pytest.fixture
 def staff(branch, staff_in):
     return staff_in(branch)
 

@@ -33,11 +33,6 @@ def create(**overrides) -> dict:
 
 
 @pytest.fixture
-def branch(make_branch):
-    return make_branch("Central Library")
-
-
-@pytest.fixture
 def staff(branch, staff_in):
     return staff_in(branch)
 
