@@ -233,7 +233,18 @@ def api_endpoint(
     return decorate
 
 
+def close_unsent_body(response: Response) -> Response:
+    """A 304 or 412 (and any answer to HEAD) sends no body, but Werkzeug keeps the file a static or download
+    response had opened until garbage collection: close it now, so repeat visits leak no file handles."""
+    if response.direct_passthrough and (response.status_code in (304, 412) or request.method == "HEAD"):
+        response.close()
+        response.response = []
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Read every JSON body safely, and refuse hidden characters in addresses, query strings and forms."""
+    """Read every JSON body safely, refuse hidden characters in addresses, query strings and forms, and close
+    the files of answers that send no body."""
     app.json = SafeJSONProvider(app)
     app.before_request(refuse_hidden_characters_in_request)
+    app.after_request(close_unsent_body)

@@ -44,3 +44,23 @@ def test_request_logs_are_json_with_the_path_but_never_the_query_string(app, cli
 def test_a_huge_body_is_refused_with_413(client):
     response = client.post("/sign-in", data={"method": "email", "email": "x" * (6 * 1024 * 1024)})
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("how", ["etag", "head"])
+def test_a_static_file_answered_without_a_body_leaves_no_file_open(client, how):
+    import gc
+    import warnings
+
+    first = client.get("/static/timeout.js")
+    first.close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        if how == "etag":
+            answer = client.get("/static/timeout.js", headers={"If-None-Match": first.headers["ETag"]})
+            assert answer.status_code == 304
+        else:
+            answer = client.head("/static/timeout.js")
+            assert answer.status_code == 200
+        del answer
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
