@@ -29,6 +29,10 @@ class Branch(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Shown to providers, so they can reach a resident who has no email or phone through the library.
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    opening_hours: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Organisation(db.Model):
@@ -56,6 +60,9 @@ class User(UserMixin, db.Model):
                                             values_callable=lambda roles: [r.value for r in roles]))
     given_name: Mapped[str] = mapped_column(String(100), info=PERSONAL)
     family_name: Mapped[str] = mapped_column(String(100), info=PERSONAL)
+    # The name as the resident writes it (王秀英, Nguyễn Thị Hương), shown and printed everywhere; None: the
+    # default from given and family name (see display_name). Given and family names stay for matching.
+    name_as_written: Mapped[str | None] = mapped_column(String(201), info=PERSONAL)
     email: Mapped[str | None] = mapped_column(String(254), unique=True, info=PERSONAL)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     learner_number: Mapped[str | None] = mapped_column(String(8), unique=True, info=PERSONAL)

@@ -26,6 +26,7 @@ class Certificate(db.Model):
         # One valid certificate per enrolment (a re-issue supersedes the old one).
         Index("uq_certificates_valid_enrolment", "enrolment_id", unique=True,
               postgresql_where=text("status = 'valid'"), sqlite_where=text("status = 'valid'")),
+        Index("uq_certificates_status_list_index", "status_list_index", unique=True),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -50,6 +51,10 @@ class Certificate(db.Model):
     superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("certificates.id"))
     # The public key (multibase) that signed its Open Badges credential, so the issuer profile can list it.
     signing_key: Mapped[str | None] = mapped_column(String(100))
+    # Its bit in the issuer's revocation status list (W3C Bitstring Status List), and the salt of the
+    # credential's identityHash.
+    status_list_index: Mapped[int | None]
+    identity_salt: Mapped[str | None] = mapped_column(String(64))
 
 
 class CertificateEvent(db.Model):

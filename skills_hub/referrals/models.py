@@ -76,6 +76,8 @@ class Referral(db.Model):
     need: Mapped[str] = mapped_column(Text, info=PERSONAL)
     access_needs: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     contact_method: Mapped[str] = mapped_column(String(200), default="", info=PERSONAL)
+    # How the provider should reach them: "email", "phone" or "branch" (through the referring library).
+    contact_route: Mapped[str] = mapped_column(String(20), default="", server_default="")
     personal_data_removed_at: Mapped[datetime | None]  # by retention, a year after it closed
     status: Mapped[str] = mapped_column(String(20), default="submitted")
     reason_code: Mapped[str | None] = mapped_column(String(30))
