@@ -469,3 +469,29 @@ def test_a_provider_changes_when_and_where_the_service_runs(app, client, make_us
                       data=_edit_form(client, service.id, version="2", opens_at="9.30", postcode="ZZ99 9ZZ"))
     page = bad.get_data(as_text=True)
     assert bad.status_code == 422 and 'href="#opens_at"' in page and "cannot find the postcode area ZZ99" in page
+
+
+@pytest.mark.parametrize(("days", "opens", "closes", "description", "words"), [
+    (["tuesday"], "10:00", "12:00", "", "Tuesdays, 10am to 12 noon"),
+    (["wednesday", "monday"], "13:30", "15:00", "", "Mondays and Wednesdays, 1:30pm to 3pm"),
+    (["monday", "tuesday", "wednesday", "thursday", "friday"], "09:00", "00:00", "",
+     "Monday to Friday, 9am to 12 midnight"),
+    (["friday"], "18:00", "", "", "Fridays, from 6pm"),
+    (["tuesday"], "10:00", "12:00", "Tuesdays 10am to 12 noon at the volunteer centre",
+     "Tuesdays 10am to 12 noon at the volunteer centre"),
+    (["tuesday"], "10:00", "12:00", "Term time only", "Tuesdays, 10am to 12 noon. Term time only"),
+    ([], "", "", "By appointment", "By appointment"),
+])
+def test_a_service_page_says_when_it_runs_once_in_plain_words(app, client, make_service, days, opens, closes,
+                                                              description, words):
+    from skills_hub.directory.models import Schedule
+
+    service = make_service()
+    with app.app_context():
+        db.session.add(Schedule(service_id=service.id, days=days, opens_at=opens, closes_at=closes,
+                                description=description))
+        db.session.commit()
+    page = client.get(f"/services/{service.id}").get_data(as_text=True)
+    when = page.split("<h2>When</h2>")[1].split("<h2>")[0]
+    assert f"<p>{words}</p>" in when
+    assert ":00" not in when  # never the times again as a clock shows them

@@ -27,6 +27,7 @@ from skills_hub.accounts.models import Role, User
 from skills_hub.directory.models import (
     ACCESSIBILITY,
     CAPACITY,
+    DAYS,
     DELIVERY_MODES,
     Location,
     Schedule,
@@ -205,3 +206,50 @@ def update_service(actor: User, service: Service, changes: dict[str, Any]) -> Se
     service.updated_at = utcnow()
     audit.record("service.updated", None, service_id=service.id, organisation_id=service.organisation_id)
     return service
+
+
+# A schedule in plain words ----------------------------------------------------------------------------------------
+
+def _time_in_words(hhmm: str) -> str:
+    """"10:00" → "10am", "12:00" → "12 noon", "13:30" → "1:30pm", "00:00" → "12 midnight"."""
+    try:
+        hours, minutes = (int(part) for part in hhmm.split(":")[:2])
+    except ValueError:
+        return hhmm
+    if (hours, minutes) == (12, 0):
+        return "12 noon"
+    if (hours, minutes) in ((0, 0), (24, 0)):
+        return "12 midnight"
+    clock = f"{(hours - 1) % 12 + 1}" + (f":{minutes:02d}" if minutes else "")
+    return clock + ("am" if hours < 12 else "pm")
+
+
+def _days_in_words(days: list[str]) -> str:
+    ordered = [day for day in DAYS if day in days]
+    if len(ordered) == 7:
+        return "Every day"
+    if ordered == list(DAYS[:5]):
+        return "Monday to Friday"
+    names = [day.title() + "s" for day in ordered]
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def schedule_in_words(schedule: Schedule) -> str:
+    """When a weekly session runs, said once: "Tuesdays, 10am to 12 noon". A provider's description that gives
+    the times itself ("Mondays 10am to 12 noon at the volunteer centre") is shown as written, instead of the days
+    and times saying it again; one that does not ("term time only") follows them."""
+    times = ""
+    if schedule.opens_at and schedule.closes_at:
+        times = f"{_time_in_words(schedule.opens_at)} to {_time_in_words(schedule.closes_at)}"
+    elif schedule.opens_at:
+        times = f"from {_time_in_words(schedule.opens_at)}"
+    said = ", ".join(part for part in (_days_in_words(schedule.days or []), times) if part)
+    said = said[:1].upper() + said[1:]
+    note = (schedule.description or "").strip()
+    if not note:
+        return said
+    if not said or any(character.isdigit() for character in note):
+        return note
+    return f"{said}. {note}"

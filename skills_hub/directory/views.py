@@ -102,7 +102,7 @@ def service_page(service_id: uuid.UUID):
     return render_template("directory/service.html", service=service, learner=learner, figures=figures,
                            editable=editable, areas=EDS_AREAS, levels=LEVELS, modes=DELIVERY_MODES,
                            access=ACCESSIBILITY, capacity=CAPACITY, needs=NEEDS,
-                           language_name=language_name)
+                           language_name=language_name, in_words=services.schedule_in_words)
 
 
 provider_or_admin = policy.page_for(Role.PROVIDER, Role.ADMIN)
