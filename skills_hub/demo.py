@@ -25,6 +25,17 @@ DEMO_PIN = "246810"
 assert codes.has_valid_check(DEMO_LEARNER_NUMBER)
 
 DEMO_BRANCH = "Central Library"
+# Made-up addresses in the city, and phone numbers from Ofcom's range for drama (0161 496 0000 to 0999), which
+# never ring anyone.
+DEMO_BRANCH_CONTACTS = {
+    DEMO_BRANCH: ("4 Portico Walk\nManchester M2 5XA", "0161 496 0100",
+                  "Monday to Friday: 9am to 7pm\nSaturday: 10am to 4pm\nSunday: closed"),
+    "Longsight Library (demo)": ("27 Hallward Street\nLongsight\nManchester M13 0XQ", "0161 496 0210",
+                                 "Monday, Wednesday and Friday: 10am to 5pm\nTuesday and Thursday: 1pm to 7pm\n"
+                                 "Saturday: 10am to 1pm\nSunday: closed"),
+    "Oldham Library (demo)": ("8 Weavers Row\nOldham OL1 1XZ", "0161 496 0320",
+                              "Monday to Friday: 9:30am to 6pm\nSaturday: 10am to 2pm\nSunday: closed"),
+}
 DEMO_STAFF = "staff@demo.skillshub.test"
 DEMO_ORGANISATIONS = ("Hollybank Community Learning (demo)", "Riverside Digital Skills Trust (demo)")
 DEMO_USERS = [
@@ -47,7 +58,7 @@ def load_demo_data() -> bool:
     if db.session.scalar(select(User.id).where(User.email == DEMO_USERS[0][0])) is not None:
         return False
     now = utcnow()
-    branch = Branch(name=DEMO_BRANCH, is_demo=True)
+    branch = _demo_branch(DEMO_BRANCH)
     db.session.add(branch)
     report = hsds.import_file(current_app.config["DEMO_DIRECTORY_FILE"].read_bytes(), demo=True)
     if report.errors:
@@ -106,7 +117,7 @@ def _programme_history(home: Branch, home_staff: User, now: datetime) -> None:
                                  .order_by(Course.slug)).all()
     if not courses:
         return
-    branches = [home] + [Branch(name=name, is_demo=True) for name in HISTORY_BRANCHES]
+    branches = [home] + [_demo_branch(name) for name in HISTORY_BRANCHES]
     db.session.add_all(branches[1:])
     db.session.flush()
     helpers = [home_staff] + [
@@ -150,6 +161,11 @@ def _programme_history(home: Branch, home_staff: User, now: datetime) -> None:
                                         answers=after)])
     db.session.flush()
     _date_the_issue_of_certificates()
+
+
+def _demo_branch(name: str) -> Branch:
+    address, phone, opening_hours = DEMO_BRANCH_CONTACTS[name]
+    return Branch(name=name, is_demo=True, address=address, phone=phone, opening_hours=opening_hours)
 
 
 def _answers(course, right: bool) -> dict[str, str]:

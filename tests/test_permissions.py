@@ -139,6 +139,10 @@ ROWS = [
     Row("GET", "/admin/users", "/admin/users", ADMIN_PAGE(200)),
     Row("GET", "/admin/places", "/admin/places", ADMIN_PAGE(200)),
     Row("POST", "/admin/places", "/admin/places", ADMIN_PAGE(302), {"kind": "branch", "name": "Eastside Library"}),
+    Row("GET", "/admin/branches/<uuid:branch_id>", "/admin/branches/{branch}", ADMIN_PAGE(200)),
+    Row("POST", "/admin/branches/<uuid:branch_id>", "/admin/branches/{branch}", ADMIN_PAGE(302),
+        {"name": "Home Library", "address": "1 Library Walk\nManchester M2 5XX", "phone": "0161 496 0001",
+         "opening_hours": "Monday to Friday, 9am to 7pm"}),
     Row("POST", "/admin/users", "/admin/users", ADMIN_PAGE(302),
         {"given_name": "New", "family_name": "Admin", "email": "new-admin@example.test", "role": "admin"}),
     Row("POST", "/admin/users/<uuid:user_id>/deactivate", "/admin/users/{victim}/deactivate", ADMIN_PAGE(302)),
@@ -338,7 +342,7 @@ def test_the_matrix(app, client, bearer, people, row, role):
     path = row.path.format(learner=learner.id, number="DEM0-001D", victim=people["victim"].id,
                            code=people.get("code", ""), service=people.get("service"),
                            referral=people.get("referral"), permission=people.get("permission"),
-                           service2=people.get("service2"))
+                           service2=people.get("service2"), branch=people["branches"]["staff_own"])
     headers, data, json = {}, None, None
     body = row.body(dict(people, branch_of_actor=people["branches"].get(role), role=role)) if callable(row.body) \
         else row.body
@@ -377,7 +381,7 @@ def test_every_form_post_without_a_csrf_token_is_refused(client, people, row):
     path = row.path.format(learner=people["learner_self"].id, number="DEM0-001D", victim=people["victim"].id,
                            code=people.get("code", "ABCD-EFGH-JKMN"), service=people.get("service"),
                            referral=people.get("referral"), permission=people.get("permission"),
-                           service2=people.get("service2"))
+                           service2=people.get("service2"), branch=people["branches"]["staff_own"])
     response = client.open(path, method=row.method, data=row.body if isinstance(row.body, dict) else {})
     assert response.status_code == 400 and "The form had expired" in response.get_data(as_text=True)
     response.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -156,6 +157,36 @@ class PlaceForm(FormSchema):
                 validate=validate.Length(min=1, max=200, error="Enter a name in 200 characters or fewer."))
 
 
+def uk_phone(value: str) -> None:
+    """A UK phone number's shape: 0 and 9 or 10 more digits (or +44 for the 0), with spaces, dashes or brackets."""
+    digits = re.sub(r"[\s()-]", "", value)
+    if not digits:
+        return
+    if digits.startswith("+44"):
+        digits = "0" + digits[3:].removeprefix("0")
+    if not re.fullmatch(r"0[1-9][0-9]{8,9}", digits):
+        raise ValidationError("Enter the library's phone number as a UK number, like 0161 496 0123.")
+
+
+class BranchForm(FormSchema):
+    """A library branch's name and the contact details providers see on the referrals it makes."""
+
+    name = Text(required=True, error_messages={**REQUIRED, "required": "Enter the library's name.",
+                                               "blank": "Enter the library's name."},
+                validate=validate.Length(max=200, error="Enter the library's name in 200 characters or fewer."))
+    address = Text(multiline=True, allow_blank=True, load_default="", validate=validate.Length(
+        max=500, error="Enter the address in 500 characters or fewer."))
+    phone = Text(allow_blank=True, load_default="", validate=[
+        validate.Length(max=30, error="Enter the library's phone number in 30 characters or fewer."), uk_phone])
+    opening_hours = Text(multiline=True, allow_blank=True, load_default="", validate=validate.Length(
+        max=1000, error="Enter the opening hours in 1,000 characters or fewer."))
+
+
+def _tidy_lines(text: str) -> str:
+    """Free text in lines: each line trimmed, empty lines dropped."""
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+
+
 @bp.get("/places")
 @admin_required
 def places():
@@ -183,4 +214,41 @@ def add_place():
     db.session.add(model(name=name))
     db.session.commit()
     flash(f"{name} is added.", "success")
+    return redirect(url_for("admin.places"))
+
+
+def _branch(branch_id: uuid.UUID) -> Branch:
+    branch = db.session.get(Branch, branch_id)
+    if branch is None:
+        abort(404)
+    return branch
+
+
+def _branch_page(branch: Branch, errors, values, status=200):
+    return render_template("admin/branch.html", branch=branch, errors=errors, values=values), status
+
+
+@bp.get("/branches/<uuid:branch_id>")
+@admin_required
+def branch_details(branch_id: uuid.UUID):
+    branch = _branch(branch_id)
+    return _branch_page(branch, [], {"name": branch.name, "address": branch.address, "phone": branch.phone,
+                                     "opening_hours": branch.opening_hours})
+
+
+@bp.post("/branches/<uuid:branch_id>")
+@admin_required
+def change_branch(branch_id: uuid.UUID):
+    """A library's name, address, phone and opening hours: providers see them on the referrals it makes."""
+    branch = _branch(branch_id)
+    form, errors = load_form(BranchForm())
+    name = " ".join(form["name"].split()) if form else ""
+    if not errors and db.session.scalar(select(Branch.id).where(Branch.name == name, Branch.id != branch.id)):
+        errors = [("name", f"There is already a branch called {name}.")]
+    if errors:
+        return _branch_page(branch, errors, request.form, 422)
+    branch.name, branch.address = name, _tidy_lines(form["address"])
+    branch.phone, branch.opening_hours = " ".join(form["phone"].split()), _tidy_lines(form["opening_hours"])
+    db.session.commit()
+    flash(f"The details of {name} are saved.", "success")
     return redirect(url_for("admin.places"))
