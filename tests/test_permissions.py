@@ -217,7 +217,7 @@ ROWS = [
         referral=True),
     Row("POST", "/referrals/new", "/referrals/new?service={service2}&learner={learner}", REFERRER_FORM(303),
         lambda p: {"client_id": str(uuid.uuid4()), "need": "Smartphone basics", "permission": "yes",
-                   "method": "in_person"}, referral=True),
+                   "method": "in_person", "contact_route": "branch"}, referral=True),
     Row("GET", "/provider", "/provider", (SIGN_IN, 404, 404, 404, 404, 200, 404), referral=True),
     Row("GET", "/referrals/<uuid:referral_id>", "/referrals/{referral}", REFERRAL_PAGE, referral=True),
     Row("POST", "/referrals/<uuid:referral_id>/transitions", "/referrals/{referral}/transitions",

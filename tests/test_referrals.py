@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import uuid
 from datetime import UTC, date, datetime
@@ -52,6 +53,7 @@ def world(make_branch, make_user, staff_in, make_service):
         "provider": make_user(Role.PROVIDER, organisation_id=service.organisation_id, email="a@provider.test"),
         "provider_b": make_user(Role.PROVIDER, organisation_id=other_service.organisation_id),
         "admin": make_user(Role.ADMIN),
+        "home": home,
         "service": service,
         "other_service": other_service,
     }
@@ -439,6 +441,8 @@ def test_staff_refer_through_the_form_once_even_if_they_press_twice(app, client,
             "method": "in_person"}
     refused = client.post(path, data=form)
     assert refused.status_code == 422 and 'href="#permission"' in refused.get_data(as_text=True)
+    assert 'href="#contact_route">Choose how the provider should get in touch.' in refused.text
+    form["contact_route"] = "phone"
     first = client.post(path, data={**form, "permission": "yes"})
     second = client.post(path, data={**form, "permission": "yes"})
     assert first.status_code == second.status_code == 303
@@ -448,6 +452,7 @@ def test_staff_refer_through_the_form_once_even_if_they_press_twice(app, client,
         permission = db.session.scalars(select(Referral)).one().permission
         assert (permission.given_by, permission.method, permission.captured_by_id) == (
             "staff_on_behalf", "in_person", world["staff"].id)
+        assert db.session.scalars(select(Referral.contact_route)).one() == "phone"
 
 
 def test_the_inbox_puts_new_first_and_marks_overdue(app, client, login_as, world, make_referral, make_service):
@@ -520,10 +525,38 @@ def test_a_service_that_needs_a_phone_number_refuses_a_resident_without_one(clie
     assert _post(client, bearer, world["staff"], "/api/v1/referrals", body).status_code == 201
 
 
-def test_with_no_contact_method_the_provider_still_learns_how_to_reach_them(client, bearer, world):
+def test_with_no_contact_route_the_provider_goes_through_the_library_and_gets_its_details(app, client, bearer,
+                                                                                         world):
+    _give_the_library_contact_details(app, world)
     body = referral_body(world["learner"].id, world["service"], contact_method="")
     made = _post(client, bearer, world["staff"], "/api/v1/referrals", body)
-    assert made.json["contact_method"] == "Email mo@example.test"
+    assert made.status_code == 201 and made.json["contact_route"] == "branch"
+    seen = _get(client, bearer, world["provider"], f"/api/v1/referrals/{made.json['id']}").json
+    assert seen["how_to_contact"] == "Through the library: Home Library"
+    assert seen["referred_by"]["display_name"] == "Joy Okafor" and seen["referred_by"]["role"] == "staff"
+    assert {key: seen["referred_by"]["branch"][key] for key in ("name", "address", "phone", "opening_hours")} == {
+        "name": "Home Library", "address": "3 Quayside Row\nManchester M4 6XX", "phone": "0161 496 0123",
+        "opening_hours": "Monday to Friday: 9am to 7pm\nSaturday: 10am to 4pm"}
+
+
+def _give_the_library_contact_details(app, world) -> None:
+    """Home Library's address, phone and hours, and a named member of staff there, as world["staff"]."""
+    from skills_hub.accounts.models import Branch, User
+
+    with app.app_context():
+        home = db.session.scalar(select(Branch).where(Branch.name == "Home Library"))
+        home.address, home.phone = "3 Quayside Row\nManchester M4 6XX", "0161 496 0123"
+        home.opening_hours = "Monday to Friday: 9am to 7pm\nSaturday: 10am to 4pm"
+        staff = db.session.get(User, world["staff"].id)
+        staff.given_name, staff.family_name, staff.name_as_written = "Joy", "Okafor", "Joy Okafor"
+        db.session.commit()
+
+
+@pytest.fixture
+def unreachable(make_user, world):
+    """A resident of Home Library with no email and no phone."""
+    return make_user(Role.LEARNER, email=None, phone=None, given_name="Grace", family_name="Mensah",
+                     branches=[world["home"]])
 
 
 def test_a_withdrawal_tells_the_provider_without_a_link_to_a_page_closed_to_them(app, client, bearer, world,
@@ -552,3 +585,94 @@ def test_declining_without_a_reason_names_the_reasons_in_words(app, client, bear
     [message] = answer.json["errors"]["reason_code"]
     assert "Not eligible" in message and "No places" in message and "not_eligible" not in message
     assert "not_eligible" in answer.json["detail"]  # API clients still learn the codes
+
+
+def test_the_form_offers_email_or_phone_only_when_the_resident_has_one_and_the_library_always(
+        app, client, login_as, world, unreachable):
+    login_as(world["staff"])
+    both = client.get(f"/referrals/new?service={world['service'].id}&learner={world['learner'].id}").text
+    assert all(f'name="contact_route" value="{route}"' in both for route in ("email", "phone", "branch"))
+    assert "By email: <bdi>mo@example.test</bdi>" in both and "Through the library: Home Library" in both
+    path = f"/referrals/new?service={world['service'].id}&learner={unreachable.id}"
+    page = client.get(path).text
+    assert 'name="contact_route" value="email"' not in page and 'name="contact_route" value="phone"' not in page
+    assert 'name="contact_route" value="branch" checked' in page  # the only way, so already chosen
+    assert "has no email address or phone number, so the provider gets in touch through the library" in page
+    form = {"csrf_token": csrf_token_from(page), "client_id": str(uuid.uuid4()), "need": "Smartphone basics",
+            "method": "in_person", "permission": "yes"}
+    for route, words in (("email", "Grace's record has no email address: choose phone"),
+                         ("phone", "Grace's record has no phone number: choose email"),
+                         ("pigeon", "Choose how the provider should get in touch.")):
+        refused = client.post(path, data={**form, "contact_route": route})
+        assert refused.status_code == 422 and 'href="#contact_route"' in refused.text
+        assert words in html.unescape(refused.text)
+    assert client.post(path, data={**form, "contact_route": "branch"}).status_code == 303
+    with app.app_context():
+        made = db.session.scalars(select(Referral).where(Referral.learner_id == unreachable.id)).one()
+        assert (made.contact_route, made.branch_id) == ("branch", world["home"].id)
+
+
+def test_the_api_refuses_a_route_the_resident_has_no_details_for(client, bearer, world, unreachable):
+    for route, words in (("email", "Grace's record has no email address: choose phone or through the library."),
+                         ("phone", "Grace's record has no phone number: choose email or through the library."),
+                         ("post", "Choose how the provider should get in touch: one of email, phone, branch.")):
+        refused = _post(client, bearer, world["staff"], "/api/v1/referrals",
+                        referral_body(unreachable.id, world["service"], contact_route=route))
+        assert refused.status_code == 422 and refused.json["errors"]["contact_route"] == [words]
+    chosen = _post(client, bearer, world["staff"], "/api/v1/referrals",
+                   referral_body(world["learner"].id, world["service"], contact_route="phone"))
+    assert chosen.status_code == 201 and chosen.json["how_to_contact"] == "By phone: 07700 900123"
+
+
+def test_the_provider_can_reach_a_resident_without_email_or_phone_through_the_library(
+        app, client, login_as, world, unreachable, make_referral):
+    _give_the_library_contact_details(app, world)
+    referral = make_referral(world["staff"], unreachable, world["service"], contact_route="branch",
+                             contact_method="Best on Tuesday mornings, when she comes in")
+    login_as(world["provider"])
+    page = html.unescape(client.get(f"/referrals/{referral.id}").text)
+    assert "<dt>How to contact them</dt><dd>Through the library: Home Library</dd>" in page
+    assert "<dt>About getting in touch</dt><dd>Best on Tuesday mornings, when she comes in</dd>" in page
+    assert "<dt>Referred by</dt><dd><bdi>Joy Okafor</bdi> at Home Library</dd>" in page
+    assert "3 Quayside Row<br>Manchester M4 6XX" in page
+    assert '<a href="tel:01614960123">0161 496 0123</a>' in page
+    assert "Monday to Friday: 9am to 7pm<br>Saturday: 10am to 4pm" in page
+    assert "call the library or visit it and ask for <bdi>Joy Okafor</bdi>" in page
+
+
+def test_a_resident_asking_for_a_place_themselves_chooses_a_route_and_their_library_is_shown(
+        app, client, login_as, world):
+    _give_the_library_contact_details(app, world)
+    login_as(world["learner"])
+    path = f"/referrals/new?service={world['service'].id}"
+    page = client.get(path).text
+    assert "How should the provider get in touch with you?" in page
+    assert page.count('name="contact_route"') == 3 and 'name="contact_route" value="email" checked' not in page
+    form = {"csrf_token": csrf_token_from(page), "client_id": str(uuid.uuid4()), "need": "Smartphone basics",
+            "permission": "yes", "contact_route": "email"}
+    made = client.post(path, data=form)
+    assert made.status_code == 303
+    login_as(world["provider"])
+    shown = html.unescape(client.get(made.headers["Location"]).text)
+    assert "<dt>How to contact them</dt><dd>By email: mo@example.test</dd>" in shown
+    assert "The resident asked for a place themselves. Their library is Home Library" in shown
+    assert "0161 496 0123" in shown
+
+
+def test_emails_to_the_provider_name_nobody_and_no_library(app, client, bearer, world, unreachable, drain_jobs):
+    _give_the_library_contact_details(app, world)
+    made = _post(client, bearer, world["staff"], "/api/v1/referrals",
+                 referral_body(unreachable.id, world["service"], contact_route="branch"))
+    assert made.status_code == 201
+    drain_jobs()
+    sent = "\n".join(_mail(app))
+    assert made.json["reference"] in sent
+    for private in ("Grace", "Mensah", "Joy", "Okafor", "Home Library", "0161 496 0123", "Quayside"):
+        assert private not in sent
+
+
+def test_staff_see_the_route_they_chose_on_the_referral(app, client, login_as, world, make_referral):
+    referral = make_referral(world["staff"], world["learner"], world["service"], contact_route="phone")
+    login_as(world["staff"])
+    page = client.get(f"/referrals/{referral.id}").text
+    assert "<dt>How the provider gets in touch</dt><dd>By phone: 07700 900123</dd>" in page

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from skills_hub.accounts.models import Organisation, User
+from skills_hub.accounts.models import Branch, Organisation, User
 from skills_hub.directory.models import Service
 from skills_hub.extensions import db, utcnow
 from skills_hub.residents import PERSONAL, actor
@@ -30,6 +30,8 @@ REASON_LABELS = {
 }
 # What a provider always receives; a service may also need some of directory.models.NEEDS.
 ALWAYS_SHARED = ("name", "contact_method", "need", "access_needs", "languages")
+# How the provider should reach the resident, as the referrer chose: "branch" needs nothing of the resident.
+CONTACT_ROUTES = {"email": "By email", "phone": "By phone", "branch": "Through the library"}
 
 
 class SharingPermission(db.Model):
@@ -92,6 +94,8 @@ class Referral(db.Model):
     last_day_reminder_at: Mapped[datetime | None]
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id], lazy="joined", innerjoin=True)
+    referred_by: Mapped[User] = relationship(foreign_keys=[referred_by_id], lazy="joined", innerjoin=True)
+    branch: Mapped[Branch | None] = relationship(lazy="joined")  # the library the provider can go through
     service: Mapped[Service] = relationship(lazy="joined", innerjoin=True)
     permission: Mapped[SharingPermission] = relationship(lazy="joined", innerjoin=True)
 

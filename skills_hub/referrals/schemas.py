@@ -6,7 +6,8 @@ from marshmallow import Schema, fields, validate
 
 from skills_hub import codes
 from skills_hub.endpoints import InputSchema, PageQuery
-from skills_hub.referrals.models import STATUSES
+from skills_hub.referrals import services
+from skills_hub.referrals.models import CONTACT_ROUTES, STATUSES
 from skills_hub.validation import REQUIRED, Text
 
 GIVEN_BY = ("learner", "staff_on_behalf")
@@ -37,6 +38,11 @@ class ReferralCreate(InputSchema):
                         validate=validate.Length(max=500, error="Up to 500 characters."))
     contact_method = Text(allow_blank=True, load_default="", validate=validate.Length(max=200, error="Up to 200 "
                                                                                             "characters."))
+    contact_route = fields.String(load_default=None, validate=_one_of(CONTACT_ROUTES, "how the provider should get "
+                                                                                     "in touch"), metadata={
+        "description": "How the provider should get in touch: email or phone (only when the resident's record has "
+                       "one) or branch (through the referring library: its address, phone and opening hours). Left "
+                       "out: branch when there is a library, else email, else phone."})
     consent = fields.Nested(SharingConsentIn, required=True, error_messages={
         "required": "Record the resident's permission to share with this provider first.",
         "null": "Record the resident's permission to share with this provider first."})
@@ -68,6 +74,13 @@ class ReferralEventOut(Schema):
     reason = fields.String(allow_none=True)
 
 
+def _referred_by(referral) -> dict:
+    branch = referral.branch
+    return {"display_name": referral.referred_by.display_name, "role": referral.referred_by.role.value,
+            "branch": {"id": str(branch.id), "name": branch.name, "address": branch.address, "phone": branch.phone,
+                       "opening_hours": branch.opening_hours} if branch else None}
+
+
 class ReferralOut(Schema):
     id = fields.UUID()
     reference = fields.Function(lambda r: codes.grouped(r.reference), metadata={"type": "string"})
@@ -79,7 +92,14 @@ class ReferralOut(Schema):
                                               "name": r.service.organisation.name}, metadata={"type": "object"})
     need = fields.String()
     access_needs = fields.String()
-    contact_method = fields.String()
+    contact_method = fields.String(metadata={"description": "What the referrer wrote about getting in touch."})
+    contact_route = fields.String(metadata={"description": "email, phone or branch; empty for a referral made "
+                                                           "before the route was asked."})
+    how_to_contact = fields.Function(services.how_to_contact, metadata={
+        "type": "string", "description": "The route in words, with the address, number or library it needs."})
+    referred_by = fields.Function(_referred_by, metadata={"type": "object", "description": (
+        "Who referred the resident and the library the provider can go through: {display_name, role, branch: "
+        "{id, name, address, phone, opening_hours} or null}.")})
     reason_code = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()

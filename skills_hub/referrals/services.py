@@ -41,6 +41,7 @@ from skills_hub.mail import queue_email
 from skills_hub.referrals import workdays
 from skills_hub.referrals.models import (
     ALWAYS_SHARED,
+    CONTACT_ROUTES,
     OPEN,
     REASON_CODES,
     REASON_LABELS,
@@ -121,9 +122,11 @@ def shared_with_provider(referral: Referral) -> dict[str, str]:
     learner, shared = referral.learner, referral.permission.data_shared
     code = preferred_code(learner)
     languages = language_name(code) if code else (learner.preferred_language or "Not given")
-    out = {"Name": learner.display_name, "How to contact them": referral.contact_method or "Not given",
-           "What they need": referral.need, "Access needs": referral.access_needs or "None given",
-           "Languages": languages}
+    out = {"Name": learner.display_name, "How to contact them": how_to_contact(referral)}
+    if referral.contact_route and referral.contact_method:
+        out["About getting in touch"] = referral.contact_method
+    out.update({"What they need": referral.need, "Access needs": referral.access_needs or "None given",
+                "Languages": languages})
     extra = {"email": ("Email", learner.email), "phone": ("Phone", learner.phone),
              "date_of_birth": ("Date of birth", learner.date_of_birth.isoformat() if learner.date_of_birth else None),
              "address": ("Postcode", learner.postcode)}
@@ -132,6 +135,49 @@ def shared_with_provider(referral: Referral) -> dict[str, str]:
             label, value = extra[need]
             out[label] = value or "Not given"
     return out
+
+
+def how_to_contact(referral: Referral) -> str:
+    """The route the referrer chose, in words, with the address or number it needs: "By email: a@b.test",
+    "By phone: 07700 900123", or "Through the library: Central Library" (whose details the page shows). Older
+    referrals, made before the route was asked, keep what the referrer wrote."""
+    if not referral.contact_route:
+        return referral.contact_method or "Not given"
+    if referral.personal_data_removed_at is not None and referral.contact_route != "branch":
+        return f"{CONTACT_ROUTES[referral.contact_route]} (the details were removed)"
+    detail = {"email": referral.learner.email, "phone": referral.learner.phone,
+              "branch": referral.branch.name if referral.branch else None}[referral.contact_route]
+    return f"{CONTACT_ROUTES[referral.contact_route]}: {detail or 'not given'}"
+
+
+def routes_for(learner: User) -> list[str]:
+    """The routes a referrer may choose for this resident: email or phone only when the record has one; the
+    library always."""
+    return [route for route, holds in (("email", learner.email), ("phone", learner.phone), ("branch", True))
+            if holds]
+
+
+def referring_branch_id(actor: User, learner: User) -> uuid.UUID | None:
+    """The library a provider can go through: for staff, their branch that the resident belongs to (else their
+    own first one); for the resident themselves or an admin, the resident's library."""
+    learner_branches = sorted(policy.branch_ids_of(learner))
+    if actor.role == Role.STAFF:
+        own = sorted(policy.branch_ids_of(actor))
+        return next((branch for branch in own if branch in learner_branches), own[0] if own else None)
+    return learner_branches[0] if learner_branches else None
+
+
+def _check_route(learner: User, route: str, branch_id: uuid.UUID | None, *, asked_by_the_resident: bool) -> None:
+    record = "Your record" if asked_by_the_resident else f"{learner.given_name}'s record"
+    message = None
+    if route == "email" and not learner.email:
+        message = f"{record} has no email address: choose phone or through the library."
+    elif route == "phone" and not learner.phone:
+        message = f"{record} has no phone number: choose email or through the library."
+    elif route == "branch" and branch_id is None:
+        message = f"{record} is linked to no library: choose email or phone, or link it to a library first."
+    if message:
+        raise ValidationFailed(message, errors={"contact_route": [message]})
 
 
 # Making a referral ----------------------------------------------------------------------------------------------
@@ -167,8 +213,11 @@ def make(actor: User, body: dict[str, Any]) -> Made:
         return _replay(actor, already, request_hash)
     if already is not None:
         raise _already_referred(learner, already)
+    branch_id = referring_branch_id(actor, learner)
+    # Left out: through the library, which shares nothing more of the resident; without one, email, then phone.
+    route = body.get("contact_route") or ("branch" if branch_id else next(iter(routes_for(learner)), "branch"))
+    _check_route(learner, route, branch_id, asked_by_the_resident=actor.id == learner.id)
     now = utcnow()
-    branch_ids = policy.branch_ids_of(actor) if actor.role == Role.STAFF else []
     try:
         with db.session.begin_nested():  # a request making the same referral at the same moment: see below
             permission = SharingPermission(
@@ -182,9 +231,8 @@ def make(actor: User, body: dict[str, Any]) -> Made:
                 reference=codes.generate(8), client_id=body["client_id"], client_request_hash=request_hash,
                 learner_id=learner.id, service_id=service.id, organisation_id=service.organisation_id,
                 permission_id=permission.id, referred_by_id=actor.id,
-                branch_id=branch_ids[0] if branch_ids else None, need=body["need"],
-                access_needs=body.get("access_needs") or "",
-                contact_method=(body.get("contact_method") or "").strip() or contact_of(learner),
+                branch_id=branch_id, need=body["need"], access_needs=body.get("access_needs") or "",
+                contact_method=(body.get("contact_method") or "").strip(), contact_route=route,
                 status="submitted", created_at=now,
                 respond_by=workdays.add_working_days(workdays.local_date(now), service.response_days))
             db.session.add(referral)
@@ -230,15 +278,6 @@ def _already_referred(learner: User, already: Referral) -> Conflict:
                     errors={"service_id": ["Already referred: this resident has an open referral to this "
                                            "service."]},
                     extra={"referral_id": str(already.id)})
-
-
-def contact_of(learner: User) -> str:
-    """How the provider can reach the resident when nobody said: their email or phone, or the library."""
-    if learner.email:
-        return f"Email {learner.email}"
-    if learner.phone:
-        return f"Phone {learner.phone}"
-    return "Through the library that referred them"
 
 
 def _check_needs(learner: User, service: Service, *, asked_by_the_resident: bool) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 
 from skills_hub import codes
 from skills_hub.accounts import policy, privacy
-from skills_hub.accounts.models import Organisation, Role, User
+from skills_hub.accounts.models import Branch, Organisation, Role, User
 from skills_hub.directory import services as directory
 from skills_hub.directory.models import NEEDS
 from skills_hub.endpoints import InputSchema, page_number
@@ -21,6 +21,7 @@ from skills_hub.extensions import db, utcnow
 from skills_hub.referrals import services, workdays
 from skills_hub.referrals.models import (
     ALWAYS_SHARED,
+    CONTACT_ROUTES,
     REASON_CODES,
     REASON_LABELS,
     STATUSES,
@@ -53,6 +54,10 @@ class ReferralForm(InputSchema):
     access_needs = fields.String(load_default="", validate=validate.Length(max=500, error="Up to 500 characters."))
     contact_method = fields.String(load_default="", validate=validate.Length(max=200, error="Up to 200 "
                                                                                             "characters."))
+    contact_route = fields.String(required=True, error_messages={"required": "Choose how the provider should get "
+                                                                             "in touch."},
+                                  validate=validate.OneOf(CONTACT_ROUTES, error="Choose how the provider should "
+                                                                                "get in touch."))
     permission = fields.String(required=True, validate=validate.Equal("yes"), error_messages={
         "required": "Tick the box to show the resident agreed to share this with the provider."})
     method = fields.String(load_default=None, validate=validate.OneOf(
@@ -83,9 +88,11 @@ def _learner_for_referral() -> User:
 
 
 def _new_page(service, learner, errors, values, status=200):
+    branch_id = services.referring_branch_id(current_user, learner)
     return render_template("referrals/new.html", service=service, learner=learner, errors=errors, values=values,
                            shared=_shared_list(service), methods=METHOD_LABELS,
-                           notice_version=privacy.current_version()), status
+                           routes=services.routes_for(learner), library=db.session.get(Branch, branch_id)
+                           if branch_id else None, notice_version=privacy.current_version()), status
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
@@ -97,8 +104,7 @@ def new_referral():
         flash("This service does not take referrals at the moment. Contact it directly, or choose another.")
         return redirect(url_for("directory.service_page", service_id=service.id), 303)
     if request.method == "GET":
-        return _new_page(service, learner, [], {"client_id": str(uuid.uuid4()),
-                                                "contact_method": services.contact_of(learner)})
+        return _new_page(service, learner, [], {"client_id": str(uuid.uuid4())})
     values = {key: value for key, value in request.form.items() if key != "csrf_token"}
     form, errors = load_form(ReferralForm())
     if not errors and current_user.role != Role.LEARNER and not form["method"]:
@@ -107,6 +113,7 @@ def new_referral():
         return _new_page(service, learner, errors, values, 422)
     body = {"client_id": form["client_id"], "learner_id": learner.id, "service_id": service.id,
             "need": form["need"], "access_needs": form["access_needs"], "contact_method": form["contact_method"],
+            "contact_route": form["contact_route"],
             "consent": {"given_by": "learner" if current_user.role == Role.LEARNER else "staff_on_behalf",
                         "method": "online" if current_user.role == Role.LEARNER else form["method"],
                         "privacy_notice_version": privacy.current_version(),
@@ -174,6 +181,7 @@ def _detail(referral: Referral, errors: list | None = None, status: int = 200):
     return render_template("referrals/referral.html", referral=referral, events=events, actors=actors,
                            labels=STATUS_LABELS, reasons=REASON_LABELS, reason_codes=REASON_CODES,
                            moves=services.allowed_next(current_user, referral), shared=shared,
+                           contact=services.how_to_contact(referral),
                            alternatives=alternatives, errors=errors or [],
                            today=workdays.local_date(utcnow())), status
 

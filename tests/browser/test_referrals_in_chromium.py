@@ -114,6 +114,10 @@ def refer_mohammed(page) -> str:
     assert_accessible(page)
 
     page.get_by_label("Access needs (optional)").fill("Large print, please.")
+    # Mohammed has no email or phone: the library is the only way, so it is already chosen.
+    expect(page.get_by_role("group", name="How should the provider get in touch with Mohammed?")
+           .get_by_role("radio")).to_have_count(1)
+    expect(page.get_by_label(re.compile(r"^Through the library: Central Library"))).to_be_checked()
     page.get_by_label("In person, today").check()  # how permission was given is always chosen, never assumed
     page.get_by_label(f"Mohammed agrees that we share this with {HOLLYBANK}").check()
     page.get_by_role("button", name="Send the referral").click()
@@ -156,6 +160,12 @@ def test_staff_refer_a_resident_and_the_provider_takes_it_to_completed(page, bro
         expect(shared).to_contain_text("Mohammed Khan")
         expect(shared).to_contain_text("Wants to use WhatsApp to call family, in Urdu.")
         expect(shared).to_contain_text("Large print, please.")
+        expect(shared).to_contain_text("Through the library: Central Library")
+        referrer = provider.locator(".summary-list").nth(2)
+        expect(referrer).to_contain_text(re.compile(r"Referred by\s*Sam O.Brien at Central Library"))
+        expect(referrer).to_contain_text("4 Portico Walk")
+        expect(referrer.get_by_role("link", name="0161 496 0100")).to_have_attribute("href", "tel:01614960100")
+        expect(referrer).to_contain_text("Saturday: 10am to 4pm")
         expect(provider.get_by_role("button", name="Mark as declined")).to_be_visible()
         expect(provider.get_by_role("group", name="Declined: why?")).to_be_visible()
         assert_accessible(provider)
