@@ -1,9 +1,10 @@
-"""The WSGI entry point: `gunicorn -c gunicorn.conf.py wsgi:app`."""
+"""The WSGI entry point: `gunicorn -c gunicorn.conf.py wsgi:app`, and the app of every `flask` command."""
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from skills_hub import create_app
+from skills_hub.config import ConfigError, refuse_to_start
 
 
 def behind_proxies(app: Flask) -> Flask:
@@ -15,4 +16,7 @@ def behind_proxies(app: Flask) -> Flask:
     return app
 
 
-app = behind_proxies(create_app())
+try:
+    app = behind_proxies(create_app())
+except ConfigError as error:  # a missing or unsafe setting: its reason in one line, not a traceback
+    refuse_to_start(error)

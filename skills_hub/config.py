@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NoReturn
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_KEY_BYTES = 32
@@ -15,6 +17,17 @@ DEVELOPMENT_SECRET_KEY = "development-only-secret-key-never-use-in-production"  
 
 class ConfigError(RuntimeError):
     """The environment does not describe a safe configuration."""
+
+
+# The exit status of a refused start: gunicorn's "App failed to load", so that its master stops rather than
+# starting workers that fail again (with GUNICORN_PRELOAD=0); for `flask`, any non-zero status is a failure.
+START_REFUSED = 4
+
+
+def refuse_to_start(error: ConfigError) -> NoReturn:
+    """Say in one line on stderr why the app will not start and what to set, and exit, without a traceback."""
+    print(f"Skills Hub will not start: {error}", file=sys.stderr, flush=True)
+    raise SystemExit(START_REFUSED)
 
 
 def _flag(value: str | None, default: bool) -> bool:

@@ -1,9 +1,13 @@
 """Configuration from SKILLS_HUB_* variables: safe defaults, and a production start that refuses to be unsafe."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from skills_hub import create_app
-from skills_hub.config import Config, ConfigError
+from skills_hub.config import PROJECT_ROOT, Config, ConfigError
 
 PRODUCTION = {"SKILLS_HUB_ENV": "production", "SKILLS_HUB_SMTP_HOST": "smtp.example.test",
               "SKILLS_HUB_DATABASE_URL": "sqlite://", "SKILLS_HUB_SIGNING_KEY": "ab" * 32}
@@ -56,3 +60,33 @@ def test_production_sends_hsts_and_secure_cookies():
     app = create_app(env={**PRODUCTION, "SKILLS_HUB_SECRET_KEY": "k" * 32})
     response = app.test_client().get("/healthz")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def _refused_start(command: list[str], **settings: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SKILLS_HUB_", "FLASK_"))}
+    env.update({"GUNICORN_BIND": "127.0.0.1:0", "WEB_CONCURRENCY": "1", **settings})
+    return subprocess.run([sys.executable, "-m", *command], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("command", [["flask", "--app", "wsgi:app", "routes"],
+                                     ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]], ids=["flask", "gunicorn"])
+@pytest.mark.parametrize(("settings", "reason"), [
+    ({"SKILLS_HUB_ENV": "production"}, "SKILLS_HUB_SECRET_KEY must be set to at least 32 random bytes"),
+    ({**PRODUCTION, "SKILLS_HUB_SECRET_KEY": "k" * 32, "SKILLS_HUB_SIGNING_KEY": "not hex"},
+     "SKILLS_HUB_SIGNING_KEY must be 64 hex characters"),
+], ids=["no secret key", "bad signing key"])
+def test_a_refused_start_says_why_in_one_line_without_a_traceback(command, settings, reason):
+    result = _refused_start(command, **settings)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and "Error:" not in result.stderr
+    refusals = [line for line in result.stderr.splitlines() if line.startswith("Skills Hub will not start: ")]
+    assert len(refusals) == 1 and reason in refusals[0]
+
+
+def test_gunicorn_stops_instead_of_starting_workers_again_when_the_app_is_loaded_in_each_worker():
+    result = _refused_start(["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], SKILLS_HUB_ENV="production",
+                            GUNICORN_PRELOAD="0")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "App failed to load" in result.stderr
+    assert result.stderr.count("Skills Hub will not start: SKILLS_HUB_SECRET_KEY") == 1
