@@ -7,7 +7,7 @@ export FLASK_APP := wsgi:app
 # `make run PORT=5050` when 5000 is taken (on a Mac, AirPlay uses it).
 PORT ?= 5000
 
-.PHONY: run test lint bench lock migrate clean
+.PHONY: run test lint bench lock migrate clean fonts
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/imports.py
 	$(BIN)/python benchmarks/reports.py
 	$(BIN)/python benchmarks/load.py
+
+# Rebuild the committed Noto Sans CJK subsets in skills_hub/static/fonts from Debian's fonts-noto-cjk
+# (apt install fonts-noto-cjk). Only after upgrading that package: `make run` and `make test` need neither.
+fonts: $(STAMP)
+	$(BIN)/python scripts/build_cjk_fonts.py
 
 # Re-pin constraints.txt to what is installed in .venv now (after changing pyproject.toml).
 lock: $(STAMP)
