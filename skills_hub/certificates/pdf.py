@@ -1,21 +1,21 @@
 """The certificate PDF: rendered once by a job, tagged for screen readers (PDF/UA-1), stored by key.
 
-Fonts: Noto Sans and Noto Naskh Arabic ship in static/fonts (SIL OFL); Chinese, Japanese and Korean names use
-the system's Noto CJK fonts (Debian's fonts-noto-cjk) through fontconfig.
+Fonts: static/fonts/fonts.css (SIL OFL), which skills_hub.pdf gives every PDF: Noto Sans, Noto Naskh Arabic and
+subsets of Noto Sans CJK for Chinese, Japanese and Korean (scripts/build_cjk_fonts.py). The name is tagged with its
+language (fonts.language_of) so the template picks the right CJK face. Characters beyond them come from the
+system's fonts through fontconfig; a character no font has fails the render (fonts.MissingGlyph), so no PDF is
+stored with an empty box, and admins see the reason on their failed jobs.
 """
 
 from __future__ import annotations
 
-import atexit
 import json
 import uuid
-from functools import cache
 
 import segno
 from flask import current_app, has_request_context, render_template
-from weasyprint.text.fonts import FontConfiguration
 
-from skills_hub import codes, storage
+from skills_hub import codes, fonts, storage
 from skills_hub.certificates import credentials
 from skills_hub.certificates.models import Certificate
 from skills_hub.eds import EDS_AREAS
@@ -25,17 +25,7 @@ from skills_hub.pdf import render_pdf, render_pdf_pages
 from skills_hub.validation import without_hidden_characters
 
 RENDER_JOB = "render_certificate"
-TEMPLATE_VERSION = 2  # raise when templates/certificates/certificate.html changes: PDFs are then re-rendered
-
-
-@cache
-def font_config() -> FontConfiguration:
-    """One per worker process: a fresh one per render leaks memory."""
-    return FontConfiguration()
-
-
-# Free it while the font libraries are still loaded: left to interpreter shutdown, it crashes the process.
-atexit.register(font_config.cache_clear)
+TEMPLATE_VERSION = 3  # raise when templates/certificates/certificate.html changes: PDFs are then re-rendered
 
 
 def storage_key(certificate: Certificate) -> str:
@@ -45,10 +35,11 @@ def storage_key(certificate: Certificate) -> str:
 def certificate_html(certificate: Certificate) -> str:
     code = codes.grouped(certificate.code)
     verify_url = f"{current_app.config['BASE_URL']}/verify/{code}"
+    # Names are checked when typed; one frozen before that may still hold a character that reorders the line.
+    learner_name = without_hidden_characters(certificate.learner_name)
     return render_template(
         "certificates/certificate.html", certificate=certificate, code=code, verify_url=verify_url,
-        # Names are checked when typed; one frozen before that may still hold a character that reorders the line.
-        learner_name=without_hidden_characters(certificate.learner_name),
+        learner_name=learner_name, name_lang=fonts.language_of(learner_name),
         areas=[EDS_AREAS.get(area, area) for area in certificate.eds_areas],
         qr=segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2))
 
@@ -58,13 +49,12 @@ def render(certificate: Certificate) -> bytes:
     if not has_request_context():
         with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
             return render(certificate)
-    return render_pdf(certificate_html(certificate), pdf_variant="pdf/ua-1", font_config=font_config())
+    return render_pdf(certificate_html(certificate), pdf_variant="pdf/ua-1")
 
 
 def render_pack(certificates: list[Certificate]) -> bytes:
     """All these certificates in one PDF, one page each, for printing at a branch."""
-    return render_pdf_pages([certificate_html(c) for c in certificates], font_config=font_config(),
-                            pdf_variant="pdf/ua-1")
+    return render_pdf_pages([certificate_html(c) for c in certificates], pdf_variant="pdf/ua-1")
 
 
 @job_handler(RENDER_JOB)

@@ -100,7 +100,10 @@ def run_job(job_id: uuid.UUID) -> bool:
         db.session.rollback()
         job = db.session.get(Job, job_id)
         assert job is not None
-        out_of_attempts = attempts >= current_app.config["JOB_MAX_ATTEMPTS"]
+        # An error that says trying again cannot help (a font missing for a name) fails the job at once, so admins
+        # see it now; they try again once they have fixed the cause.
+        out_of_attempts = attempts >= current_app.config["JOB_MAX_ATTEMPTS"] or \
+            getattr(error, "retrying_cannot_help", False)
         job.status = JobStatus.FAILED if out_of_attempts else JobStatus.PENDING
         job.run_after = utcnow() + _backoff(attempts)
         job.last_error = f"{type(error).__name__}: {error}"[:2000]
