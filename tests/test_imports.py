@@ -432,15 +432,61 @@ def test_safe_cell_neutralises_what_a_spreadsheet_would_run():
         == ["'=1+1", "'+44", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "O'Brien", "", "", "-2", "3.5"]
 
 
-def test_formula_names_are_stored_as_text_and_never_run_from_the_report(app, client, api, staff, bearer):
+def test_cells_that_look_like_formulas_are_found_but_a_dash_alone_or_a_phone_number_is_not():
+    raw = sheet('"=HYPERLINK(""http://evil.test/x"",""Click me"")",Jones,,,,,',
+                "Ada,\tcmd,,,,,", "-,Obi,,,,+44 7700 900123,", "  @Sum,-2+3,,,,,", "Grace,Mensah,,,=a@x.test,,",
+                "O'Brien,Nguyễn,-,,,-,")
+    rows = sheets.read_sheet(raw).rows
+    assert [row.formulas for row in rows] == [{"given_name": "="}, {"family_name": "\t"}, {},
+                                              {"given_name": "@", "family_name": "-"}, {"email": "="}, {}]
+    assert [sheets.looks_like_formula(cell) for cell in ("=1+1", " +Plus", "-Minus", "\rx", "-", " - ", "+",
+                                                          "Siobhán", "王秀英", "محمد")] \
+        == [True, True, True, True, False, False, False, False, False, False]
+    assert rows[0].values["given_name"] == '=HYPERLINK("http://evil.test/x","Click me")'  # kept as written
+
+
+def test_a_formula_row_is_not_added_without_a_staff_check_and_says_why(app, api):
+    check = api(fixture("formula_injection.csv"), dry_run="true")
+    assert statuses(check.json) == [(line, "check") for line in range(2, 7)]
+    assert check.json["to_check"] == 5 and check.json["would_create"] == 0
+    assert check.json["rows"][0]["errors"] == {"First name": [
+        "It starts with “=”, so a spreadsheet could run it as a formula. Check it against the paper sheet."]}
+    assert check.json["rows"][4]["errors"] == {"Family name": [
+        "It starts with “=”, so a spreadsheet could run it as a formula. Check it against the paper sheet."]}
     done = api(fixture("formula_injection.csv"))
-    assert done.json["created"] == 5, done.json
+    assert done.json["created"] == 0 and done.json["to_check"] == 5 and learners(app) == []
+    confirmed = api(None, import_id=check.json["import_id"])
+    assert confirmed.json["created"] == 0 and learners(app) == []
+
+
+def test_a_formula_row_with_another_problem_lists_both(api):
+    body = api(sheet("=1+1,Mensah,31/02/1990,,,,"), dry_run="true").json
+    assert statuses(body) == [(2, "error")]
+    assert set(body["rows"][0]["errors"]) == {"First name", "Date of birth"}
+
+
+def test_formula_names_staff_confirm_are_stored_as_text_and_never_run_from_the_report(app, client, staff_client):
+    check = upload_page(staff_client, fixture("formula_injection.csv"))
+    page = staff_client.get(check.headers["Location"])
+    assert page.text.count('name="add_line"') == 5 and "Check this row" in page.text
+    assert "Add line 2 as written: <bdi>=HYPERLINK(&#34;http://evil.example&#34;,&#34;Click&#34;) Jones</bdi>" \
+        in page.text
+    done = staff_client.post(check.headers["Location"] + "/confirm",
+                             data={"csrf_token": csrf_token_from(page.text), "consent": "yes",
+                                   "add_line": ["2", "3", "6"]})
+    assert done.status_code == 303
     names = {p.given_name for p in learners(app)} | {p.family_name for p in learners(app)}
-    assert '=HYPERLINK("http://evil.example","Click")' in names and "=1+1" in names
-    report = client.get(f"/api/v1/imports/{done.json['import_id']}/report.csv", headers=bearer(staff))
+    assert names == {'=HYPERLINK("http://evil.example","Click")', "Jones", "+Plus", "Smith", "Normal", "=1+1"}
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "learners.imported"))
+        assert entry.details["confirmed_lines"] == "2, 3, 6" and entry.details["not_confirmed"] == "2"
+    result = staff_client.get(done.headers["Location"]).text
+    assert result.count("Not added: check this row") == 2 and "<bdi>-Minus Brown</bdi>" in result
+    report = staff_client.get(f"/api/v1/imports/{done.headers['Location'].rsplit('/', 1)[1]}/report.csv")
     cells = [cell for row in report_cells(report) for cell in row]
     assert not [cell for cell in cells if cell[:1] in {"=", "+", "-", "@", "\t", "\r"}]
     assert "'=HYPERLINK(\"http://evil.example\",\"Click\")" in cells and "'=1+1" in cells and "'+Plus" in cells
+    assert "'-Minus" in cells and "'@Sum" in cells  # not added, and still named
 
 
 def test_the_report_lists_every_row_without_pins(app, client, api, staff, bearer):
@@ -526,7 +572,7 @@ def staff_client(client, staff, login_as):
 
 def upload_page(client, raw: bytes | None, filename="sign-up.csv", **form):
     page = client.get("/staff/imports")
-    data = {"csrf_token": csrf_token_from(page.text), "consent": "yes", **form}
+    data = {"csrf_token": csrf_token_from(page.text), **form}
     if raw is not None:
         data["file"] = (io.BytesIO(raw), filename)
     return client.post("/staff/imports", data=data, content_type="multipart/form-data")
@@ -564,8 +610,9 @@ def test_staff_check_a_sheet_import_it_then_make_the_pins_for_the_cards_once(app
     assert "Date of birth: This is not a real date" in html and "Import 2 residents" in html
     assert learners(app) == []
     confirm_path = preview_path + "/confirm"
-    done = staff_client.post(confirm_path, data={"csrf_token": csrf_token_from(html)})
-    assert done.status_code == 200
+    done = staff_client.post(confirm_path, data={"csrf_token": csrf_token_from(html), "consent": "yes"})
+    assert done.status_code == 303 and done.headers["Location"] == preview_path  # post, then redirect
+    done = staff_client.get(preview_path)
     people = learners(app)
     assert sorted(p.given_name for p in people) == ["Grace", "Hannah"]
     assert all(p.pin_hash is None for p in people)  # the import made no PIN
@@ -588,7 +635,7 @@ def test_staff_check_a_sheet_import_it_then_make_the_pins_for_the_cards_once(app
     assert "Sign-up sheet imported" in later.text and 'name="pin"' not in later.text
     assert "Make PINs" not in later.text  # made: a lost one is made again from the resident's page
     assert people[0].learner_number[:4] in later.text
-    again = staff_client.post(confirm_path, data={"csrf_token": csrf_token_from(html)})
+    again = staff_client.post(confirm_path, data={"csrf_token": csrf_token_from(html), "consent": "yes"})
     assert again.status_code == 303 and len(learners(app)) == 2
     assert "imported already" in staff_client.get(again.headers["Location"]).text
     report = staff_client.get(f"/api/v1/imports/{preview_path.rsplit('/', 1)[1]}/report.csv")
@@ -606,7 +653,7 @@ def test_the_upload_form_names_each_problem(staff_client):
     response = staff_client.post("/staff/imports", data={"csrf_token": csrf_token_from(page.text)},
                                  content_type="multipart/form-data")
     assert response.status_code == 422 and "<title>Error:" in response.text
-    assert 'href="#file"' in response.text and 'href="#consent"' in response.text
+    assert 'href="#file"' in response.text and 'id="consent"' not in response.text  # asked after the dry run
     response = upload_page(staff_client, b"%PDF-1.4\n", filename="sheet.pdf")
     assert response.status_code == 422 and "This is a PDF" in response.text and 'href="#file"' in response.text
     response = upload_page(staff_client, b"Name,Age\nGrace,3\n")
@@ -628,7 +675,7 @@ def test_a_colleagues_import_page_is_404(client, api, branch, staff_in, login_as
     assert client.get(f"/staff/imports/{check.json['import_id']}").status_code == 404
     token = csrf_token_from(client.get("/staff/imports").text)
     assert client.post(f"/staff/imports/{check.json['import_id']}/confirm",
-                       data={"csrf_token": token}).status_code == 404
+                       data={"csrf_token": token, "consent": "yes"}).status_code == 404
 
 
 # The command line --------------------------------------------------------------------------------------------------
@@ -678,3 +725,108 @@ def test_the_api_refuses_a_sheet_without_the_residents_agreement(app, api):
     assert response.status_code == 422
     assert set(response.json["errors"]) == {"consent_notice_version", "consent_method"}
     assert learners(app) == []
+
+
+# Issue 15: the agreement asked once, after the dry run; post, then redirect; names kept --------------------------
+
+WORLD_SHEET = "\r\n".join([HEADER, "Siobhán,Ó Súilleabháin,12/04/1961,M13 9PL,,,", "Văn An,Nguyễn,31/02/1985,,,,",
+                           "محمد,Khan,03/09/1990,SW1A 1AA,,,Urdu", "秀英,王,,,not-an-email,,",
+                           '"=HYPERLINK(""http://evil.test/x"",""Click me"")",Jones,,,,,', ""]).encode()
+
+
+def check_page(client, raw: bytes) -> tuple[str, str]:
+    """Upload a sheet on the staff page: the dry run's address and its HTML."""
+    response = upload_page(client, raw)
+    assert response.status_code == 303, response.text
+    return response.headers["Location"], client.get(response.headers["Location"]).text
+
+
+def test_forgetting_the_agreement_tick_shows_the_check_again_with_the_sheet_kept(app, staff_client):
+    path, html = check_page(staff_client, WORLD_SHEET)
+    assert 'id="consent"' in html and "Import 2 residents and the rows you ticked" in html
+    response = staff_client.post(path + "/confirm", data={"csrf_token": csrf_token_from(html), "add_line": "6"})
+    assert response.status_code == 422 and "<title>Error:" in response.text
+    assert 'href="#consent"' in response.text and "Tick the box to say everyone on the sheet agreed" in response.text
+    assert 'value="6" checked' in response.text  # the row ticked stays ticked
+    assert "Check the sign-up sheet" in response.text and learners(app) == []
+    with app.app_context():
+        record = db.session.get(LearnerImport, uuid.UUID(path.rsplit("/", 1)[1]))
+        assert record.dry_run and record.raw == WORLD_SHEET  # nothing to upload again
+    done = staff_client.post(path + "/confirm", data={"csrf_token": csrf_token_from(response.text),
+                                                      "consent": "yes", "add_line": "6"})
+    assert done.status_code == 303 and done.headers["Location"] == path
+    assert sorted(p.given_name for p in learners(app)) == ['=HYPERLINK("http://evil.test/x","Click me")', "Siobhán",
+                                                           "محمد"]
+
+
+def test_the_result_page_reloads_harmlessly_keeps_the_names_of_rows_not_added_and_shows_no_pin(app, staff_client):
+    path, html = check_page(staff_client, WORLD_SHEET)
+    done = staff_client.post(path + "/confirm", data={"csrf_token": csrf_token_from(html), "consent": "yes"})
+    first = staff_client.get(done.headers["Location"])
+    again = staff_client.get(done.headers["Location"])
+    assert first.status_code == again.status_code == 200 and len(learners(app)) == 2
+    for page in (first.text, again.text):
+        assert "Sign-up sheet imported" in page and 'name="pin"' not in page
+        assert "Make PINs for 2 residents" in page and 'action="/staff/pins"' in page
+        for name in ("Siobhán Ó Súilleabháin", "Văn An Nguyễn", "محمد Khan", "秀英 王",
+                     "=HYPERLINK(&#34;http://evil.test/x&#34;,&#34;Click me&#34;) Jones"):
+            assert f"<bdi>{name}</bdi>" in page, name
+    assert first.text == again.text
+    report = staff_client.get(f"/api/v1/imports/{path.rsplit('/', 1)[1]}/report.csv")
+    by_line = {row[0]: row for row in report_cells(report)[1:]}
+    assert by_line["3"][1:5] == ["Not added: needs fixing", "", "Văn An", "Nguyễn"]
+    assert by_line["5"][1:5] == ["Not added: needs fixing", "", "秀英", "王"]
+    assert by_line["6"][1:5] == ["Not added: check this row", "", "'=HYPERLINK(\"http://evil.test/x\",\"Click me\")",
+                                 "Jones"]
+
+
+def test_a_windows_1252_sheet_keeps_the_names_of_rows_not_added(app, staff_client):
+    raw = "First name,Last name,DOB\r\nSiobhán,Ó Súilleabháin,31/02/1961\r\nZoë,Núñez,01/01/1990\r\n".encode("cp1252")
+    path, html = check_page(staff_client, raw)
+    done = staff_client.post(path + "/confirm", data={"csrf_token": csrf_token_from(html), "consent": "yes"})
+    page = staff_client.get(done.headers["Location"]).text
+    assert "<bdi>Siobhán Ó Súilleabháin</bdi>" in page and "<bdi>Zoë Núñez</bdi>" in page
+    with app.app_context():
+        record = db.session.get(LearnerImport, uuid.UUID(path.rsplit("/", 1)[1]))
+        assert record.raw is None and record.rows[0]["given_name"] == "Siobhán"  # the sheet itself is forgotten
+        assert "given_name" not in record.rows[1]  # an added row names its resident, not a copy of the name
+
+
+def test_a_problem_on_the_upload_step_keeps_the_library_and_says_to_choose_the_file_again(staff_client, staff,
+                                                                                           make_branch, app):
+    from skills_hub.accounts.models import BranchMember
+
+    other, elsewhere = make_branch("Northside Library"), make_branch("Eastside Library")
+    with app.app_context():
+        db.session.add(BranchMember(user_id=staff.id, branch_id=other.id))
+        db.session.commit()
+    response = upload_page(staff_client, WORLD_SHEET, branch_id=str(elsewhere.id))
+    assert response.status_code == 422 and "You can only import residents into your own branches" in response.text
+    assert "Choose the sign-up sheet again" in response.text and 'href="#file"' in response.text
+    response = upload_page(staff_client, None, branch_id=str(other.id))
+    assert response.status_code == 422 and "Choose the sign-up sheet to import" in response.text
+    assert f'value="{other.id}" selected' in response.text
+
+
+def test_an_import_is_404_to_its_uploader_once_they_no_longer_work_at_that_branch(app, staff_client, staff, branch):
+    from skills_hub.accounts.models import BranchMember
+
+    path, _ = check_page(staff_client, WORLD_SHEET)
+    with app.app_context():
+        db.session.execute(BranchMember.__table__.delete().where(BranchMember.user_id == staff.id))
+        db.session.commit()
+    assert staff_client.get(path).status_code == 404
+
+
+def test_erasing_a_resident_forgets_their_name_on_a_row_an_import_did_not_add(app, staff_client, make_user, branch,
+                                                                              client, bearer):
+    path, html = check_page(staff_client, WORLD_SHEET)
+    staff_client.post(path + "/confirm", data={"csrf_token": csrf_token_from(html), "consent": "yes"})
+    learner = make_user(Role.LEARNER, given_name="Văn An", family_name="Nguyễn", branches=[branch])
+    assert client.post(f"/api/v1/learners/{learner.id}/erase", headers=bearer(make_user(Role.ADMIN))).status_code \
+        == 200
+    with app.app_context():
+        rows = db.session.get(LearnerImport, uuid.UUID(path.rsplit("/", 1)[1])).rows
+        assert [row.get("given_name") for row in rows] == [None, None, None, "秀英", '=HYPERLINK("http://evil.test/x",'
+                                                                                      '"Click me")']
+        assert rows[1]["errors"] and rows[1]["line"] == 3

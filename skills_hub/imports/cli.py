@@ -88,7 +88,8 @@ def import_command(file: Path, branch_name: str, dry_run: bool, notice_version: 
         click.echo(f"line {row.line}: {row.status}{number}{' — ' + problems if problems else ''}")
     counts = result.record.counts
     click.echo(", ".join(f"{name.replace('_', ' ')}: {counts[name]}" for name in
-                         ("would_create" if dry_run else "created", "already_imported", "duplicates", "errors")))
+                         ("would_create" if dry_run else "created", "already_imported", "duplicates", "errors",
+                          "to_check")))
     if result.record.unrecognised_columns:
         click.echo("Columns not used: " + ", ".join(result.record.unrecognised_columns))
     click.echo(f"Import id: {result.record.id}")

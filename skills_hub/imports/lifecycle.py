@@ -16,6 +16,10 @@ residents.leave_out_of_export(LearnerImport.raw, "a whole sheet about many peopl
                                                  "confirmed or an hour has passed; the resident's own row is in "
                                                  "their account and consents once imported")
 residents.claim("merge", LearnerImport.raw, reason="the sheet stays as it was uploaded")
+residents.leave_out_of_export(LearnerImport.rows, "the row report of a sheet: an added row points at the "
+                                                  "resident's account, which is exported; a row not added names "
+                                                  "someone the sheet could not register")
+residents.claim("merge", LearnerImport.rows, reason="the report says what the import did at the time")
 
 
 def _names_resident(record: LearnerImport, erasure: residents.Erasure) -> bool:
@@ -29,12 +33,24 @@ def _names_resident(record: LearnerImport, erasure: residents.Erasure) -> bool:
                for row in rows)
 
 
-@residents.erases(LearnerImport.raw)
+@residents.erases(LearnerImport.raw, LearnerImport.rows)
 def forget_sheets_naming_the_resident(learner: User, erasure: residents.Erasure) -> None:
     """A sheet waiting for its dry run to be confirmed that names the resident is forgotten at once (staff
-    upload it again to import the others), not at the next hourly clean-up."""
+    upload it again to import the others), not at the next hourly clean-up; so is their name on a row that an
+    import did not add."""
     for record in db.session.scalars(select(LearnerImport).where(LearnerImport.dry_run.is_(True),
                                                                  LearnerImport.raw.is_not(None))).all():
         if _names_resident(record, erasure):
             record.raw = None
+    for record in db.session.scalars(select(LearnerImport).where(LearnerImport.dry_run.is_(False))).all():
+        rows = [_forget_name(row, erasure) for row in record.rows]
+        if rows != record.rows:
+            record.rows = rows
     erasure.anonymised("sign_up_sheets_waiting")
+
+
+def _forget_name(row: dict, erasure: residents.Erasure) -> dict:
+    """A row not added that names the resident, without the name (its line and problems stay)."""
+    if "given_name" not in row or name_key(row["given_name"], row["family_name"]) not in erasure.name_keys:
+        return row
+    return {key: value for key, value in row.items() if key not in ("given_name", "family_name")}

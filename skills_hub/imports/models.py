@@ -24,7 +24,8 @@ class LearnerImport(db.Model):
     filename: Mapped[str] = mapped_column(String(255), default="")
     consent_notice_version: Mapped[str | None] = mapped_column(String(20))
     consent_method: Mapped[str | None] = mapped_column(String(20))
-    rows: Mapped[list] = mapped_column(JSON, default=list)  # the report: {line, status, errors?, learner_id?}
+    # The report: {line, status, errors?, learner_id?}; a row not added keeps the sheet's given_name and family_name.
+    rows: Mapped[list] = mapped_column(JSON, default=list, info=NAMES_RESIDENT)
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
     unrecognised_columns: Mapped[list] = mapped_column(JSON, default=list)
     # A dry run keeps the file so the staff page can confirm it without a second upload; cleared on confirming.

@@ -46,6 +46,9 @@ class ImportOut(Schema):
     already_imported = fields.Integer()
     duplicates = fields.Integer()
     errors = fields.Integer()
+    to_check = fields.Integer(metadata={"description": "Rows left out because a cell looks like a spreadsheet "
+                                                       "formula (status check): fix the sheet, or confirm them "
+                                                       "on the staff page."})
     unrecognised_columns = fields.List(fields.String())
 
 
@@ -53,5 +56,16 @@ class UploadForm(FormSchema):
     """The staff page's upload form (the file itself comes from request.files)."""
 
     branch_id = fields.UUID(load_default=None, error_messages={"invalid": "Choose a library from the list."})
-    consent = fields.String(required=True, validate=validate.Equal("yes"), error_messages={
-        "required": "Tick the box to say the residents agreed to the privacy notice on the sheet."})
+
+
+AGREEMENT_MISSING = "Tick the box to say everyone on the sheet agreed to the privacy notice, then import."
+
+
+class ConfirmForm(FormSchema):
+    """The dry run page's form: the residents' agreement, asked once, and the rows held for a check that staff
+    confirm (by line)."""
+
+    consent = fields.String(required=True, validate=validate.Equal("yes", error=AGREEMENT_MISSING),
+                            error_messages={"required": AGREEMENT_MISSING})
+    add_line = fields.List(fields.Integer(validate=validate.Range(min=1)), load_default=list,
+                           error_messages={"invalid": "Tick the rows to add."})

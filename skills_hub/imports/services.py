@@ -43,9 +43,11 @@ STATUS_LABELS = {  # for staff, on the page and in the report
     "already_imported": "Already added before",
     "duplicate_suspected": "Held for a check: may already have an account",
     "error": "Not added: needs fixing",
+    "check": "Not added: check this row",  # a cell that looks like a formula, not confirmed by staff
 }
 DRY_RUN_LABELS = {**STATUS_LABELS, "duplicate_suspected": "Will be held for a check: may already have an account",
-                  "error": "Will be left out: needs fixing"}
+                  "error": "Will be left out: needs fixing", "check": "Check this row"}
+_MARK_WORDS = {"\t": "a tab", "\r": "a line break"}
 _LEARNER_CREATE = LearnerCreate()
 
 
@@ -59,8 +61,13 @@ class RowResult:
     family_name: str = ""
     learner_number: str | None = None
     pin_pending: bool = False  # added with no email and no PIN yet: staff make it for the login card
+    display_name: str = ""  # the resident's name as written, for a row that made or found a resident
 
-    def stored(self) -> dict[str, Any]:
+    @property
+    def name(self) -> str:
+        return self.display_name or f"{self.given_name} {self.family_name}".strip()
+
+    def stored(self, *, with_name: bool = False) -> dict[str, Any]:
         row: dict[str, Any] = {"line": self.line, "status": self.status}
         if self.errors:
             row["errors"] = self.errors
@@ -68,6 +75,8 @@ class RowResult:
             row["learner_id"] = str(self.learner_id)
         if self.pin_pending:
             row["pin_pending"] = True
+        if with_name:
+            row["given_name"], row["family_name"] = self.given_name, self.family_name
         return row
 
 
@@ -96,6 +105,7 @@ class _Prepared:
     family_name: str
     body: dict[str, Any] | None = None  # a loaded LearnerCreate body, when the row is valid
     errors: dict[str, list[str]] = field(default_factory=dict)
+    checks: dict[str, list[str]] = field(default_factory=dict)  # cells that look like formulas, by column
 
 
 # Who, where and with what permission ----------------------------------------------------------------------------
@@ -145,14 +155,16 @@ def consent_for(notice_version: str | None, method: str | None) -> dict[str, str
 
 
 def import_for(actor: User, import_id: uuid.UUID | str, *, for_update: bool = False) -> LearnerImport:
-    """The actor's own import (any, for an admin); 404 for anyone else's, as if it did not exist."""
+    """The actor's own import into one of their branches (any, for an admin); 404 for anyone else's, as if it did
+    not exist."""
     require(actor, REGISTER_LEARNER)
     try:
         query = select(LearnerImport).where(LearnerImport.id == uuid.UUID(str(import_id)))
     except ValueError:
         query = None
     record = db.session.scalar(query.with_for_update() if for_update else query) if query is not None else None
-    if record is None or (actor.role != Role.ADMIN and record.user_id != actor.id):
+    if record is None or (actor.role != Role.ADMIN and (record.user_id != actor.id
+                                                        or record.branch_id not in branch_ids_of(actor))):
         raise NotFound("There is nothing at this address: no import with this id is yours.")
     return record
 
@@ -187,10 +199,17 @@ def _ordered(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     return {column: errors[column] for column in sorted(errors, key=order.index)}
 
 
+def formula_reason(mark: str) -> str:
+    """Why a cell is held for staff to check, in plain words."""
+    return (f"It starts with {_MARK_WORDS.get(mark, '“' + mark + '”')}, so a spreadsheet could run it as a "
+            "formula. Check it against the paper sheet.")
+
+
 def _prepare(row: sheets.SheetRow, branch: Branch, consent: dict[str, str]) -> _Prepared:
     values = dict(row.values)
     prepared = _Prepared(row.line, values.get("given_name", ""), values.get("family_name", ""))
     errors: dict[str, list[str]] = {}
+    checks = {sheets.COLUMNS[name]: [formula_reason(mark)] for name, mark in row.formulas.items()}
     converters = {"date_of_birth": sheets.iso_date, "preferred_language": language_code,
                   "phone": sheets.phone_number}
     for name, convert in converters.items():
@@ -207,10 +226,12 @@ def _prepare(row: sheets.SheetRow, branch: Branch, consent: dict[str, str]) -> _
             errors.setdefault(column, []).extend(messages)
         body = None
     if errors:
+        for column, messages in checks.items():
+            errors.setdefault(column, []).extend(messages)
         prepared.errors = _ordered(errors)
         return prepared
     body["client_id"] = client_id_for(branch.id, body)
-    prepared.body = body
+    prepared.body, prepared.checks = body, _ordered(checks)
     return prepared
 
 
@@ -246,7 +267,8 @@ def _counts(rows: list[RowResult]) -> dict[str, int]:
     statuses = [row.status for row in rows]
     return {"created": statuses.count("created"), "would_create": statuses.count("would_create"),
             "already_imported": statuses.count("already_imported"),
-            "duplicates": statuses.count("duplicate_suspected"), "errors": statuses.count("error")}
+            "duplicates": statuses.count("duplicate_suspected"), "errors": statuses.count("error"),
+            "to_check": statuses.count("check")}
 
 
 def _new_record(actor: User, branch: Branch, consent: dict[str, str], filename: str, sheet: sheets.Sheet,
@@ -276,6 +298,9 @@ def check_sheet(actor: User, branch: Branch, raw: bytes, *, consent: dict[str, s
         rows.append(row)
         if p.body is None:
             row.errors = p.errors
+            continue
+        if p.checks:  # added only if staff confirm the row
+            row.status, row.errors = "check", p.checks
             continue
         body, client_id = p.body, p.body["client_id"]
         email = accounts.normalise_email(body["email"]) if body.get("email") else None
@@ -313,15 +338,17 @@ def check_sheet(actor: User, branch: Branch, raw: bytes, *, consent: dict[str, s
 def import_sheet(actor: User, branch: Branch, raw: bytes, *, consent: dict[str, str], filename: str = "",
                  max_rows: int | None = sheets.MAX_ROWS,
                  max_bytes: int | None = sheets.MAX_BYTES) -> ImportResult:
-    """Import the sheet's good rows; suspected duplicates are kept, held for staff review."""
+    """Import the sheet's good rows; suspected duplicates are kept, held for staff review. A row with a cell that
+    looks like a formula is left out (`check`): staff confirm it from a dry run, or fix the sheet."""
     require(actor, REGISTER_LEARNER)
     sheet, prepared = _read(raw, branch, consent, max_rows, max_bytes)
     record = _new_record(actor, branch, consent, filename, sheet, dry_run=False)
     return _register(actor, record, prepared)
 
 
-def confirm(actor: User, record: LearnerImport) -> ImportResult:
-    """Import the sheet a dry run checked (load the record with `import_for(..., for_update=True)`)."""
+def confirm(actor: User, record: LearnerImport, confirmed_lines: frozenset[int] = frozenset()) -> ImportResult:
+    """Import the sheet a dry run checked (load the record with `import_for(..., for_update=True)`). The rows it
+    held for a check (cells that look like formulas) are added as written only when their line is confirmed."""
     if not record.dry_run:
         raise Conflict("This sheet was imported already. Nothing new was added.",
                        errors={"import_id": ["Already imported."]})
@@ -332,10 +359,11 @@ def confirm(actor: User, record: LearnerImport) -> ImportResult:
     consent = consent_for(record.consent_notice_version, record.consent_method)
     _, prepared = _read(record.raw, branch, consent, None, None)
     record.dry_run, record.raw = False, None
-    return _register(actor, record, prepared)
+    return _register(actor, record, prepared, confirmed_lines)
 
 
-def _register(actor: User, record: LearnerImport, prepared: list[_Prepared]) -> ImportResult:
+def _register(actor: User, record: LearnerImport, prepared: list[_Prepared],
+              confirmed_lines: frozenset[int] = frozenset()) -> ImportResult:
     db.session.flush()  # the import's own write comes first, so SQLite is inside a transaction before SAVEPOINTs
     existing = _existing_client_ids(prepared)
     rows: list[RowResult] = []
@@ -344,6 +372,9 @@ def _register(actor: User, record: LearnerImport, prepared: list[_Prepared]) -> 
         rows.append(row)
         if p.body is None:
             row.errors = p.errors
+            continue
+        if p.checks and p.line not in confirmed_lines:
+            row.status, row.errors = "check", p.checks
             continue
         client_id = p.body["client_id"]
         if client_id in existing:  # made by an earlier import, or by an earlier row of this sheet
@@ -371,12 +402,15 @@ def _register(actor: User, record: LearnerImport, prepared: list[_Prepared]) -> 
         row.status = ("duplicate_suspected" if registration.held else
                       "created" if registration.created else "already_imported")
         row.pin_pending = row.status == "created" and not p.body.get("email")
-    record.rows = [row.stored() for row in rows]
+    # A row not added keeps its name (the sheet is forgotten), so staff can find it on the paper sheet to fix it.
+    record.rows = [row.stored(with_name=row.learner_id is None) for row in rows]
     record.counts = _counts(rows)
     counts = record.counts
+    confirmed = sorted(confirmed_lines & {p.line for p in prepared if p.checks})
     audit.record("learners.imported", None, import_id=record.id, branch_id=record.branch_id,
                  created=counts["created"], duplicates=counts["duplicates"],
-                 already_imported=counts["already_imported"], errors=counts["errors"])
+                 already_imported=counts["already_imported"], errors=counts["errors"],
+                 not_confirmed=counts["to_check"], confirmed_lines=", ".join(map(str, confirmed)))
     db.session.flush()
     return ImportResult(record, rows)
 
@@ -409,7 +443,10 @@ def rows_of(record: LearnerImport) -> list[RowResult]:
         if learner is not None:
             row.given_name, row.family_name, row.learner_number = (learner.given_name, learner.family_name,
                                                                    learner.learner_number)
+            row.display_name = learner.display_name
             row.pin_pending = bool(stored.get("pin_pending")) and learner.active and learner.pin_hash is None
+        elif "given_name" in stored:
+            row.given_name, row.family_name = stored["given_name"], stored["family_name"]
         elif stored["line"] in from_file:
             values = from_file[stored["line"]].values
             row.given_name, row.family_name = values.get("given_name", ""), values.get("family_name", "")

@@ -16,12 +16,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from skills_hub.errors import DomainError, ValidationFailed
+from skills_hub.exports import FORMULA_STARTS
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 DELIMITERS = (",", ";", "\t")
 HEADER_SEARCH_LINES = 10  # a title or a note above the headings is skipped
 MAX_PHONE_LENGTH = 20
+# Columns whose cells are read as numbers or dates, so never stored as text a spreadsheet would run: a phone number
+# like +44 7700 900123 starts with a plus, and anything else fails the phone or date check as a plain error.
+PLAIN_NUMBERS = {"phone", "date_of_birth"}
 
 # The template's columns, in order: field name → the heading staff see.
 COLUMNS = {
@@ -74,6 +78,7 @@ def sheet_problem(message: str, **extra) -> ValidationFailed:
 class SheetRow:
     line: int  # the physical line in the file where the row starts; the header's line is 1 when it is first
     values: dict[str, str] = field(default_factory=dict)  # field name → the cell's text, stripped; blanks left out
+    formulas: dict[str, str] = field(default_factory=dict)  # field name → the mark that makes a spreadsheet run it
 
 
 @dataclass
@@ -209,14 +214,17 @@ def read_sheet(raw: bytes, *, max_bytes: int | None = MAX_BYTES,
         if max_rows is not None and len(rows) >= max_rows:
             raise SheetTooLarge(f"The file has more than {max_rows:,} rows. Split the sheet into smaller files.",
                                 errors={"file": ["The file has too many rows."]})
-        values = {}
+        values, formulas = {}, {}
         for name, index in positions.items():
             # A cell typed over two lines (Alt+Enter) or with tabs is one line of words: names may not hold breaks.
-            cell = " ".join(cells[index].split()) if index < len(cells) else ""
+            written = cells[index] if index < len(cells) else ""
+            cell = " ".join(written.split())
             if cell:
                 values[name] = cell
+            if name not in PLAIN_NUMBERS and looks_like_formula(written):
+                formulas[name] = written.lstrip(" ")[0]
         unnamed_with_data.update(i for i, cell in enumerate(cells) if i not in named and cell.strip())
-        rows.append(SheetRow(line, values))
+        rows.append(SheetRow(line, values, formulas))
     if not rows:
         raise sheet_problem("The file has the column headings but no residents in it.")
     unrecognised += [(index, f"Column {column_letter(index)} (no heading)") for index in sorted(unnamed_with_data)]
@@ -224,6 +232,13 @@ def read_sheet(raw: bytes, *, max_bytes: int | None = MAX_BYTES,
 
 
 # Cells ----------------------------------------------------------------------------------------------------------
+
+def looks_like_formula(cell: str) -> bool:
+    """A spreadsheet would run this cell: after any spaces it starts with =, +, -, @, a tab or a carriage return,
+    and it has a letter or digit to run (a dash alone is how people leave a cell blank)."""
+    start = cell.lstrip(" ")
+    return start[:1] in FORMULA_STARTS and any(ch.isalnum() for ch in start)
+
 
 def iso_date(text: str) -> str:
     """`27/03/1960`, `27/3/1960` or `1960-03-27` → `1960-03-27`. Raises ValueError with a message for staff."""
