@@ -5,6 +5,7 @@ without fonts-noto-cjk, and `flask doctor` says which scripts this server can pr
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,7 +23,7 @@ from skills_hub.extensions import db
 from skills_hub.fonts import MissingGlyph
 from skills_hub.health.cli import doctor
 from skills_hub.pdf import render_pdf
-from tests.conftest import csrf_token_from, pdf_text
+from tests.conftest import csrf_token_from, pdf_text, require
 from tests.test_certificate_pdf import certificate_named, poppler
 from tests.test_certificates import completed  # noqa: F401 (a fixture)
 
@@ -172,6 +173,7 @@ RENDER_IN_CHILD = textwrap.dedent("""
 
 def test_without_system_cjk_fonts_the_committed_subsets_print_cjk_names_and_rarer_ones_fail(tmp_path):
     """A child process whose fontconfig sees only DejaVu, as a machine without fonts-noto-cjk (CI installs it)."""
+    require(shutil.which("fc-list") is not None, "fc-list", "install fontconfig (apt install fontconfig)")
     conf = tmp_path / "fonts.conf"
     conf.write_text(FONTS_CONF.format(cache=tmp_path / "fontconfig-cache"))
     env = {**os.environ, "FONTCONFIG_FILE": str(conf)}
