@@ -22,6 +22,7 @@ migrate: $(STAMP)
 run: export SKILLS_HUB_PORT := $(PORT)
 run: migrate
 	$(BIN)/flask courses sync
+	$(BIN)/flask certificates sign-again
 	$(BIN)/flask demo load
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C stops the server and the job runner)"
 	@$(BIN)/flask jobs run & runner=$$!; \

@@ -89,7 +89,8 @@ def test_an_admin_revokes_and_the_verify_page_says_so_then_reinstates(app, clien
                           headers=admin)
     assert revoked.status_code == 200 and revoked.json["status"] == "revoked"
     page = client.get(f"/verify/{code}").text
-    assert "This certificate was revoked on" in page and "Issued by mistake" in page
+    assert "This certificate is not valid" in page and "It was revoked (taken back) on" in page
+    assert "Issued by mistake" in page and 'class="result-panel result-invalid" role="alert"' in page
     api = client.get(f"/api/v1/verify/{code}").json
     assert api["status"] == "revoked" and api["revocation_reason"] == "Issued by mistake" and api["revoked_at"]
     assert client.post(f"/api/v1/certificates/{code}/revoke", json={"reason": "again"},
@@ -111,7 +112,7 @@ def test_an_admin_revokes_from_a_page_with_a_reason(client, completed, make_user
     assert missing.status_code == 422 and 'href="#reason"' in missing.text
     client.post(f"/admin/certificates/{code}", data={"csrf_token": csrf_token_from(page.text), "action": "revoke",
                                                      "reason": "Issued by mistake"})
-    assert "was revoked" in client.get(f"/verify/{code}").text
+    assert "was revoked (taken back)" in client.get(f"/verify/{code}").text
 
 
 def test_a_learner_hides_their_name_from_the_public_page(app, client, completed):

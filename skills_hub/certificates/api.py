@@ -6,11 +6,11 @@ import json
 
 from flask import Blueprint, Response, current_app, url_for
 
-from skills_hub import codes, storage
+from skills_hub import codes
 from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
 from skills_hub.accounts.permissions import VIEW_LEARNER
-from skills_hub.certificates import pdf, services
+from skills_hub.certificates import services
 from skills_hub.certificates.models import Certificate
 from skills_hub.certificates.permissions import CHANGE_CERTIFICATES
 from skills_hub.certificates.schemas import CertificateOut, CertificateQuery, ReasonBody, VerificationOut
@@ -26,7 +26,8 @@ def certificate_out(certificate: Certificate) -> dict:
     base = current_app.config["BASE_URL"]
     code = codes.grouped(certificate.code)
     return {"code": code, "course": certificate.course_slug, "course_title": certificate.course_title,
-            "learner_name": certificate.learner_name, "awarded_at": certificate.awarded_at,
+            "learner_name": certificate.learner_name, "display_name": certificate.learner_name,
+            "awarded_at": certificate.awarded_at,
             "status": certificate.status,
             "pdf_url": f"{base}/certificates/{code}.pdf",
             "credential_url": f"{base}/api/v1/certificates/{code}/credential",
@@ -100,7 +101,8 @@ def credential(code: str):
     if certificate.status == "withdrawn":
         return problem(410, "Gone", "This certificate was withdrawn at the holder's request, and its credential "
                                     "with it.", "gone")
-    stored = storage.load(pdf.credential_key(certificate))
+    stored = services.credential(certificate)
+    db.session.commit()  # a credential signed before status entries is signed again, once
     if stored is None:
         return Response(json.dumps({"status": "being prepared"}), status=202, mimetype="application/json",
                         headers={"Retry-After": "5"})

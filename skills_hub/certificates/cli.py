@@ -1,4 +1,5 @@
-"""`flask certificates revoke CODE --reason …`: revoke from the command line."""
+"""`flask certificates revoke CODE --reason …`, `render-missing` and `sign-again`: certificates from the command
+line."""
 
 from __future__ import annotations
 
@@ -37,3 +38,12 @@ def render_missing() -> None:
         enqueue(pdf.RENDER_JOB, {"certificate_id": str(certificate.id)})
     db.session.commit()
     click.echo(f"Queued {len(missing)} certificate {'render' if len(missing) == 1 else 'renders'}.")
+
+
+@certificates_cli.command("sign-again")
+def sign_again() -> None:
+    """Sign again every stored credential signed before credentials carried a revocation status entry and a
+    salted name (safe to run again: it then signs nothing)."""
+    signed = services.sign_again()
+    db.session.commit()
+    click.echo(f"Signed {signed} {'credential' if signed == 1 else 'credentials'} again.")

@@ -7,9 +7,12 @@ in development, a key made once under instance/.
 
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
 import hashlib
 import json
+import secrets
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -26,6 +29,9 @@ CONTEXT_FILES = {
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "ob-context-3.0.3.json",
 }
 CONTEXT = list(CONTEXT_FILES)
+CREDENTIALS_V2 = CONTEXT[0]
+# A W3C Bitstring Status List of the smallest size the spec allows (16 KB), so a holder's index hides in the herd.
+STATUS_LIST_BITS = 131_072
 MULTIKEY_ED25519_PREFIX = b"\xed\x01"
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -124,8 +130,56 @@ def verification_method(key: Ed25519PrivateKey) -> str:
     return f"{issuer_id()}#{public_key_multibase(key.public_key())}"
 
 
+def status_list_url() -> str:
+    return f"{issuer_id()}/status/revocation"
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def identity_hash(name: str, salt: str) -> str:
+    """Open Badges 3.0 IdentityHash: the algorithm, "$", and the hex SHA-256 of the UTF-8 name followed by the salt."""
+    return "sha256$" + hashlib.sha256((name + salt).encode("utf-8")).hexdigest()
+
+
+def encoded_list(set_bits) -> str:
+    """The multibase (base64url, "u") GZIP of the bitstring; bit 0 is the left-most bit of the first byte."""
+    bits = bytearray(STATUS_LIST_BITS // 8)
+    for index in set_bits:
+        bits[index // 8] |= 0x80 >> (index % 8)
+    compressed = gzip.compress(bytes(bits), mtime=0)
+    return "u" + base64.urlsafe_b64encode(compressed).decode().rstrip("=")
+
+
+def bit_is_set(encoded: str, index: int) -> bool:
+    """Read one bit back, as a verifier does."""
+    body = encoded[1:]
+    bits = gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return bool(bits[index // 8] & (0x80 >> (index % 8)))
+
+
+def status_entry(index: int) -> dict:
+    return {"id": f"{status_list_url()}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+            "statusListIndex": str(index), "statusListCredential": status_list_url()}
+
+
+def status_list_credential(revoked_indexes, valid_from: datetime) -> dict:
+    """The unsigned BitstringStatusListCredential: a set bit is a revoked or withdrawn certificate."""
+    return {
+        "@context": [CREDENTIALS_V2],
+        "id": status_list_url(),
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer_id(),
+        "validFrom": valid_from.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "credentialSubject": {"id": f"{status_list_url()}#list", "type": "BitstringStatusList",
+                              "statusPurpose": "revocation", "encodedList": encoded_list(revoked_indexes)},
+    }
+
+
 def credential_for(certificate, code: str, area_labels: dict[str, str]) -> dict:
-    """The unsigned OpenBadgeCredential for a certificate, from its frozen fields."""
+    """The unsigned OpenBadgeCredential for a certificate, from its frozen fields. The certificate needs its
+    status-list index and identity salt (services.give_status_entry)."""
     base = current_app.config["BASE_URL"]
     return {
         "@context": CONTEXT,
@@ -136,8 +190,9 @@ def credential_for(certificate, code: str, area_labels: dict[str, str]) -> dict:
         "name": certificate.course_title,
         "credentialSubject": {
             "type": ["AchievementSubject"],
-            "identifier": [{"type": "IdentityObject", "identityHash": certificate.learner_name,
-                            "identityType": "name", "hashed": False}],
+            "identifier": [{"type": "IdentityObject",
+                            "identityHash": identity_hash(certificate.learner_name, certificate.identity_salt),
+                            "identityType": "name", "hashed": True, "salt": certificate.identity_salt}],
             "achievement": {
                 "id": f"{base}/courses/{certificate.course_slug}#version-{certificate.course_version}",
                 "type": ["Achievement"],
@@ -149,6 +204,7 @@ def credential_for(certificate, code: str, area_labels: dict[str, str]) -> dict:
                                "targetUrl": EDS_FRAMEWORK_URL} for area in certificate.eds_areas],
             },
         },
+        "credentialStatus": status_entry(certificate.status_list_index),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from skills_hub.endpoints import InputSchema, PageQuery
+from skills_hub.endpoints import FormSchema, InputSchema, PageQuery
 from skills_hub.validation import REQUIRED, Text
 
 
@@ -25,8 +25,9 @@ class CertificateOut(Schema):
     course = fields.String()
     course_title = fields.String()
     learner_name = fields.String()
+    display_name = fields.String(metadata={"description": "The name as the resident wrote it, frozen at issue."})
     awarded_at = fields.AwareDateTime()
-    status = fields.String()
+    status = fields.String(metadata={"description": "valid, revoked, superseded or withdrawn"})
     pdf_url = fields.String()
     credential_url = fields.String()
     verify_url = fields.String()
@@ -40,3 +41,10 @@ class ReasonBody(InputSchema):
     reason = Text(multiline=True, required=True, error_messages={**REQUIRED, "required": "Give the reason.",
                                                                  "blank": "Give the reason."},
                            validate=validate.Length(min=3, max=500, error="Give the reason in 3 to 500 characters."))
+
+
+class CertificateSearch(FormSchema):
+    """The admins' search: a certificate code (any case, dashes or not) or part of the name on it."""
+
+    q = Text(multiline=False, load_default="", validate=validate.Length(
+        max=200, error="Type at most 200 characters."))

@@ -1,21 +1,23 @@
-"""Certificate services: issue (frozen at issue), find by code, verify publicly, revoke and reinstate."""
+"""Certificate services: issue (frozen at issue), find by code or name, verify publicly, revoke and reinstate,
+and sign again the credentials signed before they carried a revocation status entry."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
-from skills_hub import codes
+from skills_hub import codes, storage
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Branch, BranchMember, User
 from skills_hub.audit import services as audit
-from skills_hub.certificates import pdf
+from skills_hub.certificates import pdf, status_list
 from skills_hub.certificates.models import CODE_LENGTH, Certificate, CertificateEvent
-from skills_hub.certificates.permissions import CHANGE_CERTIFICATES
+from skills_hub.certificates.permissions import CHANGE_CERTIFICATES, FIND_CERTIFICATES
 from skills_hub.courses.models import Course
 from skills_hub.errors import Conflict, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
@@ -45,6 +47,7 @@ def issue(*, learner: User, course: Course, enrolment_id, awarded_at: datetime, 
         branch_name=branch_name, issuer_name=current_app.config["ISSUER_NAME"])
     db.session.add(certificate)
     db.session.flush()
+    status_list.give_status_entry(certificate)
     db.session.add(CertificateEvent(certificate_id=certificate.id, kind="issued",
                                     actor_id=actor.id if actor else None, reason=reason))
     enqueue(pdf.RENDER_JOB, {"certificate_id": str(certificate.id)})  # rendered once this commits
@@ -73,6 +76,7 @@ def reissue(actor: User, old: Certificate, reason: str) -> Certificate:
         branch_name=old.branch_name, issuer_name=current_app.config["ISSUER_NAME"], hide_name=old.hide_name)
     db.session.add(new)
     db.session.flush()
+    status_list.give_status_entry(new)
     old.superseded_by_id = new.id
     db.session.add_all([
         CertificateEvent(certificate_id=old.id, kind="superseded", actor_id=actor.id, reason=reason),
@@ -132,19 +136,23 @@ class Verification:
     revoked_at: datetime | None
     revocation_reason: str | None
     superseded_by: str | None
+    withdrawn_at: datetime | None = None
 
 
 def verification(certificate: Certificate) -> Verification:
     """What anyone may see: no other personal data, and no name when the learner hid it."""
-    superseded_by = None
+    superseded_by = withdrawn_at = None
     if certificate.superseded_by_id:
         superseded_by = codes.grouped(db.session.get(Certificate, certificate.superseded_by_id).code)
+    if certificate.status == "withdrawn":
+        withdrawn_at = db.session.scalar(select(func.max(CertificateEvent.at)).where(
+            CertificateEvent.certificate_id == certificate.id, CertificateEvent.kind == "withdrawn"))
     return Verification(
         code=codes.grouped(certificate.code), status=certificate.status,
         learner_name=None if certificate.hide_name or certificate.status == "withdrawn" else certificate.learner_name,
         course_title=certificate.course_title, awarded_at=certificate.awarded_at, issuer=certificate.issuer_name,
         revoked_at=certificate.revoked_at, revocation_reason=certificate.revocation_reason,
-        superseded_by=superseded_by)
+        superseded_by=superseded_by, withdrawn_at=withdrawn_at)
 
 
 def revoke(actor: User | None, certificate: Certificate, reason: str) -> None:
@@ -173,6 +181,43 @@ def of_learner(learner_id) -> list[Certificate]:
                                    .order_by(Certificate.awarded_at.desc())))
 
 
+def of_learner_for(actor: User, learner_id) -> list[Certificate]:
+    """A resident's certificates, for their branch's staff and admins (404 for anyone else), newest first."""
+    from skills_hub.accounts.permissions import VIEW_LEARNER
+
+    learner = policy.learner_for(actor, learner_id, VIEW_LEARNER)
+    return of_learner(learner.id)
+
+
+def by_enrolment(learner_id) -> dict[uuid.UUID, Certificate]:
+    """The one certificate to show for each of a learner's enrolments: the valid one, or else the latest that
+    was not replaced (a revoked or withdrawn one), or else the latest."""
+    shown: dict[uuid.UUID, Certificate] = {}
+    rank = {"valid": 0, "revoked": 1, "withdrawn": 1, "superseded": 2}
+    for certificate in of_learner(learner_id):  # newest first: the first of a rank wins
+        kept = shown.get(certificate.enrolment_id)
+        if kept is None or rank[certificate.status] < rank[kept.status]:
+            shown[certificate.enrolment_id] = certificate
+    return shown
+
+
+SEARCH_LIMIT = 50
+
+
+def search(actor: User, text: str) -> list[Certificate]:
+    """Admins: certificates by code (any case, with or without dashes or spaces) or by the name on them."""
+    policy.require(actor, FIND_CERTIFICATES)
+    text = text.strip()
+    if not text:
+        return []
+    conditions = [func.lower(Certificate.learner_name).contains(text.lower(), autoescape=True)]
+    normal = codes.normalise(text)
+    if len(normal) >= 4 and codes.is_well_formed(normal, len(normal)):
+        conditions.append(Certificate.code.startswith(normal, autoescape=True))
+    return list(db.session.scalars(select(Certificate).where(or_(*conditions))
+                                   .order_by(Certificate.awarded_at.desc(), Certificate.code).limit(SEARCH_LIMIT)))
+
+
 def keys_of_valid_credentials() -> list[str]:
     return list(db.session.scalars(select(Certificate.signing_key).where(
         Certificate.status == "valid", Certificate.signing_key.is_not(None)).distinct()))
@@ -184,6 +229,7 @@ def change_status(actor: User | None, certificate: Certificate, action: str, rea
     if actor is not None:
         policy.require(actor, CHANGE_CERTIFICATES)
     (revoke if action == "revoke" else reinstate)(actor, certificate, reason)
+    status_list.give_status_entry(certificate)  # a certificate issued before the list gets its bit now
     audit.record(f"certificate.{'revoked' if action == 'revoke' else 'reinstated'}", certificate.learner_id,
                  actor_id=actor.id if actor else None, code=certificate.code)
 
@@ -225,3 +271,30 @@ def failed_renders(learners_query) -> list[Certificate]:
     rendered = set(db.session.scalars(select(StoredFile.key).where(
         StoredFile.key.in_([pdf.storage_key(c) for c in candidates]))))
     return [c for c in candidates if pdf.storage_key(c) not in rendered]
+
+
+def credential(certificate: Certificate) -> bytes | None:
+    """The stored credential; one signed before credentials carried a status entry and a salted name is signed
+    again first (the caller commits). None while the render job has not signed it."""
+    stored = storage.load(pdf.credential_key(certificate))
+    if stored is not None and needs_signing_again(stored):
+        stored = pdf.store_credential(certificate)
+    return stored
+
+
+def needs_signing_again(stored: bytes) -> bool:
+    credential = json.loads(stored)
+    return "credentialStatus" not in credential or not all(
+        identifier.get("hashed") for identifier in credential["credentialSubject"].get("identifier", []))
+
+
+def sign_again() -> int:
+    """Sign again, with a status entry and a salted name, every stored credential that has neither. Flushes."""
+    signed = 0
+    for certificate in db.session.scalars(select(Certificate).where(Certificate.status != "withdrawn")
+                                          .order_by(Certificate.awarded_at)):
+        stored = storage.load(pdf.credential_key(certificate))
+        if stored is not None and needs_signing_again(stored):
+            pdf.store_credential(certificate)
+            signed += 1
+    return signed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     Response,
@@ -14,17 +16,17 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from skills_hub import codes, storage
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role
-from skills_hub.certificates import credentials, pdf, services
+from skills_hub.certificates import credentials, pdf, services, status_list
 from skills_hub.certificates.api import VERIFY_LIMIT
-from skills_hub.certificates.schemas import ReasonBody
+from skills_hub.certificates.schemas import CertificateSearch, ReasonBody
 from skills_hub.errors import DomainError, NotFound
 from skills_hub.extensions import db, limiter
-from skills_hub.validation import load_form
+from skills_hub.validation import flatten_errors, load_form
 
 bp = Blueprint("certificates", __name__)
 
@@ -40,6 +42,15 @@ def issuer():
     keys = [credentials.public_key_multibase(credentials.signing_key().public_key())]
     keys += [key for key in services.keys_of_valid_credentials() if key not in keys]
     return jsonify(credentials.issuer_profile(keys))
+
+
+@bp.get("/issuer/status/revocation")
+def revocation_list():
+    """The signed revocation status list (W3C Bitstring Status List): a set bit is a revoked or withdrawn
+    certificate. Kept briefly by caches, so a revocation is seen within minutes."""
+    response = Response(json.dumps(status_list.signed_list()), mimetype="application/vc+ld+json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.get("/verify")
@@ -124,3 +135,17 @@ def manage(code: str):
             return redirect(url_for("certificates.manage", code=code))
     return render_template("certificates/manage.html", certificate=certificate,
                            result=services.verification(certificate), errors=errors), 422 if errors else 200
+
+
+@bp.get("/admin/certificates/find")
+@policy.page_for(Role.ADMIN)
+def find():
+    """Admins find a certificate by its code (any case, with or without dashes) or the name on it."""
+    try:
+        query = CertificateSearch().load(request.args.to_dict())
+    except ValidationError as error:
+        return render_template("certificates/find.html", errors=flatten_errors(error.messages), q="",
+                               found=None), 422
+    found = services.search(current_user, query["q"]) if query["q"].strip() else None
+    return render_template("certificates/find.html", errors=[], q=query["q"], found=found,
+                           limit=services.SEARCH_LIMIT)

@@ -80,9 +80,9 @@ def lesson_done(slug: str, lesson_slug: str):
 @learner_required
 def my_learning():
     items = services.summaries([current_user.id])[current_user.id]
-    hidden = {c.code for c in certificates.of_learner(current_user.id) if c.hide_name}
     mine = db.session.scalars(referrals.visible_referrals(current_user).order_by(Referral.created_at.desc())).all()
-    return render_template("learning/my_learning.html", hidden_codes=hidden, referrals=mine,
+    return render_template("learning/my_learning.html", certificates=certificates.by_enrolment(current_user.id),
+                           referrals=mine,
                            current=[s for s in items if not s.left and not s.enrolment.completed_at],
                            completed=[s for s in items if s.enrolment.completed_at],
                            left=[s for s in items if s.left and not s.enrolment.completed_at])

@@ -9,7 +9,8 @@ What is counted in a period (dates inclusive, UTC):
 - learners: residents registered (not merged into another record, not waiting as a suspected duplicate);
 - enrolments: courses started; completions: courses completed, and completions_assisted those where a helper
   recorded or helped with at least one lesson;
-- certificates: certificates issued (a re-issue's superseded copy not counted twice);
+- certificates: certificates earned and still standing: valid ones, and those withdrawn when their holder's
+  data was erased (erasure changes no figure); not revoked ones, and a re-issue counts once, as its valid copy;
 - attendances: residents at outreach sessions; referrals: referrals made, and by their status now.
 A resident registered with two libraries counts in each library's row.
 """
@@ -38,6 +39,7 @@ from skills_hub.referrals.models import Referral
 KINDS = ("learners", "enrolments", "completions", "completions_assisted", "certificates", "attendances")
 BREAKDOWNS = ("by_month", "by_branch", "by_district", "by_eds_area")
 SUPPRESS_BELOW = 5
+COUNTED_CERTIFICATES = ("valid", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def _rows(kind: str, scope: Scope) -> Select:
             query = query.where(_assisted(Enrolment.learner_id, Enrolment.course_id))
     elif kind == "certificates":
         query = select(Certificate.learner_id, Certificate.awarded_at.label("at"), Certificate.course_id) \
-            .where(Certificate.status != "superseded", Certificate.awarded_at >= scope.since,
+            .where(Certificate.status.in_(COUNTED_CERTIFICATES), Certificate.awarded_at >= scope.since,
                    Certificate.awarded_at < scope.before)
     elif kind == "attendances":
         query = select(Attendance.learner_id, Attendance.session_date.label("at"), literal(None).label("course_id")) \

@@ -142,6 +142,7 @@ def resident(learner_id: str):
                            week_ago=(datetime.now(UTC) - timedelta(days=7)).date(),
                            branches=services.branch_names(learner), enrolments=enrolments,
                            referrals=their_referrals, permissions=referrals.permissions_of(learner),
+                           certificates=certificate_services.of_learner_for(current_user, learner.id),
                            courses=[c for c in catalogue if c.id not in enrolled])
 
 
