@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import date, datetime
 
@@ -109,7 +110,8 @@ class User(UserMixin, db.Model):
 
     @property
     def display_name(self) -> str:
-        return f"{self.given_name} {self.family_name}".strip()
+        """The name as the resident writes it, or the default from their given and family names."""
+        return self.name_as_written or default_display_name(self.given_name, self.family_name)
 
     @property
     def is_active(self) -> bool:  # flask-login
@@ -123,6 +125,19 @@ class User(UserMixin, db.Model):
     def is_staff_like(self) -> bool:
         """Staff, provider and admin accounts handle other people's data: stricter sessions and 2SV."""
         return self.role != Role.LEARNER
+
+
+# Chinese, Japanese and Korean names are written family name first, with no space: 王 + 秀英 → 王秀英.
+_FAMILY_FIRST = re.compile("[\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+                           "\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]")
+
+
+def default_display_name(given_name: str, family_name: str) -> str:
+    """Given then family name; family then given with no space when the names are in Han, Kana or Hangul."""
+    given, family = (given_name or "").strip(), (family_name or "").strip()
+    if _FAMILY_FIRST.search(given + family):
+        return family + given
+    return f"{given} {family}".strip()
 
 
 class BranchMember(db.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from skills_hub import codes
 from skills_hub.accounts import passwords
@@ -48,6 +48,49 @@ class BirthDateField(fields.Date):
         return born
 
 
+class BirthDateParts(fields.Field):
+    """A date of birth typed in three boxes, day, month and year (the form macro date_field), put together by
+    DatePartsForm; an ISO date (1985-03-27) is read too, as links and the API write it."""
+
+    default_error_messages = {"invalid": "Enter a real date of birth, for example 27 3 1985.",
+                              "future": "Date of birth must be in the past.", **REQUIRED,
+                              "required": "Enter the date of birth, for example 27 3 1985."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        if isinstance(value, str):
+            parts = value.strip().split("-")
+            value = dict(zip(("year", "month", "day"), parts, strict=False)) if len(parts) == 3 else {}
+        if not isinstance(value, dict):
+            raise self.make_error("invalid")
+        day, month, year = (str(value.get(part) or "").strip() for part in ("day", "month", "year"))
+        if not (day.isdecimal() and month.isdecimal() and year.isdecimal() and len(year) == 4):
+            raise self.make_error("invalid")
+        try:
+            born = date(int(year), int(month), int(day))
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if born >= date.today():
+            raise self.make_error("future")
+        if born.year < OLDEST_BIRTH_YEAR:
+            raise self.make_error("invalid")
+        return born
+
+
+class DatePartsForm(Schema):
+    """A form with dates typed in three boxes: `<name>-day`, `<name>-month` and `<name>-year` become one value for
+    each BirthDateParts field (left out when all three boxes are empty)."""
+
+    @pre_load
+    def _put_date_parts_together(self, data, **kwargs):
+        data = dict(data)
+        for name, field in self.fields.items():
+            if isinstance(field, BirthDateParts):
+                parts = {part: data.pop(f"{name}-{part}", "") for part in ("day", "month", "year")}
+                if any(str(value).strip() for value in parts.values()):
+                    data[name] = parts
+        return data
+
+
 class LearnerNumberField(fields.String):
     """A learner number typed by a person: spaces, dashes and case ignored; a typo is named as one."""
 
@@ -67,11 +110,19 @@ class ConsentSchema(InputSchema):
     method = fields.String(required=True, error_messages=REQUIRED, validate=validate.OneOf(CONSENT_METHODS))
 
 
+def display_name_field(**kwargs) -> Text:
+    """The full name as the resident writes it (王秀英, Nguyễn Thị Hương); blank means "the default from the given
+    and family names". Not sent: unchanged (no default, so a replayed create keeps its request hash)."""
+    return Text(allow_blank=True, allow_none=True, validate=validate.Length(
+        max=201, error="Enter the full name in 201 characters or fewer."), **kwargs)
+
+
 class LearnerDetails(InputSchema):
     """What staff may record about a resident; all but the names are optional."""
 
     given_name = name_field("first name")
     family_name = name_field("last name")
+    display_name = display_name_field()
     date_of_birth = BirthDateField(load_default=None, allow_none=True)
     postcode = PostcodeField(load_default=None, allow_none=True)
     email = fields.Email(load_default=None, allow_none=True,
@@ -127,6 +178,12 @@ class LearnerLookup(InputSchema):
                               "date_of_birth together.")
 
 
+class LookupForm(DatePartsForm, LearnerLookup):
+    """The staff page's lookup by name: the date of birth in three boxes."""
+
+    date_of_birth = BirthDateParts()
+
+
 class BranchLink(InputSchema):
     branch_id = fields.UUID(required=True, error_messages=REQUIRED)
 
@@ -136,6 +193,10 @@ class LearnerOut(Schema):
     learner_number = fields.Method("_number")
     given_name = fields.String()
     family_name = fields.String()
+    display_name = fields.String(metadata={
+        "description": "The name as the resident writes it, shown and printed everywhere; it defaults to the given "
+                       "then family name (family then given, with no space, for names in Chinese, Japanese or "
+                       "Korean scripts)."})
     date_of_birth = fields.Date(allow_none=True)
     postcode = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
@@ -218,8 +279,10 @@ class SelfRegisterForm(FormSchema):
         **REQUIRED, "required": "Tick the box to say you agree to the privacy notice."})
 
 
-class RegisterResidentForm(FormSchema, LearnerDetails):
+class RegisterResidentForm(DatePartsForm, FormSchema, LearnerDetails):
     """The staff page: the API body flattened into form fields. The page's client_id makes a double submit safe."""
+
+    date_of_birth = BirthDateParts(load_default=None, allow_none=True)
 
     client_id = fields.UUID(load_default=None)
     branch_id = fields.UUID(load_default=None)
@@ -229,6 +292,25 @@ class RegisterResidentForm(FormSchema, LearnerDetails):
                                                                            "the privacy notice."})
     privacy_notice_version = fields.String(required=True, error_messages=REQUIRED)
     confirm_not_duplicate = fields.Boolean(load_default=False, truthy={"yes"}, falsy={"no", ""})
+
+
+class EditResidentForm(DatePartsForm, FormSchema, LearnerDetails):
+    """The staff page that corrects a resident's details. Every box is sent: an emptied optional box clears it, an
+    emptied full name goes back to the default. The email address is changed through the API (it sends a link)."""
+
+    display_name = display_name_field(load_default="")
+    date_of_birth = BirthDateParts(load_default=None, allow_none=True)
+    version = fields.Integer(required=True, error_messages=REQUIRED)
+
+    class Meta(FormSchema.Meta):
+        exclude = ("email",)
+
+
+class DisplayNameForm(FormSchema):
+    """A resident corrects the name shown and printed for them."""
+
+    display_name = display_name_field(load_default="")
+    version = fields.Integer(required=True, error_messages=REQUIRED)
 
 
 class PasswordForm(FormSchema):

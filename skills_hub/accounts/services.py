@@ -17,7 +17,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from skills_hub import codes
 from skills_hub.accounts import matching, privacy, sessions, signals, tokens
-from skills_hub.accounts.models import Branch, BranchMember, Consent, OneTimeLink, Organisation, Role, User
+from skills_hub.accounts.models import (
+    Branch,
+    BranchMember,
+    Consent,
+    OneTimeLink,
+    Organisation,
+    Role,
+    User,
+    default_display_name,
+)
 from skills_hub.accounts.permissions import (
     FIND_LEARNER,
     LINK_LEARNER,
@@ -74,6 +83,8 @@ def create_user(*, role: Role, given_name: str, family_name: str, email: str | N
                 **details: Any) -> User:
     """Add a user. Flushes, never commits."""
     given_name, family_name = given_name.strip(), family_name.strip()
+    if "name_as_written" in details:
+        details["name_as_written"] = written_name(given_name, family_name, details["name_as_written"])
     user = User(
         id=uuid.uuid4(), role=role, given_name=given_name, family_name=family_name,
         name_key=matching.name_key(given_name, family_name),
@@ -88,6 +99,15 @@ def create_user(*, role: Role, given_name: str, family_name: str, email: str | N
         db.session.add(BranchMember(user_id=user.id, branch_id=branch.id))
     db.session.flush()
     return user
+
+
+def written_name(given_name: str, family_name: str, display_name: str | None) -> str | None:
+    """What to keep as the name as written: None when it is blank or the same as the default, so the default
+    follows any later change of the given or family name."""
+    display_name = (display_name or "").strip()
+    if not display_name or display_name == default_display_name(given_name, family_name):
+        return None
+    return display_name
 
 
 def email_in_use(email: str) -> bool:
@@ -217,14 +237,14 @@ def _check_consent(consent: dict[str, Any]) -> None:
 def duplicate_conflict(actor: User, body: dict[str, Any]) -> Conflict | None:
     """The 409 for a likely duplicate, naming only learners the actor may see or that match exactly."""
     matches = matching.likely_duplicates(body["given_name"], body["family_name"], body.get("date_of_birth"),
-                                         body.get("postcode"))
+                                         body.get("postcode"), body.get("display_name"))
     if not matches:
         return None
     key = matching.name_key(body["given_name"], body["family_name"])
     shown = [m for m in matches if may_see(actor, m) or m.name_key == key]
     branches = branch_ids_by_user([m.id for m in shown])
     candidates = [{"id": str(m.id), "learner_number": codes.grouped(m.learner_number) if m.learner_number else None,
-                   "given_name": m.given_name, "family_name": m.family_name,
+                   "given_name": m.given_name, "family_name": m.family_name, "display_name": m.display_name,
                    "branch_ids": [str(b) for b in branches.get(m.id, [])]} for m in shown]
     return Conflict(
         "This resident may already have an account. Check the candidates, or send confirm_not_duplicate: true "
@@ -259,7 +279,8 @@ def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str 
         if conflict:  # kept and held; the review shows only candidates this person may see, or exact matches
             key = matching.name_key(body["given_name"], body["family_name"])
             suspected = [m for m in matching.likely_duplicates(body["given_name"], body["family_name"],
-                                                                body.get("date_of_birth"), body.get("postcode"))
+                                                                body.get("date_of_birth"), body.get("postcode"),
+                                                                body.get("display_name"))
                          if may_see(actor, m) or m.name_key == key]
             if not suspected:
                 raise conflict_elsewhere(conflict)
@@ -271,6 +292,7 @@ def register_learner(actor: User, body: dict[str, Any], *, hold_duplicates: str 
             learner = create_user(
                 role=Role.LEARNER, given_name=body["given_name"], family_name=body["family_name"],
                 email=None, learner_number=new_learner_number(), pin=pin,  # the email waits: see below
+                name_as_written=body.get("display_name"),
                 branches=[branch] if branch else [], date_of_birth=body.get("date_of_birth"),
                 postcode=body.get("postcode"), phone=body.get("phone"),
                 preferred_language=body.get("preferred_language"), client_id=body.get("client_id"),
@@ -317,8 +339,9 @@ def _hold(actor: User, body: dict[str, Any], branch: Branch | None, suspected: l
           request_hash: str) -> Registration:
     learner = create_user(
         role=Role.LEARNER, given_name=body["given_name"], family_name=body["family_name"], email=body.get("email"),
-        branches=[branch] if branch else [], date_of_birth=body.get("date_of_birth"), postcode=body.get("postcode"),
-        phone=body.get("phone"), preferred_language=body.get("preferred_language"), client_id=body.get("client_id"),
+        name_as_written=body.get("display_name"), branches=[branch] if branch else [],
+        date_of_birth=body.get("date_of_birth"), postcode=body.get("postcode"), phone=body.get("phone"),
+        preferred_language=body.get("preferred_language"), client_id=body.get("client_id"),
         client_request_hash=request_hash, created_by_id=actor.id, held_for_review=True)
     consent = body["consent"]
     db.session.add(Consent(user_id=learner.id, notice_version=consent["privacy_notice_version"],
@@ -481,14 +504,30 @@ def search(actor: User, text: str, page: int, per_page: int) -> tuple[list[User]
     words = [key for key in (_search_key(word) for word in text.split()) if key]
     if words:
         stored = func.replace(func.replace(User.name_key, "'", ""), "-", "")
+        typed = "".join(text.casefold().split())
         written_family_first = func.replace(func.lower(User.family_name + User.given_name), " ", "")
+        as_written = func.replace(func.lower(func.coalesce(User.name_as_written, "")), " ", "")
         query = query.where(or_(and_(*[stored.contains(word, autoescape=True) for word in words]),
-                                written_family_first.contains("".join(text.casefold().split()), autoescape=True),
+                                written_family_first.contains(typed, autoescape=True),
+                                as_written.contains(typed, autoescape=True),
                                 User.learner_number == codes.normalise(text)))
-    total = db.session.scalar(query.with_only_columns(func.count(User.id)).order_by(None))
-    rows = db.session.scalars(query.order_by(User.family_name, User.given_name, User.id)
-                              .limit(per_page).offset((page - 1) * per_page))
-    return list(rows), total or 0
+    return in_name_order(query, page, per_page)
+
+
+def in_name_order(learners_query, page: int, per_page: int) -> tuple[list[User], int]:
+    """One page of a list of residents for staff, in the order people expect (see `name_order`), and the total."""
+    names = db.session.execute(learners_query.with_only_columns(
+        User.id, User.given_name, User.family_name, User.name_as_written).order_by(None)).all()
+    ordered = sorted(names, key=lambda row: (matching.sort_key(row.name_as_written or default_display_name(
+        row.given_name, row.family_name)), str(row.id)))
+    ids = [row.id for row in ordered[(page - 1) * per_page:page * per_page]]
+    found = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids], len(names)
+
+
+def name_order(learners: list[User]) -> list[User]:
+    """Residents sorted by the name shown: no case or accents, numbers as numbers ("Demo 4" before "Demo 37")."""
+    return sorted(learners, key=lambda user: (matching.sort_key(user.display_name), str(user.id)))
 
 
 def _search_key(word: str) -> str:
@@ -503,13 +542,16 @@ def update_learner(actor: User, learner: User, changes: dict[str, Any]) -> User:
     if changes.get("email") and normalise_email(changes["email"]) != learner.email and email_in_use(changes["email"]):
         message = "This email address already has an account."
         raise Conflict(message, errors={"email": [message]})
+    changed = ",".join(sorted(changes))
     if "email" in changes:
         _staff_change_email(learner, changes.pop("email"))
+    written = changes.pop("display_name", learner.name_as_written)
     for name, value in changes.items():
         setattr(learner, name, value)
+    learner.name_as_written = written_name(learner.given_name, learner.family_name, written)
     learner.name_key = matching.name_key(learner.given_name, learner.family_name)
     learner.version += 1
-    audit.record("learner.changed", learner.id, fields=",".join(sorted(changes)))
+    audit.record("learner.changed", learner.id, fields=changed)
     return learner
 
 
@@ -548,8 +590,8 @@ def learner_out(learner: User, branch_ids: list[uuid.UUID] | None = None, pin: s
                 pending_email: str | bool | None = False) -> dict:
     """A resident as the API shows them. Lists pass `branch_ids` and `pending_email` read for the whole page."""
     data = {name: getattr(learner, name) for name in (
-        "id", "learner_number", "given_name", "family_name", "date_of_birth", "postcode", "email", "phone",
-        "preferred_language", "version")}
+        "id", "learner_number", "given_name", "family_name", "display_name", "date_of_birth", "postcode", "email",
+        "phone", "preferred_language", "version")}
     data["branch_ids"] = branch_ids if branch_ids is not None else branch_ids_by_user([learner.id]).get(learner.id, [])
     data["pin_locked"] = pin_locked(learner)
     data["pending_email"] = tokens.pending_email(learner) if pending_email is False else pending_email

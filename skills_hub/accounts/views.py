@@ -13,6 +13,7 @@ from skills_hub.accounts import privacy, services, sessions, tokens, two_step
 from skills_hub.accounts.models import Role, User
 from skills_hub.accounts.schemas import (
     ConfirmItsYouForm,
+    DisplayNameForm,
     EmailForm,
     EmailSignInForm,
     NewPasswordForm,
@@ -168,10 +169,34 @@ def keep_alive():
 
 @bp.get("/account")
 @login_required
-def account():
+def account(errors: list | None = None, values: dict | None = None):
     return render_template("accounts/account.html", branches=services.branch_names(current_user),
                            device_tokens=tokens.live_api_tokens(current_user)
-                           if current_user.role == Role.STAFF else [])
+                           if current_user.role == Role.STAFF else [], errors=errors or [],
+                           values=values or {"display_name": current_user.name_as_written or "",
+                                             "version": current_user.version}), 422 if errors else 200
+
+
+@bp.post("/account/name")
+@login_required
+def change_name():
+    """A resident corrects the name shown and printed for them (a stale version is refused, not lost)."""
+    if current_user.role != Role.LEARNER:
+        raise NotFound("Ask an admin to change the name of a staff account.")
+    values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    form, errors = load_form(DisplayNameForm())
+    if not errors:
+        try:
+            services.update_learner(current_user, db.session.get(User, current_user.id), form)
+            db.session.commit()
+            flash("Your name is saved.", "success")
+            return redirect(url_for("accounts.account"))
+        except DomainError:
+            db.session.rollback()
+            errors = [("display_name", "Your details changed since you opened this page. Check your name and "
+                                       "save it again.")]
+            values["version"] = db.session.get(User, current_user.id).version
+    return account(errors, values)
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -21,6 +21,7 @@ from sqlalchemy.orm import contains_eager, defer, load_only, selectinload
 
 from skills_hub import residents
 from skills_hub.accounts import policy
+from skills_hub.accounts import services as accounts
 from skills_hub.accounts.models import User
 from skills_hub.audit import services as audit
 from skills_hub.certificates.models import Certificate
@@ -393,8 +394,7 @@ def branch_overview(learners_query, page: int, per_page: int, now: datetime | No
     now = now or utcnow()
     learner_ids = learners_query.with_only_columns(User.id).order_by(None)
     total = db.session.scalar(select(func.count()).select_from(learner_ids.subquery())) or 0
-    learners = list(db.session.scalars(learners_query.order_by(User.family_name, User.given_name, User.id)
-                                       .limit(per_page).offset((page - 1) * per_page)))
+    learners, _ = accounts.in_name_order(learners_query, page, per_page)
     by_learner = summaries([learner.id for learner in learners])
     last_active = func.max(Enrolment.last_active_at)
     quiet = db.session.execute(

@@ -126,6 +126,7 @@ class _Person(Schema):
                                      metadata={"type": "string"})
     given_name = fields.String()
     family_name = fields.String()
+    display_name = fields.String()
     date_of_birth = fields.Date(allow_none=True)
     postcode = fields.String(allow_none=True)
 

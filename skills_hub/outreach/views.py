@@ -83,10 +83,11 @@ def sessions():
             select(Attendance.session_date, Attendance.venue, User)
             .join(User, User.id == Attendance.learner_id)
             .where(Attendance.learner_id.in_(visible), Attendance.session_date.in_({k[0] for k in keys}))
-            .order_by(User.family_name, User.given_name)).all()
+            ).all()
         for session_date, venue, user in people:
             if (session_date, venue) in names:
                 names[(session_date, venue)].append(user)
+        names = {key: services.name_order(people) for key, people in names.items()}
     return render_template("outreach/sessions.html", rows=rows, names=names, total=total, page=page,
                            per_page=SESSIONS_PER_PAGE)
 

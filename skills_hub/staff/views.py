@@ -15,8 +15,8 @@ from werkzeug.security import check_password_hash
 from skills_hub import codes
 from skills_hub.accounts import policy, privacy, services, tokens
 from skills_hub.accounts.models import ApiToken, Role, User
-from skills_hub.accounts.permissions import PRINT_CARD, RESET_PIN, VIEW_LEARNER
-from skills_hub.accounts.schemas import CardForm, LearnerLookup, PinResetForm, RegisterResidentForm
+from skills_hub.accounts.permissions import EDIT_LEARNER, PRINT_CARD, RESET_PIN, VIEW_LEARNER
+from skills_hub.accounts.schemas import CardForm, EditResidentForm, LookupForm, PinResetForm, RegisterResidentForm
 from skills_hub.audit import services as audit
 from skills_hub.certificates import pdf as certificate_pdf
 from skills_hub.certificates import services as certificate_services
@@ -67,7 +67,7 @@ def dashboard():
 def lookup():
     values = {k: v for k, v in request.args.items() if v}
     try:
-        query = LearnerLookup().load(values)
+        query = LookupForm().load(values)
     except ValidationError as error:
         return render_template("staff/lookup.html", errors=flatten_errors(error.messages), values=values,
                                learner=None), 422
@@ -91,7 +91,7 @@ def link(learner_id: str):
         branch_id = uuid.UUID(int=0)
     learner = services.link_to_branch(current_user, learner_id, branch_id)
     db.session.commit()
-    flash(f"{learner.given_name} is now linked to your branch.", "success")
+    flash(f"{learner.display_name} is now linked to your branch.", "success")
     return redirect(url_for("staff.resident", learner_id=learner.id))
 
 
@@ -110,6 +110,8 @@ def register():
         body = {key: form[key] for key in ("client_id", "given_name", "family_name", "date_of_birth", "postcode",
                                             "email", "phone", "preferred_language", "branch_id",
                                             "confirm_not_duplicate")}
+        if form.get("display_name"):
+            body["display_name"] = form["display_name"]
         body["consent"] = {"privacy_notice_version": form["privacy_notice_version"], "given_by": "staff_on_behalf",
                            "method": form["consent_method"]}
         try:
@@ -146,6 +148,33 @@ def resident(learner_id: str):
                            courses=[c for c in catalogue if c.id not in enrolled])
 
 
+@bp.route("/residents/<learner_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(learner_id: str):
+    """Correct a resident's names, date of birth and contact details (a stale version is refused, not lost)."""
+    learner = policy.learner_for(current_user, learner_id, EDIT_LEARNER)
+    if request.method == "GET":
+        values = {name: getattr(learner, name) or "" for name in (
+            "given_name", "family_name", "name_as_written", "date_of_birth", "postcode", "phone",
+            "preferred_language", "version")}
+        values["display_name"] = values.pop("name_as_written")
+        return render_template("staff/edit.html", learner=learner, errors=[], values=values)
+    values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    form, errors = load_form(EditResidentForm())
+    if not errors:
+        try:
+            services.update_learner(current_user, learner, form)
+            db.session.commit()
+            flash(f"{learner.display_name}'s details are saved.", "success")
+            return redirect(url_for("staff.resident", learner_id=learner.id))
+        except DomainError as error:
+            db.session.rollback()
+            errors = flatten_errors(error.errors) or [("given_name", error.detail)]
+            errors = [("given_name", error.detail) if field == "version" else (field, message)
+                      for field, message in errors]
+    return render_template("staff/edit.html", learner=learner, errors=errors, values=values), 422
+
+
 @bp.post("/residents/<learner_id>/enrolments")
 @staff_required
 def enrol(learner_id: str):
@@ -153,7 +182,7 @@ def enrol(learner_id: str):
     course = course_services.get_course(request.form.get("course", ""))
     learning.enrol(learner, course, by=current_user)
     db.session.commit()
-    flash(f"{learner.given_name} is enrolled on {course.title}.", "success")
+    flash(f"{learner.display_name} is enrolled on {course.title}.", "success")
     return redirect(url_for("staff.resident", learner_id=learner.id))
 
 

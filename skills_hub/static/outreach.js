@@ -141,8 +141,12 @@
         return r.op_id === record.op_id || (r.payload && r.payload.learner_client_id === clientId);
       });
       var body = record.payload;
-      ["given_name", "family_name", "date_of_birth", "postcode", "email", "phone", "preferred_language"]
+      ["given_name", "family_name", "display_name", "postcode", "email", "phone", "preferred_language"]
         .forEach(function (name) { if (form.elements[name]) { form.elements[name].value = body[name] || ""; } });
+      var born = (body.date_of_birth || "").split("-");  // ISO, as the API takes it
+      form.elements["date_of_birth-day"].value = born.length === 3 ? String(Number(born[2])) : "";
+      form.elements["date_of_birth-month"].value = born.length === 3 ? String(Number(born[1])) : "";
+      form.elements["date_of_birth-year"].value = born.length === 3 ? born[0] : "";
       form.elements.client_id.value = clientId;
       Array.prototype.forEach.call(form.querySelectorAll('input[name="consent_method"]'), function (radio) {
         radio.checked = body.consent && radio.value === body.consent.method;
@@ -178,6 +182,20 @@
     return text === "" ? null : text;
   }
 
+  // The date of birth typed in three boxes, as the API takes it (1985-03-27); null when all are empty, "" when it
+  // is not a real date. The server checks it again, with the same words.
+  function birthDate() {
+    var parts = ["day", "month", "year"].map(function (part) { return value("date_of_birth-" + part) || ""; });
+    if (!parts.join("")) { return null; }
+    if (!/^[0-9]{1,2}$/.test(parts[0]) || !/^[0-9]{1,2}$/.test(parts[1]) || !/^[0-9]{4}$/.test(parts[2])) { return ""; }
+    var day = Number(parts[0]), month = Number(parts[1]), year = Number(parts[2]);
+    var made = new Date(Date.UTC(year, month - 1, day));
+    if (year < 1900 || made.getUTCFullYear() !== year || made.getUTCMonth() !== month - 1 || made.getUTCDate() !== day) {
+      return "";
+    }
+    return parts[2] + "-" + (month < 10 ? "0" : "") + month + "-" + (day < 10 ? "0" : "") + day;
+  }
+
   function clientErrors(problems) {
     var box = document.getElementById("client-errors");
     box.textContent = "";
@@ -204,14 +222,15 @@
   function operations() {
     var clientId = value("client_id");
     var now = new Date().toISOString();
-    var name = value("given_name") + " " + value("family_name");
+    var name = value("display_name") || (value("given_name") + " " + value("family_name"));
     var body = {
       client_id: clientId, given_name: value("given_name"), family_name: value("family_name"),
-      date_of_birth: value("date_of_birth"), postcode: value("postcode"), email: value("email"),
+      date_of_birth: birthDate(), postcode: value("postcode"), email: value("email"),
       phone: value("phone"), preferred_language: value("preferred_language"),
       consent: { privacy_notice_version: value("privacy_notice_version"), given_by: "staff_on_behalf",
                  method: value("consent_method") }
     };
+    if (value("display_name")) { body.display_name = value("display_name"); }
     if (value("branch_id")) { body.branch_id = value("branch_id"); }
     var ops = [{ type: "create_learner", payload: body, label: name }];
     var ref = { learner_client_id: clientId };
@@ -239,6 +258,11 @@
     var problems = [];
     if (!value("given_name")) { problems.push(["given_name", "Enter the resident's first name."]); }
     if (!value("family_name")) { problems.push(["family_name", "Enter the resident's last name."]); }
+    var born = birthDate();
+    if (born === "") { problems.push(["date_of_birth", "Enter a real date of birth, for example 27 3 1985."]); }
+    else if (born && born >= new Date().toISOString().slice(0, 10)) {
+      problems.push(["date_of_birth", "Date of birth must be in the past."]);
+    }
     if (!value("consent_method")) { problems.push(["consent_method", "Say how the resident agreed to the privacy notice."]); }
     if (form.elements.attended.checked && !value("venue")) { problems.push(["venue", "Say where the session is."]); }
     clientErrors(problems);

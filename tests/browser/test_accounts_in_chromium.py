@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from skills_hub.demo import DEMO_LEARNER_NUMBER
 from tests.browser.test_pages_in_chromium import assert_accessible, sign_in
@@ -31,7 +32,7 @@ def test_staff_register_a_resident_who_signs_in_on_another_browser(page, browser
     page.get_by_label("Postcode (optional)").fill("m13 9pl")
     page.get_by_label("In person, today").check()
     page.get_by_role("button", name="Register").click()
-    assert page.get_by_role("heading", name="Văn An is registered").is_visible()
+    assert page.get_by_role("heading", name="Văn An Nguyễn is registered").is_visible()
     assert_accessible(page)
     number = page.locator("dd.code").nth(0).inner_text()
     pin = page.locator("dd.code").nth(1).inner_text()
@@ -129,3 +130,39 @@ def test_confirm_its_you_and_the_ways_to_sign_in_pass_axe(page):
     assert page.get_by_label("Also take off the email address, password and two-step verification added since a "
                              "date").is_visible()
     assert_accessible(page)
+
+
+def test_dates_of_birth_are_three_styled_boxes_and_the_full_name_is_shown_everywhere(page):
+    sign_in(page, "staff@demo.skillshub.test")
+    page.goto("/staff/residents/new")
+    boxes = [page.get_by_label(label, exact=True) for label in ("Day", "Month", "Year")]
+    phone = page.get_by_label("Phone number (optional)")
+    first = page.get_by_label("First name", exact=True)
+    look = "el => { const s = getComputedStyle(el); return [s.borderTopWidth, s.minHeight, s.fontSize]; }"
+    assert phone.evaluate(look) == first.evaluate(look), "a phone box looks like every other box"
+    for box in boxes:
+        assert box.evaluate(look) == first.evaluate(look)
+        assert box.get_attribute("inputmode") == "numeric"
+    assert boxes[0].bounding_box()["width"] < boxes[2].bounding_box()["width"] < first.bounding_box()["width"]
+    first.fill("秀英")
+    page.get_by_label("Last name", exact=True).fill("王")
+    page.get_by_label("Full name, as you write it (optional)").fill("王秀英")
+    for box, typed in zip(boxes, ("30", "2", "1985"), strict=True):
+        box.fill(typed)
+    page.get_by_label("In person, today").check()
+    page.get_by_role("button", name="Register").click()
+    link = page.locator(".error-summary").get_by_role("link", name="Enter a real date of birth, for example 27 3 1985.")
+    assert link.is_visible()
+    assert_accessible(page)
+    link.click()
+    assert page.evaluate("document.activeElement.id") == "date_of_birth", "the link takes you to the Day box"
+    assert [box.input_value() for box in boxes] == ["30", "2", "1985"], "what was typed is kept"
+    boxes[0].fill("27")
+    page.get_by_role("button", name="Register").click()
+    assert page.get_by_role("heading", name="王秀英 is registered").is_visible()
+    page.get_by_role("link", name="See 王秀英's details").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "王秀英"
+    expect(page.locator(".summary-list")).to_contain_text("27 February 1985")
+    page.get_by_role("link", name=re.compile("name or details")).click()
+    assert_accessible(page)
+    assert [box.input_value() for box in boxes] == ["27", "2", "1985"]

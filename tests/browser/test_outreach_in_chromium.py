@@ -412,7 +412,7 @@ def test_without_javascript_the_page_is_the_ordinary_registration_form(app, brow
         page.get_by_role("button", name="Register", exact=True).click()
 
         expect(page).to_have_url(re.compile(r"/staff/residents/new$"))
-        expect(page.get_by_role("heading", level=1)).to_have_text("Grace is registered")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Grace Okafor is registered")
         number = page.locator(".summary-list div").filter(has=page.locator("dt", has_text="Learner number"))
         expect(number.locator("dd")).to_have_text(re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}$"))
         pin = page.locator(".summary-list div").filter(has=page.locator("dt", has_text="PIN"))
@@ -442,3 +442,42 @@ def test_a_registration_the_server_refuses_goes_back_into_the_form_to_be_fixed(a
     page.get_by_role("button", name="Register", exact=True).click()
     expect(queue_status(page)).to_contain_text("3 records sent.", timeout=20_000)
     assert server_counts(app)["learners"] == before["learners"] + 1
+
+
+def test_the_full_name_and_a_date_of_birth_in_three_boxes_are_saved_offline_and_sent(app, server, context,
+                                                                                    staff_page):
+    page = staff_page
+    open_outreach_page(page)
+    page.get_by_label("Full name, as you write it (optional)").fill("Nguyễn Thị Hương")
+    page.get_by_label("Day", exact=True).fill("31")
+    page.get_by_label("Month", exact=True).fill("2")
+    page.get_by_label("Year", exact=True).fill("1985")
+    register_with_the_mouse(page, "Hương", "Nguyễn")
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("Enter a real date of birth, for example 27 3 1985.")
+    assert queue_on_device(page) == [], "nothing is saved until the date is real"
+    expect(page.get_by_label("Year", exact=True)).to_have_value("1985")
+    page.get_by_label("Day", exact=True).fill("27")
+    page.get_by_label("Month", exact=True).fill("3")
+    page.get_by_role("button", name="Register", exact=True).click()
+    expect(queue_status(page)).to_contain_text("records sent.", timeout=20_000)
+    [made] = learners_named(app, ["Hương Nguyễn"])
+    assert made.display_name == "Nguyễn Thị Hương" and made.date_of_birth.isoformat() == "1985-03-27"
+
+
+def test_a_refused_record_goes_back_with_its_full_name_and_date_of_birth_in_the_boxes(app, server, context,
+                                                                                    staff_page):
+    page = staff_page
+    open_outreach_page(page)
+    page.get_by_label("Postcode (optional)").fill("M13")  # refused by the server
+    page.get_by_label("Full name, as you write it (optional)").fill("Nguyễn Thị Hương")
+    page.get_by_label("Day", exact=True).fill("7")
+    page.get_by_label("Month", exact=True).fill("11")
+    page.get_by_label("Year", exact=True).fill("1979")
+    register_with_the_mouse(page, "Thị Hương", "Nguyễn")
+    expect(queue_status(page)).to_contain_text("need attention", timeout=20_000)
+    page.get_by_role("button", name=re.compile(r"^Fix")).click()
+    expect(page.get_by_label("Full name, as you write it (optional)")).to_have_value("Nguyễn Thị Hương")
+    expect(page.get_by_label("Day", exact=True)).to_have_value("7")
+    expect(page.get_by_label("Month", exact=True)).to_have_value("11")
+    expect(page.get_by_label("Year", exact=True)).to_have_value("1979")
