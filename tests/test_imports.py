@@ -768,7 +768,7 @@ def test_the_result_page_reloads_harmlessly_keeps_the_names_of_rows_not_added_an
     for page in (first.text, again.text):
         assert "Sign-up sheet imported" in page and 'name="pin"' not in page
         assert "Make PINs for 2 residents" in page and 'action="/staff/pins"' in page
-        for name in ("Siobhán Ó Súilleabháin", "Văn An Nguyễn", "محمد Khan", "秀英 王",
+        for name in ("Siobhán Ó Súilleabháin", "Văn An Nguyễn", "محمد Khan", "王秀英",
                      "=HYPERLINK(&#34;http://evil.test/x&#34;,&#34;Click me&#34;) Jones"):
             assert f"<bdi>{name}</bdi>" in page, name
     assert first.text == again.text

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from skills_hub import codes
 from skills_hub.accounts import matching, privacy
 from skills_hub.accounts import services as accounts
-from skills_hub.accounts.models import Branch, Role, User
+from skills_hub.accounts.models import Branch, Role, User, default_display_name
 from skills_hub.accounts.permissions import REGISTER_LEARNER
 from skills_hub.accounts.policy import branch_ids_of, require
 from skills_hub.accounts.schemas import CONSENT_METHODS, LearnerCreate
@@ -65,7 +65,7 @@ class RowResult:
 
     @property
     def name(self) -> str:
-        return self.display_name or f"{self.given_name} {self.family_name}".strip()
+        return self.display_name or default_display_name(self.given_name, self.family_name)
 
     def stored(self, *, with_name: bool = False) -> dict[str, Any]:
         row: dict[str, Any] = {"line": self.line, "status": self.status}
