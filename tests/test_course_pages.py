@@ -11,6 +11,24 @@ def h1_count(html: str) -> int:
     return len(re.findall(r"<h1[\s>]", html))
 
 
+def choices_in_order(html: str) -> dict[str, list[str]]:
+    """Each question's choices (their ids), in the order the check form shows them."""
+    shown: dict[str, list[str]] = {}
+    for question, choice in re.findall(r'type="radio" name="answer-([^"]+)" value="([^"]+)"', html):
+        shown.setdefault(question, []).append(choice)
+    return shown
+
+
+def checked_choices(html: str) -> dict[str, str]:
+    return dict(re.findall(r'type="radio" name="answer-([^"]+)" value="([^"]+)"[^>]*\schecked', html))
+
+
+def hidden_order(html: str) -> str:
+    match = re.search(r'name="order" value="([^"]*)"', html)
+    assert match, "the check form carries the order of its choices"
+    return match.group(1)
+
+
 @pytest.mark.usefixtures("catalogue")
 class TestPages:
     def test_home_and_catalogue_list_published_courses(self, client):
@@ -83,6 +101,30 @@ class TestPages:
         assert result.status_code == 422
         assert "There is a problem" in result.text
         assert re.search(r'href="#answer-[a-z0-9-]+">Choose an answer for question 1\.', result.text)
+
+    def test_after_a_missing_answer_the_choices_come_back_in_the_same_order_with_the_chosen_ones_kept(self, client):
+        form = client.get("/courses/using-email/check").text
+        shown = choices_in_order(form)
+        first_question, first_choices = next(iter(shown.items()))
+        chosen = first_choices[-1]
+        again = client.post("/courses/using-email/check", data={
+            "csrf_token": csrf_token_from(form), "order": hidden_order(form), f"answer-{first_question}": chosen})
+        assert again.status_code == 422 and "Choose an answer for question 2." in again.text
+        assert choices_in_order(again.text) == shown
+        assert checked_choices(again.text) == {first_question: chosen}
+        assert hidden_order(again.text) == hidden_order(form), "a second error keeps the order too"
+
+    def test_each_attempt_at_the_check_gets_its_own_order_of_choices(self, client):
+        orders = {hidden_order(client.get("/courses/using-email/check").text) for _ in range(5)}
+        assert len(orders) > 1
+
+    def test_a_lost_or_changed_order_gives_a_new_order_not_an_error(self, client):
+        form = client.get("/courses/using-email/check").text
+        for order in ("", "nonsense", "-1", "²", str(2**40)):
+            again = client.post("/courses/using-email/check", data={"csrf_token": csrf_token_from(form),
+                                                                     "order": order})
+            assert again.status_code == 422 and "Choose an answer for question 1." in again.text
+            assert hidden_order(again.text).isdigit()
 
     def test_the_check_form_needs_a_csrf_token(self, client):
         assert client.post("/courses/using-email/check", data={}).status_code == 400

@@ -148,13 +148,20 @@ def _profile(history: list[SkillsCheck]) -> list[dict] | None:
 
 def check_answers_form(questions: list[dict]) -> Schema:
     """The knowledge-check form's schema: one radio group per question, named `answer-<question id>`."""
-    answer_fields: dict = {"csrf_token": fields.String()}
+    answer_fields: dict = {"csrf_token": fields.String(), "order": fields.Raw()}
     for number, question in enumerate(questions, start=1):
         message = f"Choose an answer for question {number}."
         answer_fields[f"answer-{question['id']}"] = fields.String(
             required=True, error_messages={"required": message},
             validate=validate.OneOf([c["id"] for c in question["choices"]], error=message))
     return Schema.from_dict(answer_fields, name="CheckAnswersForm")(unknown=RAISE)
+
+
+def _check_order(text: str | None) -> int:
+    """The order of the choices the form was shown in, so that they come back the same; a new one if it is lost."""
+    if text and text.isascii() and text.isdigit() and int(text) < services.CHECK_ORDERS:
+        return int(text)
+    return services.new_check_order()
 
 
 def _signed_in_learner():
@@ -195,15 +202,18 @@ def check_page(slug: str):
     course = courses.get_course(slug)
     questions = course.knowledge_check["questions"]
     if request.method == "GET":
-        return render_template("courses/check.html", course=course, questions=services.shuffled_questions(course),
-                               answers={}, errors=[])
+        shown = services.new_check_order()
+        return render_template("courses/check.html", course=course, order=shown,
+                               questions=services.shuffled_questions(course, shown), answers={}, errors=[])
     answers = {key.removeprefix("answer-"): value for key, value in request.form.items() if key.startswith("answer-")}
     try:
         form = check_answers_form(questions).load(request.form.to_dict())
     except ValidationError as error:
         order = {f"answer-{q['id']}": n for n, q in enumerate(questions)}
         errors = sorted(flatten_errors(error.messages), key=lambda e: order.get(e[0], -1))
-        return render_template("courses/check.html", course=course, questions=questions, answers=answers,
+        shown = _check_order(request.form.get("order"))
+        return render_template("courses/check.html", course=course, order=shown,
+                               questions=services.shuffled_questions(course, shown), answers=answers,
                                errors=errors), 422
     answers = {key.removeprefix("answer-"): value for key, value in form.items() if key.startswith("answer-")}
     learner = _signed_in_learner()
