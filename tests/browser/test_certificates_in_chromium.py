@@ -11,6 +11,7 @@ from skills_hub.courses.services import get_course
 from skills_hub.extensions import db, utcnow
 from skills_hub.learning import services as learning
 from tests.browser.test_pages_in_chromium import assert_accessible
+from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -18,12 +19,13 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def issued(app, catalogue, make_user):
     """Two certificates of one resident: (valid code, revoked code)."""
-    learner = make_user(Role.LEARNER, given_name="Amina", family_name="Yusuf")
+    learner = make_user(Role.LEARNER, given_name="Amina", family_name="Yusuf", email="amina@example.test")
     made = []
     with app.app_context():
         person = db.session.get(User, learner.id)
         for slug in ("using-email", "getting-started"):
             enrolment, _ = learning.enrol(person, get_course(slug))
+            enrolment.completed_at = utcnow()
             made.append(certificates.issue(learner=person, course=get_course(slug), enrolment_id=enrolment.id,
                                            awarded_at=utcnow(), assisted=False))
         certificates.change_status(None, made[1], "revoke", "The knowledge check was done by someone else.")
@@ -58,4 +60,20 @@ def test_a_revoked_certificate_gets_an_unmistakable_warning_and_a_valid_one_does
     assert page.get_by_text("This certificate is genuine and valid.").is_visible()
     panel = page.locator(".result-panel")
     assert panel.evaluate("e => getComputedStyle(e).borderLeftColor") != "rgb(176, 24, 14)"
+    assert_accessible(page)
+
+
+def test_my_learning_shows_a_revoked_certificate_plainly_and_passes_axe(page, issued):
+    valid, revoked = issued
+    page.goto("/sign-in")
+    page.get_by_label("Email address", exact=True).fill("amina@example.test")
+    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in with email").click()
+    page.goto("/my-learning")
+    assert page.get_by_role("link", name="Download certificate (PDF) for Using email").is_visible()
+    assert page.get_by_text(f"Check code: {valid}").is_visible()
+    assert page.get_by_text("Your certificate for this course was taken back.").is_visible()
+    assert page.get_by_role("link", name="Download certificate (PDF)").count() == 1
+    assert page.get_by_role("link", name="Digital badge file").count() == 1
+    assert page.get_by_text(revoked).count() == 0
     assert_accessible(page)
