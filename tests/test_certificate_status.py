@@ -65,6 +65,19 @@ def test_a_revoked_certificate_on_my_learning_offers_nothing_and_says_to_ask_the
     assert "ask the staff at your library" in block
 
 
+def test_the_course_page_gives_the_valid_code_and_says_when_the_certificate_was_taken_back(
+        app, client, completed, make_user, bearer):  # noqa: F811
+    _, code = completed
+    new = client.post(f"/api/v1/certificates/{code}/reissue", json={"reason": "Name changed"},
+                      headers=bearer(make_user(Role.ADMIN))).json["code"]
+    sign_in(client, method="email", email="l@example.test", password=TEST_PASSWORD)
+    page = client.get("/courses/using-email").text
+    assert f"Your certificate code is <strong class=\"code\">{new}</strong>" in page and code not in page
+    revoke(app.test_client(), bearer, make_user, new)
+    page = client.get("/courses/using-email").text
+    assert "Your certificate for this course was taken back." in page and new not in page
+
+
 def test_the_check_page_warns_plainly_about_a_withdrawn_certificate_and_points_past_a_replaced_one(
         app, client, completed, make_user, bearer):  # noqa: F811
     learner, code = completed

@@ -331,6 +331,7 @@ class EnrolmentSummary:
     certificate_code: str | None
     next_lesson: Lesson | None
     done_lesson_ids: set[uuid.UUID] = field(default_factory=set)
+    certificate_status: str | None = None  # valid, revoked, superseded or withdrawn
 
     @property
     def percent(self) -> int:
@@ -365,8 +366,12 @@ def summaries(learner_ids: list[uuid.UUID], only_current: bool = False) -> dict[
     passed = {(learner_id, course_id) for learner_id, course_id in db.session.execute(
         select(CheckAttempt.learner_id, CheckAttempt.course_id).where(
             CheckAttempt.learner_id.in_(learner_ids), CheckAttempt.passed.is_(True)).distinct())}
-    certificates = {enrolment_id: code for enrolment_id, code in db.session.execute(
-        select(Certificate.enrolment_id, Certificate.code).where(Certificate.learner_id.in_(learner_ids)))}
+    certificates: dict[uuid.UUID, tuple[str, str]] = {}
+    for enrolment_id, code, status in db.session.execute(select(
+            Certificate.enrolment_id, Certificate.code, Certificate.status).where(
+            Certificate.learner_id.in_(learner_ids)).order_by(Certificate.awarded_at)):
+        if certificates.get(enrolment_id, ("", ""))[1] != "valid":  # the valid one, else the latest
+            certificates[enrolment_id] = (code, status)
     result: dict[uuid.UUID, list[EnrolmentSummary]] = {learner_id: [] for learner_id in learner_ids}
     for enrolment in enrolments:
         course = course_by_id[enrolment.course_id]
@@ -375,7 +380,8 @@ def summaries(learner_ids: list[uuid.UUID], only_current: bool = False) -> dict[
         result[enrolment.learner_id].append(EnrolmentSummary(
             enrolment=enrolment, course=course, lessons_done=sum(1 for lesson in lessons if lesson.id in done_ids),
             lessons_total=len(lessons), check_passed=(enrolment.learner_id, course.id) in passed,
-            certificate_code=certificates.get(enrolment.id),
+            certificate_code=certificates.get(enrolment.id, (None, None))[0],
+            certificate_status=certificates.get(enrolment.id, (None, None))[1],
             next_lesson=next((lesson for lesson in lessons if lesson.id not in done_ids), None),
             done_lesson_ids=done_ids))
     return result
