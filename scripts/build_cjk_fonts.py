@@ -46,7 +46,10 @@ SUBSETS = [
     ("NotoSansCJKjp-Bold-Subset.otf", "Noto Sans CJK JP", fonts.jis_level1),
     ("NotoSansCJKkr-Bold-Subset.otf", "Noto Sans CJK KR", fonts.ksx1001_hangul),
 ]
-IDEOGRAPHIC_SPACE_AND_PUNCTUATION = set(range(0x3000, 0x3040))
+# In every subset: ASCII and common punctuation, because text shaping keeps a space, a hyphen or a bracket between
+# two ideographs in the ideographs' font (without them "王 秀英" printed an empty box for the space), and CJK
+# punctuation with the ideographic space.
+SHARED = {*range(0x20, 0x7F), 0xA0, 0xB7, *range(0x2010, 0x2028), *range(0x3000, 0x3040), *range(0xFF01, 0xFF5F)}
 
 
 def faces_and_copyright(source: Path) -> tuple[dict[str, int], str]:
@@ -76,7 +79,7 @@ def build(source: Path = SOURCE, out: Path = fonts.FONTS_FOLDER) -> list[tuple[s
     faces, copyright_notice = faces_and_copyright(source)
     built = []
     for filename, face, characters in SUBSETS:
-        codepoints = sorted(characters() | IDEOGRAPHIC_SPACE_AND_PUNCTUATION)
+        codepoints = sorted(characters() | SHARED)
         with tempfile.NamedTemporaryFile("w", suffix=".txt") as unicodes:
             unicodes.write("\n".join(f"U+{point:04X}" for point in codepoints))
             unicodes.flush()

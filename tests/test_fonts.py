@@ -152,6 +152,7 @@ RENDER_IN_CHILD = textwrap.dedent("""
     from skills_hub.certificates.models import Certificate
     from skills_hub.config import TestConfig
     from skills_hub.extensions import utcnow
+    from skills_hub.pdf import render_pdf
 
     folder = Path(sys.argv[1])
     app = create_app(TestConfig(instance_path=folder))
@@ -167,6 +168,10 @@ RENDER_IN_CHILD = textwrap.dedent("""
                 results[name] = "ok"
             except fonts.MissingGlyph as error:
                 results[name] = str(error)
+    with app.test_request_context():  # the login card lists only system families: fontconfig falls back to ours
+        card = ('<html lang="en-GB"><head><title>Card</title></head><body style="font-family: Noto Sans, '
+                'Noto Sans CJK SC, DejaVu Sans, sans-serif"><p>秀英 김민준</p></body></html>')
+        (folder / "card.pdf").write_bytes(render_pdf(card))
     print(json.dumps(results))
 """)
 
@@ -179,17 +184,21 @@ def test_without_system_cjk_fonts_the_committed_subsets_print_cjk_names_and_rare
     env = {**os.environ, "FONTCONFIG_FILE": str(conf)}
     listed = subprocess.run(["fc-list", ":lang=zh-cn"], env=env, capture_output=True, text=True, check=True)
     assert listed.stdout.strip() == "", "the child must see no system font with Chinese"
-    names = ["王秀英", "陳大文", "山田太郎", "김민준", "王\U00020000"]
+    names = ["王秀英", "陳大文", "山田太郎", "김민준", "王 秀英 (Wang)", "王\U00020000"]
     child = subprocess.run([sys.executable, "-c", RENDER_IN_CHILD, str(tmp_path), json.dumps(names)], env=env,
                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert child.returncode == 0, child.stderr
     results = json.loads(child.stdout.strip().splitlines()[-1])
     assert results["王\U00020000"].startswith("No font for \U00020000 (U+20000) on this server")
-    for n, (name, face) in enumerate(zip(names[:4], ["SC", "TC", "SC", "KR"], strict=True)):
+    for n, (name, face) in enumerate(zip(names[:5], ["SC", "TC", "SC", "KR", "SC"], strict=True)):
         assert results[name] == "ok"
         rendered = (tmp_path / f"{n}.pdf").read_bytes()
         assert f"Skills-Hub-CJK-{face}" in poppler("pdffonts", rendered, tmp_path)
-        assert all(ch in pdf_text(rendered, tmp_path) for ch in name)
+        assert name in pdf_text(rendered, tmp_path)
+    card = (tmp_path / "card.pdf").read_bytes()
+    assert "秀英 김민준" in pdf_text(card, tmp_path)
+    assert "Skills-Hub-CJK-SC" in poppler("pdffonts", card, tmp_path) and "Skills-Hub-CJK-KR" in poppler(
+        "pdffonts", card, tmp_path)
 
 
 def test_flask_doctor_says_which_scripts_this_server_can_print(app, monkeypatch):
