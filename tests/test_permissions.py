@@ -90,6 +90,8 @@ ROWS = [
     Row("GET", "/account/two-step", "/account/two-step", signed_in(200)),
     Row("POST", "/account/two-step", "/account/two-step", signed_in(422), {"code": "000000"}),
     Row("POST", "/account/two-step/off", "/account/two-step/off", signed_in(302), {"code": "000000"}),
+    Row("POST", "/account/name", "/account/name", (SIGN_IN, 422, 422, 404, 404, 404, 404),
+        {"display_name": "王秀英", "version": "999"}),
     Row("GET", "/account/confirm", "/account/confirm", signed_in(200)),
     Row("POST", "/account/confirm", "/account/confirm", signed_in(401), {"secret": "not it"}),
     # Without a password step just before it, everyone is sent back to sign in.
@@ -127,6 +129,10 @@ ROWS = [
         OWN_RESIDENT_PAGE(302), {"course": "using-email"}, catalogue=True),
     Row("POST", "/staff/residents/<learner_id>/progress", f"/staff/residents/{L}/progress", OWN_RESIDENT_PAGE(302),
         {"course": "getting-started", "lesson": "touch-and-typing"}, catalogue=True),
+    Row("GET", "/staff/residents/<learner_id>/edit", f"/staff/residents/{L}/edit", OWN_RESIDENT_PAGE(200)),
+    # A stale version: refused with the form again, nothing saved.
+    Row("POST", "/staff/residents/<learner_id>/edit", f"/staff/residents/{L}/edit", OWN_RESIDENT_PAGE(422),
+        {"given_name": "Grace", "family_name": "Mensah", "display_name": "Grace Mensah", "version": "999"}),
     Row("POST", "/staff/residents/<learner_id>/unlock", f"/staff/residents/{L}/unlock", OWN_RESIDENT_PAGE(302)),
     Row("POST", "/staff/residents/<learner_id>/card", f"/staff/residents/{L}/card", OWN_RESIDENT_PAGE(200)),
     Row("POST", "/staff/residents/<learner_id>/link", f"/staff/residents/{L}/link", STAFF_PAGE(302),
