@@ -16,7 +16,7 @@ import segno
 from flask import current_app, has_request_context, render_template
 
 from skills_hub import codes, fonts, storage
-from skills_hub.certificates import credentials
+from skills_hub.certificates import credentials, status_list
 from skills_hub.certificates.models import Certificate
 from skills_hub.eds import EDS_AREAS
 from skills_hub.extensions import db, utcnow
@@ -63,13 +63,21 @@ def render_job(payload: dict) -> None:
     certificate = db.session.get(Certificate, uuid.UUID(payload["certificate_id"]))
     if certificate is None:
         return
+    store_credential(certificate)
+    storage.save(storage_key(certificate), render(certificate), "application/pdf")
+
+
+def store_credential(certificate: Certificate) -> bytes:
+    """Sign the Open Badges credential, with its revocation status entry, and store it (again, for one signed
+    before the entry existed)."""
+    status_list.give_status_entry(certificate)
     key = credentials.signing_key()
     credential = credentials.sign(credentials.credential_for(certificate, codes.grouped(certificate.code), EDS_AREAS),
                                   key, credentials.verification_method(key), utcnow())
-    storage.save(credential_key(certificate), json.dumps(credential, ensure_ascii=False).encode(),
-                 "application/vc+ld+json")
+    stored = json.dumps(credential, ensure_ascii=False).encode()
+    storage.save(credential_key(certificate), stored, "application/vc+ld+json")
     certificate.signing_key = credentials.public_key_multibase(key.public_key())
-    storage.save(storage_key(certificate), render(certificate), "application/pdf")
+    return stored
 
 
 def credential_key(certificate: Certificate) -> str:
