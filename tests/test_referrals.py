@@ -676,3 +676,13 @@ def test_staff_see_the_route_they_chose_on_the_referral(app, client, login_as, w
     login_as(world["staff"])
     page = client.get(f"/referrals/{referral.id}").text
     assert "<dt>How the provider gets in touch</dt><dd>By phone: 07700 900123</dd>" in page
+
+
+def test_the_referral_form_names_the_resident_as_they_write_their_name(client, login_as, make_user, world):
+    """王秀英 is 王秀英 on the form, not her given name 秀英 alone."""
+    wang = make_user(Role.LEARNER, email=None, phone=None, given_name="秀英", family_name="王",
+                     branches=[world["home"]])
+    login_as(world["staff"])
+    page = client.get(f"/referrals/new?service={world['service'].id}&learner={wang.id}").get_data(as_text=True)
+    assert "<bdi>王秀英</bdi>" in page
+    assert "does <bdi>王秀英</bdi> need help" in page and "秀英 王" not in page
