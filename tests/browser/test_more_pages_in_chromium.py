@@ -179,3 +179,24 @@ def test_a_sign_up_sheet_dry_run_with_long_names_fits_a_320px_phone(page, demo):
     page.get_by_role("button", name="Check the sheet").click()
     expect(page.get_by_text(LONG_FAMILY).first).to_be_visible()
     assert page.evaluate(WIDTH_OF_PAGE) <= 320
+
+
+def test_a_residents_skills_profile_and_quiz_result_fit_a_320px_phone(page, long_content):
+    sign_in(page, "learner@demo.skillshub.test")
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/skills-check")
+    for group in page.locator("fieldset").all():
+        group.locator("input[type=radio]").last.check()
+    page.get_by_role("button", name="Save my answers").click()
+    expect(page.get_by_role("heading", name="Your skills profile")).to_be_visible()
+    assert page.evaluate(WIDTH_OF_PAGE) <= 320
+    row = page.locator("table tbody tr").first.locator("th, td").all()
+    lefts = {round(cell.bounding_box()["x"]) for cell in row}
+    assert len(row) == 5 and len(lefts) == 1, "on a phone each skill area reads down the page, not squeezed across"
+    assert_accessible(page)
+    page.goto("/courses/using-email/check")
+    for group in page.locator("fieldset").all():
+        group.locator("input[type=radio]").first.check()
+    page.get_by_role("button", name="Check my answers").click()
+    expect(page.get_by_text("Your answers")).to_be_visible()
+    assert page.evaluate(WIDTH_OF_PAGE) <= 320
