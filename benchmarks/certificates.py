@@ -1,7 +1,7 @@
 """Certificate PDF rendering against a floor measured in the same run.
 
 (a) the floor: a bare WeasyPrint render of the same HTML, with the same fonts, no app around it;
-(b) the project's render path (pdf.render: template, QR code, fetcher, shared FontConfiguration);
+(b) the project's render path (pdf.render: template, QR code, fetcher, shared FontConfiguration, the glyph check);
 memory growth over 500 renders; and the time to render N certificates through the job table and workers.
 Run by hand with `make bench` (never in CI).
 """
@@ -20,9 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from weasyprint import HTML  # noqa: E402
+from weasyprint import CSS, HTML  # noqa: E402
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 
-from skills_hub import create_app, migrate  # noqa: E402
+from skills_hub import create_app, fonts, migrate  # noqa: E402
 from skills_hub.certificates import pdf  # noqa: E402
 from skills_hub.certificates.models import Certificate  # noqa: E402
 from skills_hub.config import Config  # noqa: E402
@@ -64,7 +65,10 @@ def main() -> None:
                 certificate=certificate(0), code="ABCD-EFGH-JKM0", verify_url="http://127.0.0.1:5000/verify/x",
                 areas=["Communicating"], qr=pdf.segno.make("x").svg_data_uri())
             base = Path(app.static_folder).as_uri() + "/"
-            floor = median_seconds(lambda: HTML(string=html, base_url=base).write_pdf(pdf_variant="pdf/ua-1"))
+            font_config = FontConfiguration()  # our fonts (static/fonts/fonts.css), loaded once, as the app does
+            our_fonts = CSS(filename=str(fonts.FONTS_CSS), font_config=font_config)
+            floor = median_seconds(lambda: HTML(string=html, base_url=base).write_pdf(
+                pdf_variant="pdf/ua-1", font_config=font_config, stylesheets=[our_fonts]))
             project = median_seconds(lambda: pdf.render(certificate(1)))
             print(f"{'render':<48} {'median ms':>10} {'x floor':>8}")
             print(f"{'bare WeasyPrint, same HTML (floor)':<48} {floor * 1000:>10.1f} {1:>8.2f}")
