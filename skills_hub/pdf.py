@@ -95,6 +95,8 @@ def no_empty_boxes() -> Iterator[None]:
     """Raise MissingGlyph after the block when WeasyPrint drew a .notdef glyph during it."""
     handler = _EmptyBoxes()
     logger = logging.getLogger("weasyprint")
+    if not logger.isEnabledFor(logging.WARNING):  # a quieter logging setup must not hide an empty box
+        logger.setLevel(logging.WARNING)
     logger.addHandler(handler)
     try:
         yield
