@@ -133,7 +133,8 @@ NARROW_PAGES = {
     "provider@demo.skillshub.test": ["/provider", "/referrals/{referral}"],
     "admin@demo.skillshub.test": ["/admin", "/admin/users", "/admin/users?q=" + LONG_FAMILY, "/admin/providers",
                                   "/admin/audit", "/admin/places", "/admin/certificates", "/admin/certificates/{code}",
-                                  "/admin/certificates/find?q=" + LONG_FAMILY, "/admin/directory", "/admin/deletions",
+                                  "/admin/certificates/find?q=" + LONG_FAMILY, "/admin/certificates/find?q=Demo",
+                                  "/admin/directory", "/admin/deletions",
                                   "/staff", "/staff/residents/{learner}", "/referrals", "/reports"],
 }
 WIDTH_OF_PAGE = "document.documentElement.scrollWidth"
@@ -155,13 +156,19 @@ def test_every_page_of_each_role_fits_a_320px_phone_with_long_names_and_details(
     assert too_wide_at_320(page, paths) == {}
 
 
-@pytest.mark.parametrize("path", ["/admin/users", "/admin/audit", "/admin/providers", "/admin"])
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/audit", "/admin/providers", "/admin",
+                                  "/admin/certificates/find?q=Demo"])
 def test_tables_on_a_phone_pass_axe_and_a_wide_one_scrolls_in_its_own_labelled_region(page, long_content, path):
     sign_in(page, "admin@demo.skillshub.test")
     page.set_viewport_size({"width": 320, "height": 640})
     page.goto(path)
     assert page.evaluate(WIDTH_OF_PAGE) <= 320
     assert_accessible(page)
+    assert page.locator("table").count() > 0
+    for table in page.locator("table").all():
+        if table.evaluate("t => t.closest('.table-scroll') === null"):
+            cells = table.locator("tbody tr").first.locator("th, td").all()
+            assert len({round(cell.bounding_box()["x"]) for cell in cells}) == 1, "rows read down, not squeezed"
     for region in page.locator(".table-scroll").all():
         assert region.get_attribute("role") == "region" and region.get_attribute("tabindex") == "0"
         assert region.get_attribute("aria-label")
@@ -200,3 +207,26 @@ def test_a_residents_skills_profile_and_quiz_result_fit_a_320px_phone(page, long
     page.get_by_role("button", name="Check my answers").click()
     expect(page.get_by_text("Your answers")).to_be_visible()
     assert page.evaluate(WIDTH_OF_PAGE) <= 320
+
+
+def test_the_one_time_pins_page_reads_row_by_row_on_a_phone(page, long_content):
+    sign_in(page, "staff@demo.skillshub.test")
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(f"/staff/residents/{long_content['learner']}")
+    page.evaluate("""learner => {
+        const form = document.createElement('form');
+        form.method = 'post';
+        form.action = '/staff/pins';
+        for (const [name, value] of [['csrf_token', document.querySelector('[name=csrf_token]').value],
+                                     ['learner_id', learner]]) {
+            const input = Object.assign(document.createElement('input'), {type: 'hidden', name, value});
+            form.append(input);
+        }
+        document.body.append(form);
+        form.submit();
+    }""", str(long_content["learner"]))
+    expect(page.get_by_text(LONG_FAMILY).first).to_be_visible()
+    assert page.evaluate(WIDTH_OF_PAGE) <= 320
+    cells = page.locator("table tbody tr").first.locator("th, td").all()
+    assert len(cells) == 4 and len({round(cell.bounding_box()["x"]) for cell in cells}) == 1
+    assert_accessible(page)
