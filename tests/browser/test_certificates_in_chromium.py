@@ -63,12 +63,16 @@ def test_a_revoked_certificate_gets_an_unmistakable_warning_and_a_valid_one_does
     assert_accessible(page)
 
 
-def test_my_learning_shows_a_revoked_certificate_plainly_and_passes_axe(page, issued):
-    valid, revoked = issued
+def sign_in(page, email: str) -> None:
     page.goto("/sign-in")
-    page.get_by_label("Email address", exact=True).fill("amina@example.test")
+    page.get_by_label("Email address", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in with email").click()
+
+
+def test_my_learning_shows_a_revoked_certificate_plainly_and_passes_axe(page, issued):
+    valid, revoked = issued
+    sign_in(page, "amina@example.test")
     page.goto("/my-learning")
     assert page.get_by_role("link", name="Download certificate (PDF) for Using email").is_visible()
     assert page.get_by_text(f"Check code: {valid}").is_visible()
@@ -76,4 +80,19 @@ def test_my_learning_shows_a_revoked_certificate_plainly_and_passes_axe(page, is
     assert page.get_by_role("link", name="Download certificate (PDF)").count() == 1
     assert page.get_by_role("link", name="Digital badge file").count() == 1
     assert page.get_by_text(revoked).count() == 0
+    assert_accessible(page)
+
+
+def test_an_admin_finds_certificates_by_name_on_a_320px_phone(page, issued, make_user):
+    make_user(Role.ADMIN, email="admin-find@example.test")
+    page.set_viewport_size({"width": 320, "height": 640})
+    sign_in(page, "admin-find@example.test")
+    page.goto("/admin/certificates/find")
+    page.get_by_label("Certificate code or name").fill("amina")
+    page.get_by_role("button", name="Find").click()
+    assert page.get_by_role("link", name=issued[0]).is_visible() and page.get_by_role("link", name=issued[1]).count()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    cell = page.locator("tbody td[data-label='Course']").first  # each row reads as a labelled block
+    assert cell.evaluate("e => getComputedStyle(e).display") == "block"
+    assert cell.evaluate("e => getComputedStyle(e, '::before').content") == '"Course: "'
     assert_accessible(page)
