@@ -95,7 +95,8 @@ class Referral(db.Model):
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id], lazy="joined", innerjoin=True)
     referred_by: Mapped[User] = relationship(foreign_keys=[referred_by_id], lazy="joined", innerjoin=True)
-    branch: Mapped[Branch | None] = relationship(lazy="joined")  # the library the provider can go through
+    # Loaded when asked for (a primary-key get): an outer join here would break SELECT … FOR UPDATE on PostgreSQL.
+    branch: Mapped[Branch | None] = relationship(lazy="select")  # the library the provider can go through
     service: Mapped[Service] = relationship(lazy="joined", innerjoin=True)
     permission: Mapped[SharingPermission] = relationship(lazy="joined", innerjoin=True)
 
