@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from skills_hub import fonts
 from skills_hub.accounts.models import Role
+from skills_hub.audit.models import AuditEvent
 from skills_hub.certificates import pdf
 from skills_hub.certificates.models import Certificate
 from skills_hub.config import PROJECT_ROOT
@@ -142,6 +143,10 @@ def test_a_login_card_prints_a_chinese_name_and_refuses_one_no_font_has(app, cli
             assert "CJK" in poppler("pdffonts", card.data, tmp_path)  # the system's, or ours where it has none
         else:
             assert "No font for" in card.text and "U+10FFFD" in card.text and card.mimetype == "text/html"
+        with app.app_context():  # a card that could not be printed is not recorded as printed
+            printed = db.session.scalars(select(AuditEvent.subject_id).where(
+                AuditEvent.action == "learner.card_printed")).all()
+            assert (learner.id in printed) == (expected == 200)
 
 
 FONTS_CONF = """<?xml version="1.0"?>

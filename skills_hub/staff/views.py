@@ -244,9 +244,10 @@ def login_card(learner_id: str):
     qr_svg = segno.make(sign_in_url, error="m").svg_data_uri(scale=4, border=2)
     html = render_template("staff/card.html", learner=learner, number=codes.grouped(learner.learner_number),
                            pin=pin, sign_in_url=sign_in_url, qr=qr_svg)
+    card = render_pdf(html)  # before the audit entry: a card no font can print was not printed
     audit.record("learner.card_printed", learner.id, with_pin=bool(pin))
     db.session.commit()
-    response = Response(render_pdf(html), mimetype="application/pdf")
+    response = Response(card, mimetype="application/pdf")
     response.headers["Content-Disposition"] = 'inline; filename="login-card.pdf"'
     return _no_store(response)
 
