@@ -581,7 +581,8 @@ def upload_page(client, raw: bytes | None, filename="sign-up.csv", **form):
 def test_the_template_has_the_columns_excel_opens_right(staff_client):
     response = staff_client.get("/staff/imports/template.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert response.get_data() == b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n"
+    template = "First name,Family name,Full name as they write it,Date of birth,Postcode,Email,Phone,Preferred language"
+    assert response.get_data() == b"\xef\xbb\xbf" + template.encode() + b"\r\n"
     assert response.headers["Content-Disposition"] == 'attachment; filename="sign-up-sheet-template.csv"'
 
 
@@ -830,3 +831,14 @@ def test_erasing_a_resident_forgets_their_name_on_a_row_an_import_did_not_add(ap
         assert [row.get("given_name") for row in rows] == [None, None, None, "秀英", '=HYPERLINK("http://evil.test/x",'
                                                                                       '"Click me")']
         assert rows[1]["errors"] and rows[1]["line"] == 3
+
+
+def test_a_full_name_column_keeps_the_name_as_the_resident_writes_it(app, api):
+    """Family name first for 王秀英 and Nguyễn Thị Hương; a blank full name falls back to given then family."""
+    raw = sheet("秀英,王,王秀英", "Hương,Nguyễn,Nguyễn Thị Hương", "Siobhán,O'Brien,",
+                header="First name,Family name,Full name")
+    answer = api(raw)
+    assert answer.status_code == 200, answer.json
+    assert {row["status"] for row in answer.json["rows"]} == {"created"}
+    shown = {learner.display_name for learner in learners(app)}
+    assert shown == {"王秀英", "Nguyễn Thị Hương", "Siobhán O'Brien"}

@@ -276,7 +276,7 @@ ROWS = [
     Row("GET", "/api/v1/reports/summary", "/api/v1/reports/summary", STAFF_API(200)),
     # Importing sign-up sheets (CSV)
     Row("GET", "/staff/imports", "/staff/imports", STAFF_PAGE(200)),
-    Row("POST", "/staff/imports", "/staff/imports", STAFF_PAGE(422), {"consent": "yes"}),
+    Row("POST", "/staff/imports", "/staff/imports", STAFF_PAGE(422), {}),  # no file: the form again, with the error
     Row("GET", "/staff/imports/template.csv", "/staff/imports/template.csv", STAFF_PAGE(200)),
     Row("GET", "/staff/imports/<uuid:import_id>", f"/staff/imports/{uuid.uuid4()}", STAFF_PAGE(404)),
     Row("POST", "/staff/imports/<uuid:import_id>/confirm", f"/staff/imports/{uuid.uuid4()}/confirm", STAFF_PAGE(404)),

@@ -31,6 +31,7 @@ PLAIN_NUMBERS = {"phone", "date_of_birth"}
 COLUMNS = {
     "given_name": "First name",
     "family_name": "Family name",
+    "display_name": "Full name as they write it",  # optional: 王秀英, Nguyễn Thị Hương (else given then family)
     "date_of_birth": "Date of birth",
     "postcode": "Postcode",
     "email": "Email",
@@ -42,6 +43,8 @@ _HEADINGS = {
     "given_name": ["first name", "first names", "firstname", "given name", "given names", "forename", "forenames",
                    "christian name", "first"],
     "family_name": ["family name", "surname", "last name", "lastname", "second name", "last"],
+    "display_name": ["full name as they write it", "full name as written", "name as written", "full name",
+                     "display name"],
     "date_of_birth": ["date of birth", "dob", "d.o.b.", "birth date", "birthdate", "birthday", "born"],
     "postcode": ["postcode", "post code", "postal code"],
     "email": ["email", "e-mail", "email address", "e-mail address"],
