@@ -230,3 +230,18 @@ def test_the_one_time_pins_page_reads_row_by_row_on_a_phone(page, long_content):
     cells = page.locator("table tbody tr").first.locator("th, td").all()
     assert len(cells) == 4 and len({round(cell.bounding_box()["x"]) for cell in cells}) == 1
     assert_accessible(page)
+
+
+def test_short_inputs_are_short_and_date_of_birth_boxes_fit_what_they_hold(page):
+    """A certificate code or postcode box is 12rem at most, not as wide as a name box; day and month boxes are
+    narrow and styled like every other input."""
+    page.set_viewport_size({"width": 1024, "height": 800})
+    page.goto("/verify")
+    assert page.locator("#code").evaluate("e => e.getBoundingClientRect().width") <= 12 * 16
+    sign_in(page, "staff@demo.skillshub.test")
+    page.goto("/staff/residents/new")
+    day = page.locator("input[name=date_of_birth-day], input[id$=day]").first
+    assert day.evaluate("e => e.getBoundingClientRect().width") <= 4 * 16
+    assert day.evaluate("e => getComputedStyle(e).borderTopWidth") == "2px"
+    phone = page.locator("input[type=tel]").first
+    assert phone.evaluate("e => getComputedStyle(e).borderTopWidth") == "2px"
