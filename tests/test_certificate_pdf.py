@@ -158,5 +158,11 @@ def test_staff_see_certificates_whose_pdf_failed_after_every_retry(app, client, 
     login_as(make_user(Role.STAFF, branches=[branch]))
     page = client.get("/staff").text
     assert "Certificates that could not be prepared" in page and code in page
+    assert "printer is on fire" not in page  # a technical error is for admins
+    with app.app_context():
+        job = db.session.scalars(select(Job).where(Job.kind == pdf.RENDER_JOB)).one()
+        job.last_error = "MissingGlyph: No font for 𠀀 (U+20000) on this server. An admin can add one."
+        db.session.commit()
+    assert "No font for 𠀀 (U+20000) on this server. An admin can add one." in client.get("/staff").text
     login_as(make_user(Role.STAFF))
     assert "Certificates that could not be prepared" not in client.get("/staff").text

@@ -21,6 +21,7 @@ from skills_hub.certificates.permissions import CHANGE_CERTIFICATES, FIND_CERTIF
 from skills_hub.courses.models import Course
 from skills_hub.errors import Conflict, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
+from skills_hub.fonts import MissingGlyph
 from skills_hub.jobs.services import enqueue
 from skills_hub.mail import queue_email
 
@@ -256,21 +257,28 @@ def issued_between(learners_query, start: datetime, end: datetime) -> list[Certi
         Certificate.awarded_at < end).order_by(Certificate.awarded_at, Certificate.code).limit(PACK_LIMIT + 1)))
 
 
-def failed_renders(learners_query) -> list[Certificate]:
-    """Certificates of these learners whose PDF could not be made after every retry (shown to staff)."""
+def failed_renders(learners_query) -> list[tuple[Certificate, str | None]]:
+    """Certificates of these learners whose PDF could not be made after every retry (shown to staff), each with
+    the reason when it is one staff can act on (no font for a character of the name), else None."""
     from skills_hub.jobs.models import Job, JobStatus
     from skills_hub.storage import StoredFile
 
-    failed_ids = {uuid.UUID(job.payload["certificate_id"]) for job in db.session.scalars(
+    errors = {uuid.UUID(job.payload["certificate_id"]): job.last_error for job in db.session.scalars(
         select(Job).where(Job.kind == pdf.RENDER_JOB, Job.status == JobStatus.FAILED))}
-    if not failed_ids:
+    if not errors:
         return []
     learner_ids = learners_query.with_only_columns(User.id).order_by(None)
-    candidates = list(db.session.scalars(select(Certificate).where(Certificate.id.in_(failed_ids),
+    candidates = list(db.session.scalars(select(Certificate).where(Certificate.id.in_(errors),
                                                                    Certificate.learner_id.in_(learner_ids))))
     rendered = set(db.session.scalars(select(StoredFile.key).where(
         StoredFile.key.in_([pdf.storage_key(c) for c in candidates]))))
-    return [c for c in candidates if pdf.storage_key(c) not in rendered]
+    return [(c, _readable_render_error(errors[c.id])) for c in candidates if pdf.storage_key(c) not in rendered]
+
+
+def _readable_render_error(error: str | None) -> str | None:
+    """A missing font is said in words meant for people; any other error is for admins' eyes only."""
+    prefix = f"{MissingGlyph.__name__}: "
+    return error.removeprefix(prefix) if error and error.startswith(prefix) else None
 
 
 def credential(certificate: Certificate) -> bytes | None:
