@@ -64,3 +64,19 @@ def test_entries_hold_ids_and_field_names_never_the_personal_data(app, client, m
     for personal in ("Siobhán", "O'Brien", "M13", "B33", "1961"):
         assert personal not in text
     assert rows[1].details == {"fields": "postcode"}
+
+
+def test_admins_page_through_older_entries_keeping_the_filter(app, client, make_user, login_as, entry):
+    with app.app_context():
+        for _ in range(60):
+            audit.record("learner.viewed", entry.id, actor_id=None)
+        db.session.commit()
+    login_as(make_user(Role.ADMIN, email="admin@example.test"))
+    first = client.get("/admin/audit?action=learner.viewed")
+    assert first.status_code == 200 and "Older entries" in first.text
+    older = 'href="/admin/audit?action=learner.viewed&amp;page=2"'
+    assert older in first.text
+    for page in ("1", "2"):
+        assert client.get(f"/admin/audit?action=learner.viewed&page={page}").status_code == 200
+    second = client.get("/admin/audit?action=learner.viewed&page=2")
+    assert "Older entries" not in second.text  # 61 entries: 50, then 11
