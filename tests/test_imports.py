@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import http.client
 import io
 import re
+import threading
 import uuid
 import zipfile
 from datetime import date, timedelta
@@ -17,13 +19,14 @@ from werkzeug.security import check_password_hash
 
 from skills_hub.accounts.models import Consent, Role, User
 from skills_hub.audit.models import AuditEvent
+from skills_hub.errors import Conflict
 from skills_hub.exports import safe_cell
 from skills_hub.extensions import db, utcnow
 from skills_hub.imports import services, sheets
 from skills_hub.imports.models import LearnerImport
 from skills_hub.languages import language_code
 from skills_hub.outreach.models import SuspectedDuplicate
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, live_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "csv"
 HEADER = "First name,Family name,Date of birth,Postcode,Email,Phone,Preferred language"
@@ -842,3 +845,87 @@ def test_a_full_name_column_keeps_the_name_as_the_resident_writes_it(app, api):
     assert {row["status"] for row in answer.json["rows"]} == {"created"}
     shown = {learner.display_name for learner in learners(app)}
     assert shown == {"王秀英", "Nguyễn Thị Hương", "Siobhán O'Brien"}
+
+
+# Confirming twice at once (a double click on "Import") ----------------------------------------------------------------
+
+def _post_at_once(port: int, path: str, body: bytes, headers: dict, times: int = 2) -> list[tuple[int, str]]:
+    """POST the same body from `times` threads released together (a double click, or a script sent twice)."""
+    barrier = threading.Barrier(times)
+    answers: list = [None] * times
+
+    def send(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            barrier.wait()
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            answers[index] = (response.status, response.getheader("Location") or response.read().decode())
+        except Exception as error:  # reported by the assertions, not as a thread warning
+            answers[index] = (0, repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    return answers
+
+
+def test_a_double_click_on_import_adds_the_sheet_once_and_keeps_the_first_result(app, staff_client):
+    path, html = check_page(staff_client, fixture("bad_rows.csv"))
+    cookie = staff_client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    body = urlencode({"csrf_token": csrf_token_from(html), "consent": "yes"}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"{cookie.key}={cookie.value}",
+               "User-Agent": "Werkzeug/test"}
+    with live_server(app) as port:
+        answers = _post_at_once(port, path + "/confirm", body, headers)
+    assert [status for status, _ in answers] == [303, 303], answers
+    assert all(location.endswith(path) for _, location in answers), answers
+    people = learners(app)
+    assert sorted(p.given_name for p in people) == ["Grace", "Hannah"]
+    with app.app_context():
+        record = db.session.get(LearnerImport, uuid.UUID(path.rsplit("/", 1)[1]))
+        assert record.counts["created"] == 2 and record.counts["already_imported"] == 0
+        assert [row["status"] for row in record.rows if row.get("learner_id")] == ["created", "created"]
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "learners.imported")) == 1
+    page = staff_client.get(path).text
+    assert "Make PINs for 2 residents" in page and "<dt>Added</dt><dd>2</dd>" in page
+    report = report_cells(staff_client.get(f"/api/v1/imports/{path.rsplit('/', 1)[1]}/report.csv"))
+    assert [row[1] for row in report[1:] if row[2]] == ["Added", "Added"]
+
+
+def test_an_import_id_confirmed_twice_at_once_imports_once_and_the_other_is_409(app, api, staff, bearer):
+    check = api(fixture("bad_rows.csv"), dry_run="true")
+    import_id = check.json["import_id"]
+    with live_server(app) as port:
+        answers = _post_at_once(port, f"/api/v1/imports/learners?import_id={import_id}", b"", bearer(staff))
+    assert sorted(status for status, _ in answers) == [200, 409], answers
+    assert len(learners(app)) == 2
+    with app.app_context():
+        record = db.session.get(LearnerImport, uuid.UUID(import_id))
+        assert record.counts["created"] == 2 and not record.dry_run and record.raw is None
+    assert api(None, import_id=import_id).status_code == 409
+    with app.app_context():
+        assert db.session.get(LearnerImport, uuid.UUID(import_id)).counts["created"] == 2
+
+
+def test_confirming_claims_the_dry_run_so_a_second_confirm_never_overwrites_the_first(app, api, staff):
+    """The second request read the dry run before the first one finished: its confirm finds it taken."""
+    check = api(fixture("bad_rows.csv"), dry_run="true")
+    import_id = uuid.UUID(check.json["import_id"])
+    with app.app_context():
+        late = services.import_for(db.session.get(User, staff.id), import_id)  # read while it is still a dry run
+        assert late.dry_run
+        with app.app_context():  # another request confirms it meanwhile
+            first = services.confirm(db.session.get(User, staff.id), services.import_for(
+                db.session.get(User, staff.id), import_id, for_update=True))
+            assert first.record.counts["created"] == 2
+            db.session.commit()
+        with pytest.raises(Conflict):
+            services.confirm(db.session.get(User, staff.id), late)
+        db.session.rollback()
+        assert db.session.get(LearnerImport, import_id).counts["created"] == 2

@@ -17,6 +17,7 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from skills_hub import codes
 from skills_hub.accounts import matching, privacy
@@ -347,19 +348,48 @@ def import_sheet(actor: User, branch: Branch, raw: bytes, *, consent: dict[str, 
 
 
 def confirm(actor: User, record: LearnerImport, confirmed_lines: frozenset[int] = frozenset()) -> ImportResult:
-    """Import the sheet a dry run checked (load the record with `import_for(..., for_update=True)`). The rows it
-    held for a check (cells that look like formulas) are added as written only when their line is confirmed."""
+    """Import the sheet a dry run checked (load the record with `import_for(..., for_update=True)`), once: the
+    dry run is claimed first (see _claim), so a second confirm, at the same moment or later, is a Conflict and
+    leaves the first one's result as it is. The rows it held for a check (cells that look like formulas) are added
+    as written only when their line is confirmed."""
     if not record.dry_run:
-        raise Conflict("This sheet was imported already. Nothing new was added.",
-                       errors={"import_id": ["Already imported."]})
+        raise _already_imported()
     if record.raw is None:
-        message = "This check has expired. Upload the sheet again."
-        raise ValidationFailed(message, errors={"import_id": [message]})
+        raise _expired()
     branch = branch_for_import(actor, record.branch_id)
     consent = consent_for(record.consent_notice_version, record.consent_method)
     _, prepared = _read(record.raw, branch, consent, None, None)
-    record.dry_run, record.raw = False, None
+    _claim(record)
     return _register(actor, record, prepared, confirmed_lines)
+
+
+def _claim(record: LearnerImport) -> None:
+    """Take the dry run for this request alone, in one conditional UPDATE: a second request confirming it at the
+    same moment (a double click, a script sent twice) waits for this one's transaction, then finds it taken and
+    gets the Conflict, so it never imports the sheet again over the first one's result. The UPDATE, not the
+    record read earlier, decides: on SQLite that read took no lock, and it may be from before the first request
+    committed."""
+    claimed = db.session.execute(
+        update(LearnerImport)
+        .where(LearnerImport.id == record.id, LearnerImport.dry_run.is_(True), LearnerImport.raw.is_not(None))
+        .values(dry_run=False, raw=None)
+        .execution_options(synchronize_session=False),
+    ).rowcount
+    if claimed != 1:
+        db.session.refresh(record)
+        raise _already_imported() if not record.dry_run else _expired()
+    set_committed_value(record, "dry_run", False)
+    set_committed_value(record, "raw", None)
+
+
+def _already_imported() -> Conflict:
+    return Conflict("This sheet was imported already. Nothing new was added.",
+                    errors={"import_id": ["Already imported."]})
+
+
+def _expired() -> ValidationFailed:
+    message = "This check has expired. Upload the sheet again."
+    return ValidationFailed(message, errors={"import_id": [message]})
 
 
 def _register(actor: User, record: LearnerImport, prepared: list[_Prepared],

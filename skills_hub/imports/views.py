@@ -121,7 +121,8 @@ def confirm(import_id: uuid.UUID):
         services.confirm(current_user, record, frozenset(form.get("add_line", [])))
     except Conflict:
         db.session.rollback()
-        flash("This sheet was imported already, so nothing new was added.", "info")
+        # A double click sends the form twice: the second request only shows the first one's result.
+        flash("This sheet was imported already: this page shows what that import did.", "info")
         return redirect(url_for("imports.import_page", import_id=import_id), code=303)
     except ValidationFailed as error:
         db.session.rollback()
