@@ -29,7 +29,7 @@ INSTALL_HINT = "Chinese, Japanese and Korean need fonts-noto-cjk on Debian or Ub
 class MissingGlyph(DomainError):
     """A character that no font on this server can draw: the PDF would show an empty box, so it is not made."""
 
-    status, title, slug = 500, "Cannot print this", "missing-glyph"
+    status, title, slug = 422, "Cannot print this", "missing-glyph"  # the text asks for what no font has
     retrying_cannot_help = True  # a job that raises it fails at once, and admins see why (skills_hub.jobs)
 
     def __init__(self, characters: list[str]):
@@ -178,13 +178,51 @@ def _encodes(text: str, encoding: str) -> bool:
     return True
 
 
-def language_of(name: str) -> str | None:
+# Our face for each tag that language_of gives (static/fonts/fonts.css).
+FACES = {"zh-Hans": "NotoSansCJKsc-Bold-Subset.otf", "zh-Hant": "NotoSansCJKtc-Bold-Subset.otf",
+         "ja": "NotoSansCJKjp-Bold-Subset.otf", "ko": "NotoSansCJKkr-Bold-Subset.otf"}
+_TRADITIONAL, _SIMPLIFIED = {"hant", "tw", "hk", "mo"}, {"hans", "cn", "sg", "my"}
+
+
+def cjk_language(preferred: str | None) -> str | None:
+    """The tag of the Chinese, Japanese or Korean face for a preferred language (ja, ko, zh-Hant, zh-TW, zh-HK,
+    yue → traditional; zh, zh-Hans, zh-CN → simplified), or None for any other language."""
+    if not preferred:
+        return None
+    primary, *rest = preferred.strip().lower().replace("_", "-").split("-")
+    if primary in ("ja", "jpn"):
+        return "ja"
+    if primary in ("ko", "kor"):
+        return "ko"
+    if primary in ("zh", "zho", "chi", "cmn", "yue"):
+        if _TRADITIONAL & set(rest):
+            return "zh-Hant"
+        if _SIMPLIFIED & set(rest):
+            return "zh-Hans"
+        return "zh-Hant" if primary == "yue" else "zh-Hans"
+    return None
+
+
+def _cjk_letters(name: str) -> list[str]:
+    return [ch for ch in name if _any_in(ch, HIRAGANA_KATAKANA + HANGUL)
+            or unicodedata.name(ch, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH"))]
+
+
+def language_of(name: str, preferred: str | None = None) -> str | None:
     """The language tag that picks the right Chinese, Japanese or Korean face for a name, or None.
 
-    Kana make it Japanese and hangul Korean. Ideographs alone are ambiguous: 王秀英 and 山田太郎 are both in
-    GB2312, so they are drawn in the simplified Chinese face (the shapes of such common characters agree); a name
-    GB2312 lacks but Big5 has (陳大文) is traditional Chinese; one only JIS has (渡辺) is Japanese.
+    A resident's preferred language decides first, when our face for it has every Chinese, Japanese or Korean
+    letter of the name: 高橋直美 who reads Japanese is drawn with Japanese shapes. Otherwise (no such language, a
+    face without one of the letters, or an erased resident) the letters decide: kana make it Japanese and hangul
+    Korean. Ideographs alone are ambiguous: 王秀英 and 山田太郎 are both in GB2312, so they are drawn in the
+    simplified Chinese face (the shapes of such common characters agree); a name GB2312 lacks but Big5 has
+    (陳大文) is traditional Chinese; one only JIS has (渡辺) is Japanese.
     """
+    letters = _cjk_letters(name)
+    if letters and (lang := cjk_language(preferred)):
+        face = own_fonts().get(FACES[lang], frozenset())
+        if all(ord(ch) in face for ch in letters):
+            return lang
     if _any_in(name, HIRAGANA_KATAKANA):
         return "ja"
     if _any_in(name, HANGUL):

@@ -2,7 +2,8 @@
 
 Fonts: static/fonts/fonts.css (SIL OFL), which skills_hub.pdf gives every PDF: Noto Sans, Noto Naskh Arabic and
 subsets of Noto Sans CJK for Chinese, Japanese and Korean (scripts/build_cjk_fonts.py). The name is tagged with its
-language (fonts.language_of) so the template picks the right CJK face. Characters beyond them come from the
+language (fonts.language_of: the resident's preferred language when our face for it has every letter, else the
+letters themselves) so the template picks the right CJK face. Characters beyond them come from the
 system's fonts through fontconfig; a character no font has fails the render (fonts.MissingGlyph), so no PDF is
 stored with an empty box, and admins see the reason on their failed jobs.
 """
@@ -16,6 +17,7 @@ import segno
 from flask import current_app, has_request_context, render_template
 
 from skills_hub import codes, fonts, storage
+from skills_hub.accounts.models import User
 from skills_hub.certificates import credentials, status_list
 from skills_hub.certificates.models import Certificate
 from skills_hub.eds import EDS_AREAS
@@ -25,7 +27,9 @@ from skills_hub.pdf import render_pdf, render_pdf_pages
 from skills_hub.validation import without_hidden_characters
 
 RENDER_JOB = "render_certificate"
-TEMPLATE_VERSION = 3  # raise when templates/certificates/certificate.html changes: PDFs are then re-rendered
+# Raise when templates/certificates/certificate.html, or what it is given, changes: PDFs are then re-rendered.
+# 4: a name is drawn in the face of its resident's Japanese, Korean or Chinese (fonts.language_of).
+TEMPLATE_VERSION = 4
 
 
 def storage_key(certificate: Certificate) -> str:
@@ -37,9 +41,12 @@ def certificate_html(certificate: Certificate) -> str:
     verify_url = f"{current_app.config['BASE_URL']}/verify/{code}"
     # Names are checked when typed; one frozen before that may still hold a character that reorders the line.
     learner_name = without_hidden_characters(certificate.learner_name)
+    # The name is frozen; which face draws it is not: the resident's language today (none once they are erased).
+    learner = db.session.get(User, certificate.learner_id)
+    name_lang = fonts.language_of(learner_name, learner.preferred_language if learner else None)
     return render_template(
         "certificates/certificate.html", certificate=certificate, code=code, verify_url=verify_url,
-        learner_name=learner_name, name_lang=fonts.language_of(learner_name),
+        learner_name=learner_name, name_lang=name_lang,
         areas=[EDS_AREAS.get(area, area) for area in certificate.eds_areas],
         qr=segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2))
 

@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from skills_hub import codes
+from skills_hub import codes, fonts
 from skills_hub.accounts import policy, privacy, services, tokens
 from skills_hub.accounts.models import ApiToken, Role, User
 from skills_hub.accounts.permissions import EDIT_LEARNER, PRINT_CARD, RESET_PIN, VIEW_LEARNER
@@ -243,8 +243,12 @@ def login_card(learner_id: str):
     sign_in_url = current_app.config["BASE_URL"] + url_for("accounts.sign_in")
     qr_svg = segno.make(sign_in_url, error="m").svg_data_uri(scale=4, border=2)
     html = render_template("staff/card.html", learner=learner, number=codes.grouped(learner.learner_number),
-                           pin=pin, sign_in_url=sign_in_url, qr=qr_svg)
-    card = render_pdf(html)  # before the audit entry: a card no font can print was not printed
+                           pin=pin, sign_in_url=sign_in_url, qr=qr_svg,
+                           name_lang=fonts.language_of(learner.display_name, learner.preferred_language))
+    try:
+        card = render_pdf(html)  # before the audit entry: a card no font can print was not printed
+    except fonts.MissingGlyph as error:
+        return render_template("staff/card_unprintable.html", learner=learner, detail=error.detail), error.status
     audit.record("learner.card_printed", learner.id, with_pin=bool(pin))
     db.session.commit()
     response = Response(card, mimetype="application/pdf")
