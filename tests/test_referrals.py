@@ -520,7 +520,7 @@ def test_a_service_that_needs_a_phone_number_refuses_a_resident_without_one(clie
     on_their_behalf = _post(client, bearer, world["admin"], "/api/v1/referrals",
                             referral_body(no_phone.id, needs_phone))
     assert on_their_behalf.status_code == 422
-    assert f"Add it to {no_phone.given_name}'s record first" in on_their_behalf.json["errors"]["service_id"][0]
+    assert f"Add it to {no_phone.display_name}'s record first" in on_their_behalf.json["errors"]["service_id"][0]
     body = referral_body(world["learner"].id, needs_phone)  # Mohammed has a phone number
     assert _post(client, bearer, world["staff"], "/api/v1/referrals", body).status_code == 201
 
@@ -600,8 +600,8 @@ def test_the_form_offers_email_or_phone_only_when_the_resident_has_one_and_the_l
     assert "has no email address or phone number, so the provider gets in touch through the library" in page
     form = {"csrf_token": csrf_token_from(page), "client_id": str(uuid.uuid4()), "need": "Smartphone basics",
             "method": "in_person", "permission": "yes"}
-    for route, words in (("email", "Grace's record has no email address: choose phone"),
-                         ("phone", "Grace's record has no phone number: choose email"),
+    for route, words in (("email", "Grace Mensah's record has no email address: choose through the library."),
+                         ("phone", "Grace Mensah's record has no phone number: choose through the library."),
                          ("pigeon", "Choose how the provider should get in touch.")):
         refused = client.post(path, data={**form, "contact_route": route})
         assert refused.status_code == 422 and 'href="#contact_route"' in refused.text
@@ -613,8 +613,9 @@ def test_the_form_offers_email_or_phone_only_when_the_resident_has_one_and_the_l
 
 
 def test_the_api_refuses_a_route_the_resident_has_no_details_for(client, bearer, world, unreachable):
-    for route, words in (("email", "Grace's record has no email address: choose phone or through the library."),
-                         ("phone", "Grace's record has no phone number: choose email or through the library."),
+    # Grace has neither email nor phone: only the routes she has are offered in the answer.
+    for route, words in (("email", "Grace Mensah's record has no email address: choose through the library."),
+                         ("phone", "Grace Mensah's record has no phone number: choose through the library."),
                          ("post", "Choose how the provider should get in touch: one of email, phone, branch.")):
         refused = _post(client, bearer, world["staff"], "/api/v1/referrals",
                         referral_body(unreachable.id, world["service"], contact_route=route))

@@ -168,16 +168,18 @@ def referring_branch_id(actor: User, learner: User) -> uuid.UUID | None:
 
 
 def _check_route(learner: User, route: str, branch_id: uuid.UUID | None, *, asked_by_the_resident: bool) -> None:
-    record = "Your record" if asked_by_the_resident else f"{learner.given_name}'s record"
-    message = None
-    if route == "email" and not learner.email:
-        message = f"{record} has no email address: choose phone or through the library."
-    elif route == "phone" and not learner.phone:
-        message = f"{record} has no phone number: choose email or through the library."
-    elif route == "branch" and branch_id is None:
-        message = f"{record} is linked to no library: choose email or phone, or link it to a library first."
-    if message:
-        raise ValidationFailed(message, errors={"contact_route": [message]})
+    record = "Your record" if asked_by_the_resident else f"{learner.display_name}'s record"
+    available = {"email": bool(learner.email), "phone": bool(learner.phone), "branch": branch_id is not None}
+    if available.get(route, True):
+        return
+    missing = {"email": "no email address", "phone": "no phone number", "branch": "no library"}[route]
+    others = [ROUTE_WORDS[other] for other in ROUTE_WORDS if other != route and available[other]]
+    message = f"{record} has {missing}: " + (f"choose {' or '.join(others)}." if others else
+                                              "add an email address or phone number, or link it to a library first.")
+    raise ValidationFailed(message, errors={"contact_route": [message]})
+
+
+ROUTE_WORDS = {"email": "email", "phone": "phone", "branch": "through the library"}
 
 
 # Making a referral ----------------------------------------------------------------------------------------------
@@ -273,7 +275,7 @@ def _open_referral(learner_id: uuid.UUID, service_id: uuid.UUID) -> Referral | N
 
 
 def _already_referred(learner: User, already: Referral) -> Conflict:
-    return Conflict(f"{learner.given_name} already has an open referral to this service "
+    return Conflict(f"{learner.display_name} already has an open referral to this service "
                     f"({codes.grouped(already.reference)}). Open that referral instead of making another.",
                     errors={"service_id": ["Already referred: this resident has an open referral to this "
                                            "service."]},
@@ -291,7 +293,7 @@ def _check_needs(learner: User, service: Service, *, asked_by_the_resident: bool
         raise ValidationFailed(message, errors={"service_id": [message]})
     if missing:
         message = (f"{service.organisation.name} needs {' and '.join(missing)} to take a referral. Add it to "
-                   f"{learner.given_name}'s record first, or choose another service.")
+                   f"{learner.display_name}'s record first, or choose another service.")
         raise ValidationFailed(message, errors={"service_id": [message]})
 
 

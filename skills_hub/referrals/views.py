@@ -108,7 +108,7 @@ def new_referral():
     values = {key: value for key, value in request.form.items() if key != "csrf_token"}
     form, errors = load_form(ReferralForm())
     if not errors and current_user.role != Role.LEARNER and not form["method"]:
-        errors = [("method", f"Choose how {learner.given_name} gave permission.")]
+        errors = [("method", f"Choose how {learner.display_name} gave permission.")]
     if errors:
         return _new_page(service, learner, errors, values, 422)
     body = {"client_id": form["client_id"], "learner_id": learner.id, "service_id": service.id,
