@@ -506,7 +506,8 @@ def test_the_report_lists_every_row_without_pins(app, client, api, staff, bearer
     assert [row[0] for row in rows[1:]] == [str(n) for n in range(2, 12)]
     by_line = {row[0]: row for row in rows[1:]}
     assert by_line["2"][1] == "Added" and len(by_line["2"][2]) == 9 and by_line["2"][3:5] == ["Grace", "Mensah"]
-    assert by_line["3"][1] == "Not added: needs fixing" and by_line["3"][5].startswith("Date of birth: This is not")
+    assert by_line["2"][5] == "Grace Mensah"  # the full name as the account shows it
+    assert by_line["3"][1] == "Not added: needs fixing" and by_line["3"][6].startswith("Date of birth: This is not")
     assert not any(pin in response.get_data(as_text=True) for pin in pins)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
@@ -929,3 +930,69 @@ def test_confirming_claims_the_dry_run_so_a_second_confirm_never_overwrites_the_
             services.confirm(db.session.get(User, staff.id), late)
         db.session.rollback()
         assert db.session.get(LearnerImport, import_id).counts["created"] == 2
+
+
+# The full name as they write it, shown as it will be ------------------------------------------------------------------
+
+FULL_NAME_HEADER = "First name,Family name,Full name as they write it,Date of birth"
+
+
+def test_the_check_the_result_and_the_report_show_the_full_name_as_the_account_will(app, staff_client):
+    raw = sheet("Hương,Trần,Trần Thị Hương,01/02/1980", "秀英,王,,", "Siobhán,O'Brien,,",
+                "Ann,Lee,Ann Lee-Smith,31/02/1990", header=FULL_NAME_HEADER)
+    path, html = check_page(staff_client, raw)
+    for name in ("Trần Thị Hương", "王秀英", "Siobhán O'Brien", "Ann Lee-Smith"):
+        assert f"<bdi>{name.replace(chr(39), '&#39;')}</bdi>" in html, name
+    assert "Hương Trần" not in html and "秀英 王" not in html
+    done = staff_client.post(path + "/confirm", data={"csrf_token": csrf_token_from(html), "consent": "yes"})
+    result = staff_client.get(done.headers["Location"]).text
+    for name in ("Trần Thị Hương", "王秀英", "Siobhán O&#39;Brien", "Ann Lee-Smith"):  # the last one not added
+        assert f"<bdi>{name}</bdi>" in result, name
+    report = report_cells(staff_client.get(f"/api/v1/imports/{path.rsplit('/', 1)[1]}/report.csv"))
+    assert report[0] == ["Line", "Result", "Learner number", "First name", "Family name", "Full name", "Problems"]
+    assert [(row[0], row[3], row[4], row[5]) for row in report[1:]] == [
+        ("2", "Hương", "Trần", "Trần Thị Hương"), ("3", "秀英", "王", "王秀英"),
+        ("4", "Siobhán", "O'Brien", "Siobhán O'Brien"), ("5", "Ann", "Lee", "Ann Lee-Smith")]
+    with app.app_context():
+        record = db.session.get(LearnerImport, uuid.UUID(path.rsplit("/", 1)[1]))
+        assert record.rows[3]["display_name"] == "Ann Lee-Smith"  # a row not added keeps the name staff see
+
+
+def test_a_formula_only_in_the_full_name_is_quoted_on_the_tick_box_before_it_is_added(app, staff_client):
+    raw = sheet('Ann,Lee,"=HYPERLINK(""http://evil.test"")",', "Grace,Mensah,Grace Mensah,",
+                'Obi,Okafor,,"=1+2"', header=FULL_NAME_HEADER)
+    path, html = check_page(staff_client, raw)
+    formula = "=HYPERLINK(&#34;http://evil.test&#34;)"
+    assert (f"Add line 2 as written: <bdi>{formula}</bdi>, with Full name as they write it “<bdi>{formula}</bdi>”"
+            "</label>") in html
+    assert "Ann Lee" not in html  # the name shown is the one the account would show
+    assert "Full name as they write it: It starts with “=”" in html
+    done = staff_client.post(path + "/confirm", data={"csrf_token": csrf_token_from(html), "consent": "yes",
+                                                      "add_line": "2"})
+    assert done.status_code == 303
+    [ann] = learners(app, User.given_name == "Ann")
+    assert ann.display_name == '=HYPERLINK("http://evil.test")'  # as staff saw it when they ticked it
+    result = staff_client.get(done.headers["Location"]).text
+    assert f"<bdi>{formula}</bdi>" in result
+    report = report_cells(staff_client.get(f"/api/v1/imports/{path.rsplit('/', 1)[1]}/report.csv"))
+    assert report[1][5] == "'=HYPERLINK(\"http://evil.test\")"  # never run by the spreadsheet
+
+
+def test_every_flagged_cell_is_quoted_on_the_tick_box(staff_client):
+    raw = sheet('"=1+1",Mensah,,,"+Plus@x.test",,', "Ada,Obi,,,=a@x.test,,", header=HEADER)
+    _, html = check_page(staff_client, raw)
+    assert "Add line 2 as written: <bdi>=1+1 Mensah</bdi>, with First name “<bdi>=1+1</bdi>”, with Email " \
+           "“<bdi>+Plus@x.test</bdi>”</label>" in html
+    assert "Add line 3 as written: <bdi>Ada Obi</bdi>, with Email “<bdi>=a@x.test</bdi>”</label>" in html
+
+
+def test_erasing_a_resident_forgets_the_full_name_on_a_row_not_added(app, staff_client, make_user, branch, client,
+                                                                     bearer):
+    path, html = check_page(staff_client, sheet("Hương,Trần,Trần Thị Hương,31/02/1980", header=FULL_NAME_HEADER))
+    staff_client.post(path + "/confirm", data={"csrf_token": csrf_token_from(html), "consent": "yes"})
+    learner = make_user(Role.LEARNER, given_name="Hương", family_name="Trần", branches=[branch])
+    assert client.post(f"/api/v1/learners/{learner.id}/erase", headers=bearer(make_user(Role.ADMIN))).status_code \
+        == 200
+    with app.app_context():
+        [row] = db.session.get(LearnerImport, uuid.UUID(path.rsplit("/", 1)[1])).rows
+        assert row == {"line": 2, "status": "error", "errors": row["errors"]}

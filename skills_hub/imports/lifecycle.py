@@ -53,4 +53,4 @@ def _forget_name(row: dict, erasure: residents.Erasure) -> dict:
     """A row not added that names the resident, without the name (its line and problems stay)."""
     if "given_name" not in row or name_key(row["given_name"], row["family_name"]) not in erasure.name_keys:
         return row
-    return {key: value for key, value in row.items() if key not in ("given_name", "family_name")}
+    return {key: value for key, value in row.items() if key not in ("given_name", "family_name", "display_name")}

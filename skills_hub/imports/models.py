@@ -24,7 +24,8 @@ class LearnerImport(db.Model):
     filename: Mapped[str] = mapped_column(String(255), default="")
     consent_notice_version: Mapped[str | None] = mapped_column(String(20))
     consent_method: Mapped[str | None] = mapped_column(String(20))
-    # The report: {line, status, errors?, learner_id?}; a row not added keeps the sheet's given_name and family_name.
+    # The report: {line, status, errors?, learner_id?}; a row not added keeps the sheet's given_name and family_name
+    # (and display_name, when the sheet gave one).
     rows: Mapped[list] = mapped_column(JSON, default=list, info=NAMES_RESIDENT)
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
     unrecognised_columns: Mapped[list] = mapped_column(JSON, default=list)

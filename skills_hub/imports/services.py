@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from skills_hub import codes
 from skills_hub.accounts import matching, privacy
 from skills_hub.accounts import services as accounts
-from skills_hub.accounts.models import Branch, Role, User, default_display_name
+from skills_hub.accounts.models import Branch, Role, User
 from skills_hub.accounts.permissions import REGISTER_LEARNER
 from skills_hub.accounts.policy import branch_ids_of, require
 from skills_hub.accounts.schemas import CONSENT_METHODS, LearnerCreate
@@ -62,11 +62,14 @@ class RowResult:
     family_name: str = ""
     learner_number: str | None = None
     pin_pending: bool = False  # added with no email and no PIN yet: staff make it for the login card
-    display_name: str = ""  # the resident's name as written, for a row that made or found a resident
+    display_name: str = ""  # the full name as they write it: the resident's, or the sheet's (else the default)
+    flagged: dict[str, str] = field(default_factory=dict)  # a row to check: column → the cell as it would be added
 
     @property
     def name(self) -> str:
-        return self.display_name or default_display_name(self.given_name, self.family_name)
+        """The name as the resident's account will show it: the full name as written, else the accounts domain's
+        default from the given and family names."""
+        return self.display_name or accounts.default_display_name(self.given_name, self.family_name)
 
     def stored(self, *, with_name: bool = False) -> dict[str, Any]:
         row: dict[str, Any] = {"line": self.line, "status": self.status}
@@ -78,6 +81,8 @@ class RowResult:
             row["pin_pending"] = True
         if with_name:
             row["given_name"], row["family_name"] = self.given_name, self.family_name
+            if self.display_name:
+                row["display_name"] = self.display_name
         return row
 
 
@@ -104,6 +109,7 @@ class _Prepared:
     line: int
     given_name: str
     family_name: str
+    display_name: str
     body: dict[str, Any] | None = None  # a loaded LearnerCreate body, when the row is valid
     errors: dict[str, list[str]] = field(default_factory=dict)
     checks: dict[str, list[str]] = field(default_factory=dict)  # cells that look like formulas, by column
@@ -208,7 +214,8 @@ def formula_reason(mark: str) -> str:
 
 def _prepare(row: sheets.SheetRow, branch: Branch, consent: dict[str, str]) -> _Prepared:
     values = dict(row.values)
-    prepared = _Prepared(row.line, values.get("given_name", ""), values.get("family_name", ""))
+    prepared = _Prepared(row.line, values.get("given_name", ""), values.get("family_name", ""),
+                         values.get("display_name", ""))
     errors: dict[str, list[str]] = {}
     checks = {sheets.COLUMNS[name]: [formula_reason(mark)] for name, mark in row.formulas.items()}
     converters = {"date_of_birth": sheets.iso_date, "preferred_language": language_code,
@@ -295,7 +302,8 @@ def check_sheet(actor: User, branch: Branch, raw: bytes, *, consent: dict[str, s
     new_people: dict[tuple[date, str], list[str]] = {}  # (born, postcode) → name keys of rows to be added
     rows: list[RowResult] = []
     for p in prepared:
-        row = RowResult(p.line, "error", given_name=p.given_name, family_name=p.family_name)
+        row = RowResult(p.line, "error", given_name=p.given_name, family_name=p.family_name,
+                        display_name=p.display_name)
         rows.append(row)
         if p.body is None:
             row.errors = p.errors
@@ -398,7 +406,8 @@ def _register(actor: User, record: LearnerImport, prepared: list[_Prepared],
     existing = _existing_client_ids(prepared)
     rows: list[RowResult] = []
     for p in prepared:
-        row = RowResult(p.line, "error", given_name=p.given_name, family_name=p.family_name)
+        row = RowResult(p.line, "error", given_name=p.given_name, family_name=p.family_name,
+                        display_name=p.display_name)
         rows.append(row)
         if p.body is None:
             row.errors = p.errors
@@ -477,14 +486,19 @@ def rows_of(record: LearnerImport) -> list[RowResult]:
             row.pin_pending = bool(stored.get("pin_pending")) and learner.active and learner.pin_hash is None
         elif "given_name" in stored:
             row.given_name, row.family_name = stored["given_name"], stored["family_name"]
+            row.display_name = stored.get("display_name", "")
         elif stored["line"] in from_file:
-            values = from_file[stored["line"]].values
-            row.given_name, row.family_name = values.get("given_name", ""), values.get("family_name", "")
+            read = from_file[stored["line"]]
+            row.given_name, row.family_name, row.display_name = (read.values.get(name, "") for name in (
+                "given_name", "family_name", "display_name"))
+            if row.status == "check":  # quoted on the tick box: staff add the row as these cells say
+                row.flagged = {sheets.COLUMNS[name]: read.values.get(name, "")
+                               for name in sheets.COLUMNS if name in read.formulas}
         rows.append(row)
     return rows
 
 
-REPORT_HEADER = ["Line", "Result", "Learner number", "First name", "Family name", "Problems"]
+REPORT_HEADER = ["Line", "Result", "Learner number", "First name", "Family name", "Full name", "Problems"]
 
 
 def labels_for(record: LearnerImport) -> dict[str, str]:
@@ -495,7 +509,7 @@ def report_rows(record: LearnerImport) -> list[list[Any]]:
     """The report: every row of the sheet, with what happened to it (or would). Never a PIN."""
     labels = labels_for(record)
     return [[row.line, labels[row.status], codes.grouped(row.learner_number) if row.learner_number else "",
-             row.given_name, row.family_name,
+             row.given_name, row.family_name, row.name,
              "; ".join(f"{column}: {message}" for column, messages in (row.errors or {}).items()
                        for message in messages)]
             for row in rows_of(record)]
