@@ -219,10 +219,19 @@
     summary.focus();
   }
 
+  // As the server's accounts.models.default_display_name: family name first, with no space, in Han, Kana or
+  // Hangul (王 + 秀英 → 王秀英); otherwise given then family name.
+  var FAMILY_FIRST = /[\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff\uf900-\ufaff\uff66-\uff9f]|[\ud840-\ud884][\udc00-\udfff]/;
+
+  function defaultName(given, family) {
+    given = given.trim(); family = family.trim();
+    return FAMILY_FIRST.test(given + family) ? family + given : (given + " " + family).trim();
+  }
+
   function operations() {
     var clientId = value("client_id");
     var now = new Date().toISOString();
-    var name = value("display_name") || (value("given_name") + " " + value("family_name"));
+    var name = value("display_name") || defaultName(value("given_name"), value("family_name"));
     var body = {
       client_id: clientId, given_name: value("given_name"), family_name: value("family_name"),
       date_of_birth: birthDate(), postcode: value("postcode"), email: value("email"),

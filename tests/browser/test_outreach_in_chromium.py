@@ -481,3 +481,16 @@ def test_a_refused_record_goes_back_with_its_full_name_and_date_of_birth_in_the_
     expect(page.get_by_label("Day", exact=True)).to_have_value("7")
     expect(page.get_by_label("Month", exact=True)).to_have_value("11")
     expect(page.get_by_label("Year", exact=True)).to_have_value("1979")
+
+
+def test_a_chinese_name_saved_offline_is_shown_family_name_first(app, server, context, staff_page):
+    """With no full name typed, the page names 王秀英 as the server will (family name first, no space)."""
+    page = staff_page
+    open_outreach_page(page)
+    wait_until_the_service_worker_controls(page)
+    server.stop()
+    context.set_offline(True)
+    register_with_the_mouse(page, "秀英", "王")
+    expect(queue_status(page)).to_have_text("王秀英 is saved on this computer.")
+    register_with_the_mouse(page, "Hương", "Nguyễn")
+    expect(queue_status(page)).to_have_text("Hương Nguyễn is saved on this computer.")
