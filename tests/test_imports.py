@@ -996,3 +996,45 @@ def test_erasing_a_resident_forgets_the_full_name_on_a_row_not_added(app, staff_
     with app.app_context():
         [row] = db.session.get(LearnerImport, uuid.UUID(path.rsplit("/", 1)[1])).rows
         assert row == {"line": 2, "status": "error", "errors": row["errors"]}
+
+
+# A hidden character in one cell fails its row, not the sheet ---------------------------------------------------------
+
+NUL_SHEET = sheet("Grace,Mensah,,,,,", "Hannah,Obi,,,,,", "Amina,Begum,,,,,", "Ruth,Ade\x00yemi,,,,,",
+                  "Tomasz,Nowak,,,,,")
+HIDDEN = ("This cell has a hidden character (NUL) that the spreadsheet does not show. Fix it in the spreadsheet "
+          "(type the cell again), save the sheet and import it again.")
+
+
+def test_a_nul_in_one_cell_fails_that_row_alone_and_the_good_rows_still_go_in(app, api):
+    check = api(NUL_SHEET, dry_run="true")
+    assert check.status_code == 200, check.json
+    assert statuses(check.json) == [(2, "would_create"), (3, "would_create"), (4, "would_create"), (5, "error"),
+                                    (6, "would_create")]
+    assert check.json["rows"][3]["errors"] == {"Family name": [HIDDEN]}
+    done = api(None, import_id=check.json["import_id"])
+    assert done.json["created"] == 4 and done.json["errors"] == 1
+    assert sorted(p.given_name for p in learners(app)) == ["Amina", "Grace", "Hannah", "Tomasz"]
+    with app.app_context():
+        record = db.session.get(LearnerImport, uuid.UUID(check.json["import_id"]))
+        assert record.rows[3]["family_name"] == "Adeyemi"  # kept to find it on the paper sheet, without the NUL
+    assert statuses(api(sheet("Ada,Obi,\x07,,,,", "Zoë,Núñez,,,,,")).json) == [(2, "error"), (3, "created")]
+
+
+def test_the_staff_page_names_the_line_and_the_cell_with_the_hidden_character(staff_client):
+    path, html = check_page(staff_client, NUL_SHEET)
+    assert "Import 4 residents" in html
+    assert '<th scope="row">5</th>' in html and f"<li>Family name: {HIDDEN}</li>" in html
+    report = report_cells(staff_client.get(f"/api/v1/imports/{path.rsplit('/', 1)[1]}/report.csv"))
+    assert report[4][0] == "5" and report[4][6] == f"Family name: {HIDDEN}"
+
+
+@pytest.mark.parametrize("raw", [
+    HEADER.encode("utf-16-le") + "\r\nGrace,Mensah,,,,,\r\n".encode("utf-16-le"),  # UTF-16 without its mark
+    b"\x00\x01\x02\x03" * 64 + HEADER.encode(),
+    fixture("bad_rows.csv").replace(b",", b"\x00"),
+])
+def test_a_file_full_of_hidden_characters_is_still_not_a_csv_file(app, api, raw):
+    response = api(raw, dry_run="true")
+    assert response.status_code == 422, response.json
+    assert "not a CSV file" in response.json["detail"] and count(app, LearnerImport) == 0

@@ -212,11 +212,17 @@ def formula_reason(mark: str) -> str:
             "formula. Check it against the paper sheet.")
 
 
+def hidden_reason(found: str) -> str:
+    """Why a cell with a hidden character (NUL) fails its row, in plain words."""
+    return (f"This cell has a hidden character ({found}) that the spreadsheet does not show. Fix it in the "
+            "spreadsheet (type the cell again), save the sheet and import it again.")
+
+
 def _prepare(row: sheets.SheetRow, branch: Branch, consent: dict[str, str]) -> _Prepared:
     values = dict(row.values)
     prepared = _Prepared(row.line, values.get("given_name", ""), values.get("family_name", ""),
                          values.get("display_name", ""))
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {sheets.COLUMNS[name]: [hidden_reason(found)] for name, found in row.hidden.items()}
     checks = {sheets.COLUMNS[name]: [formula_reason(mark)] for name, mark in row.formulas.items()}
     converters = {"date_of_birth": sheets.iso_date, "preferred_language": language_code,
                   "phone": sheets.phone_number}
@@ -225,7 +231,7 @@ def _prepare(row: sheets.SheetRow, branch: Branch, consent: dict[str, str]) -> _
             try:
                 values[name] = convert(values[name])
             except ValueError as error:
-                errors[sheets.COLUMNS[name]] = [str(error)]
+                errors.setdefault(sheets.COLUMNS[name], []).append(str(error))
                 del values[name]
     try:
         body = _LEARNER_CREATE.load({**values, "branch_id": str(branch.id), "consent": consent})

@@ -82,6 +82,9 @@ class SheetRow:
     line: int  # the physical line in the file where the row starts; the header's line is 1 when it is first
     values: dict[str, str] = field(default_factory=dict)  # field name → the cell's text, stripped; blanks left out
     formulas: dict[str, str] = field(default_factory=dict)  # field name → the mark that makes a spreadsheet run it
+    # field name → the first hidden character in the cell (NUL, U+0007): the row is not added; `values` has the cell
+    # without them
+    hidden: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,6 +109,25 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def _mostly_hidden(hidden: int, size: int) -> bool:
+    """Many hidden characters (NUL and other control characters) mean a file that is not text, like UTF-16 without
+    its mark or a program's own format; a few are stray characters in some cells, and only their rows fail."""
+    return hidden > 3 and hidden * 20 > size
+
+
+def hidden_character(text: str) -> str | None:
+    """The first control character a cell may not hold, as staff can look for it (NUL, U+0007), or None. Tabs and
+    line breaks inside a cell are read as spaces."""
+    found = next((ch for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n"), None)
+    if found is None:
+        return None
+    return "NUL" if found == "\x00" else f"U+{ord(found):04X}"
+
+
+def without_hidden_characters(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc" or ch in "\t\r\n")
+
+
 def _looks_binary(raw: bytes) -> str | None:
     if raw.startswith(b"%PDF"):
         return ("This is a PDF, not a CSV file. Open the sign-up sheet in your spreadsheet, choose Save As and "
@@ -113,7 +135,9 @@ def _looks_binary(raw: bytes) -> str | None:
     if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return ("This looks like an Excel workbook or a zip file, not a CSV file. In Excel, choose File, Save As, "
                 "and pick “CSV UTF-8 (Comma delimited)”, then upload that file.")
-    if not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" in raw[:8192]:
+    sample = raw[:8192]
+    if not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and _mostly_hidden(sample.count(b"\x00"),
+                                                                                         len(sample)):
         return _NOT_CSV
     return None
 
@@ -184,8 +208,9 @@ def read_sheet(raw: bytes, *, max_bytes: int | None = MAX_BYTES,
     text = decode(raw)
     if not text.strip():
         raise sheet_problem("The file is empty. Check you chose the right file.")
-    controls = sum(1 for ch in text[:8192] if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n")
-    if controls > 3:
+    sample = text[:8192]
+    if _mostly_hidden(sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n"),
+                      len(sample)):
         raise sheet_problem(_NOT_CSV)
     headers = {d: _header(text, d) for d in DELIMITERS}
     delimiter = max(DELIMITERS, key=lambda d: _recognised(headers[d][1]) if headers[d] else -1)
@@ -217,17 +242,20 @@ def read_sheet(raw: bytes, *, max_bytes: int | None = MAX_BYTES,
         if max_rows is not None and len(rows) >= max_rows:
             raise SheetTooLarge(f"The file has more than {max_rows:,} rows. Split the sheet into smaller files.",
                                 errors={"file": ["The file has too many rows."]})
-        values, formulas = {}, {}
+        values, formulas, hidden = {}, {}, {}
         for name, index in positions.items():
             # A cell typed over two lines (Alt+Enter) or with tabs is one line of words: names may not hold breaks.
             written = cells[index] if index < len(cells) else ""
             cell = " ".join(written.split())
+            if found := hidden_character(cell):  # a stray NUL fails its row, not the whole sheet
+                hidden[name] = found
+                cell = " ".join(without_hidden_characters(cell).split())
             if cell:
                 values[name] = cell
             if name not in PLAIN_NUMBERS and looks_like_formula(written):
                 formulas[name] = written.lstrip(" ")[0]
         unnamed_with_data.update(i for i, cell in enumerate(cells) if i not in named and cell.strip())
-        rows.append(SheetRow(line, values, formulas))
+        rows.append(SheetRow(line, values, formulas, hidden))
     if not rows:
         raise sheet_problem("The file has the column headings but no residents in it.")
     unrecognised += [(index, f"Column {column_letter(index)} (no heading)") for index in sorted(unnamed_with_data)]
