@@ -4,6 +4,7 @@ kept), tick it and import; the result has its own address, so reloading it adds 
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
@@ -74,3 +75,31 @@ def test_check_forget_the_tick_keep_the_sheet_then_import_and_reload_the_result(
 
     page.get_by_role("button", name="Make PINs for 2 residents").click()
     expect(page.locator('input[name="pin"]')).to_have_count(2)
+
+
+def test_the_tick_box_quotes_a_formula_full_name_and_a_double_click_on_import_keeps_the_first_result(app, page):
+    """A double click may send the form twice: the page shows the first import's result, with its PIN button."""
+    family = f"Trần-{uuid.uuid4().hex[:6]}"
+    sheet = ("First name,Family name,Full name as they write it\r\n"
+             f"Hương,{family},Nguyễn Thị Hương {family}\r\n"
+             f"秀英,王{family[-6:]},\r\n"
+             f'Ann,Lee{family[-6:]},"=HYPERLINK(""http://evil.test"")"\r\n').encode()
+    before = residents(app)
+    sign_in(page, STAFF)
+    page.goto("/staff/imports")
+    page.get_by_label("Sign-up sheet (CSV file)").set_input_files(
+        {"name": "sign-up.csv", "mimeType": "text/csv", "buffer": sheet})
+    page.get_by_role("button", name="Check the sheet").click()
+    table = page.get_by_role("table")
+    expect(table.get_by_role("row").filter(has_text=f"Nguyễn Thị Hương {family}")).to_contain_text("Will be added")
+    expect(table.get_by_role("row").filter(has_text=f"王{family[-6:]}秀英")).to_contain_text("Will be added")
+    expect(page.get_by_label('Add line 4 as written: =HYPERLINK("http://evil.test"), with Full name as they write '
+                             'it “=HYPERLINK("http://evil.test")”', exact=True)).not_to_be_checked()
+    assert_accessible(page)
+
+    page.get_by_label("Everyone on this sheet agreed to the privacy notice on the paper sign-up sheet").check()
+    page.get_by_role("button", name=re.compile(r"^Import 2 residents")).dblclick()
+    expect(page.get_by_role("heading", name="Sign-up sheet imported", level=1)).to_be_visible()
+    expect(page.get_by_role("button", name="Make PINs for 2 residents")).to_be_visible()
+    expect(page.locator(".summary-list div").first).to_have_text(re.compile(r"^Added\s*2$"))
+    assert residents(app) == before + 2
