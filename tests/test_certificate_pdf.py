@@ -166,3 +166,89 @@ def test_staff_see_certificates_whose_pdf_failed_after_every_retry(app, client, 
     assert "No font for 𠀀 (U+20000) on this server. An admin can add one." in client.get("/staff").text
     login_as(make_user(Role.STAFF))
     assert "Certificates that could not be prepared" not in client.get("/staff").text
+
+
+def test_a_revoked_certificates_pdf_goes_to_no_one_and_a_replaced_ones_points_to_the_new(
+        app, client, completed, drain_jobs, make_user, bearer, login_as):  # noqa: F811
+    learner, code = completed
+    drain_jobs()
+    admin = make_user(Role.ADMIN)
+    login_as(learner)
+    assert client.get(f"/certificates/{code}.pdf").status_code == 200
+    assert client.post(f"/api/v1/certificates/{code}/revoke", json={"reason": "Issued by mistake"},
+                       headers=bearer(admin)).status_code == 200
+    for viewer in (learner, admin):
+        login_as(viewer)
+        gone = client.get(f"/certificates/{code}.pdf")
+        assert gone.status_code == 410 and gone.mimetype == "text/html", viewer.role
+        assert "This certificate was taken back" in gone.text and "ask library staff" in gone.text
+    assert client.post(f"/api/v1/certificates/{code}/reinstate", json={"reason": "Right after all"},
+                       headers=bearer(admin)).status_code == 200
+    new = client.post(f"/api/v1/certificates/{code}/reissue", json={"reason": "Name change"},
+                      headers=bearer(admin)).json["code"]
+    drain_jobs()
+    login_as(learner)
+    replaced = client.get(f"/certificates/{code}.pdf")
+    assert replaced.status_code == 410 and "This certificate was replaced" in replaced.text
+    assert f'href="/certificates/{new}.pdf"' in replaced.text
+    assert client.get(f"/certificates/{new}.pdf").status_code == 200
+
+
+def test_a_certificate_that_cannot_be_printed_still_gets_its_badge_and_says_so_plainly(
+        app, client, completed, make_user, bearer, login_as):  # noqa: F811
+    """A name no font has (U+10FFFD, private use): the render job fails at once, but the credential it signed
+    first is kept; the PDF link answers 409 in plain words instead of "being prepared" for ever."""
+    from skills_hub.jobs import services as jobs
+    from skills_hub.jobs.models import Job, JobStatus
+    from skills_hub.storage import StoredFile
+
+    learner, code = completed
+    with app.app_context():
+        for stored in db.session.scalars(select(StoredFile)):
+            db.session.delete(stored)
+        certificate = db.session.scalars(select(Certificate)).one()
+        certificate.learner_name = "Ana \U0010FFFD Silva"
+        job = jobs.enqueue(pdf.RENDER_JOB, {"certificate_id": str(certificate.id)})
+        job_id = job.id
+        db.session.commit()
+        jobs.run_job(job_id)
+        job = db.session.get(Job, job_id)
+        assert job.status == JobStatus.FAILED and job.last_error.startswith("MissingGlyph: ")
+        assert db.session.get(StoredFile, pdf.credential_key(certificate)) is not None, "the badge was kept"
+        assert db.session.get(StoredFile, pdf.storage_key(certificate)) is None
+    login_as(learner)
+    page = client.get(f"/certificates/{code}.pdf")
+    assert page.status_code == 409 and "We could not print this certificate: we cannot print" in page.text
+    assert "U+10FFFD" in page.text and "Library staff have been told." in page.text
+    assert "Ana" not in page.text
+    mine = client.get("/my-learning").text
+    assert "Can't be printed yet — ask library staff" in mine
+    assert f"/certificates/{code}.pdf" not in mine and f"/api/v1/certificates/{code}/credential" in mine
+    headers = bearer(learner)
+    badge = client.get(f"/api/v1/certificates/{code}/credential", headers=headers)
+    assert badge.status_code == 200 and badge.mimetype == "application/vc+ld+json"
+    about = client.get(f"/api/v1/certificates/{code}", headers=headers).json
+    assert about["pdf_status"] == "cannot be printed" and "U+10FFFD" in about["pdf_problem"]
+    admin = make_user(Role.ADMIN)
+    login_as(admin)
+    assert "Can't be printed yet — ask library staff" in client.get(f"/staff/residents/{learner.id}").text
+    dashboard = client.get("/admin").text
+    assert f'href="/admin/certificates/{code}"' in dashboard and "Silva" not in dashboard
+
+
+def test_a_credential_never_signed_because_the_pdf_failed_is_signed_when_asked(
+        app, client, completed, bearer):  # noqa: F811
+    """Certificates that failed before the credential was kept: asking for the badge signs it then."""
+    from skills_hub.jobs.models import Job, JobStatus
+    from skills_hub.storage import StoredFile
+
+    learner, code = completed
+    with app.app_context():
+        for stored in db.session.scalars(select(StoredFile)):
+            db.session.delete(stored)
+        job = db.session.scalars(select(Job).where(Job.kind == pdf.RENDER_JOB)).one()
+        job.status, job.last_error = JobStatus.FAILED, "MissingGlyph: No font for 𠀀 (U+20000) on this server."
+        db.session.commit()
+    headers = bearer(learner)
+    assert client.get(f"/api/v1/certificates/{code}/credential", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/certificates/{code}", headers=headers).json["pdf_status"] == "cannot be printed"

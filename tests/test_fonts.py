@@ -109,7 +109,9 @@ def test_a_certificate_no_font_can_print_fails_its_job_with_the_reason_and_store
         assert "No font for \U0010fffd (U+10FFFD) on this server" in job.last_error
         assert db.session.scalar(select(StoredFile.key).where(StoredFile.key.like("%.pdf"))) is None
     login_as(learner)
-    assert client.get(f"/certificates/{code}.pdf").status_code == 202, "being prepared, never a PDF with a box"
+    page = client.get(f"/certificates/{code}.pdf")
+    assert page.status_code == 409, "never a PDF with a box, and never 'being prepared' for ever"
+    assert "We could not print this certificate: we cannot print \U0010fffd (U+10FFFD) in the name." in page.text
     login_as(make_user(Role.ADMIN))
     assert "No font for \U0010fffd (U+10FFFD) on this server" in client.get("/admin").text
 

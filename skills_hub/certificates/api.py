@@ -10,7 +10,7 @@ from skills_hub import codes
 from skills_hub.accounts import policy
 from skills_hub.accounts.api import signed_in
 from skills_hub.accounts.permissions import VIEW_LEARNER
-from skills_hub.certificates import services
+from skills_hub.certificates import pdf, services
 from skills_hub.certificates.models import Certificate
 from skills_hub.certificates.permissions import CHANGE_CERTIFICATES
 from skills_hub.certificates.schemas import CertificateOut, CertificateQuery, ReasonBody, VerificationOut
@@ -29,9 +29,22 @@ def certificate_out(certificate: Certificate) -> dict:
             "learner_name": certificate.learner_name, "display_name": certificate.learner_name,
             "awarded_at": certificate.awarded_at,
             "status": certificate.status,
-            "pdf_url": f"{base}/certificates/{code}.pdf",
+            "pdf_url": f"{base}/certificates/{code}.pdf", **pdf_state(certificate),
             "credential_url": f"{base}/api/v1/certificates/{code}/credential",
             "verify_url": base + url_for("certificates.verify_code", code=code)}
+
+
+def pdf_state(certificate: Certificate) -> dict:
+    """What pdf_url answers now: the PDF, "being prepared", "cannot be printed" (and why) or "gone"."""
+    problem = None
+    if certificate.status != "valid":
+        state = "gone"
+    elif pdf.ready_pdf(certificate) is not None:
+        state = "ready"
+    else:
+        problem = services.render_failure(certificate)
+        state = "being prepared" if problem is None else "cannot be printed"
+    return {"pdf_status": state, "pdf_problem": problem}
 
 
 @api_endpoint(bp, "/verify/<code>", summary="Check a certificate by its code (public; a mistyped code is 422).",
@@ -94,7 +107,8 @@ def reissue(code: str, body: dict):
 
 
 @api_endpoint(bp, "/certificates/<code>/credential", summary="The signed Open Badges 3.0 credential (its learner, "
-              "their staff, admins); 202 while it is being prepared.", errors=(401, 404, 422),
+              "their staff, admins); 202 while it is being prepared; signed even when the PDF cannot be printed; "
+              "410 once withdrawn.", errors=(401, 404, 410, 422),
               media_type="application/vc+ld+json", also=((202, "application/json"),))
 def credential(code: str):
     certificate = services.for_viewer(signed_in(), code)

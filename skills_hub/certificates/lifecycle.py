@@ -34,11 +34,11 @@ def erase_certificates(learner: User, erasure: residents.Erasure) -> None:
     certificates = db.session.scalars(select(Certificate).where(Certificate.learner_id == learner.id)).all()
     withdrawn = 0
     for certificate in certificates:
-        if certificate.status == "valid":
+        # not if it was revoked meanwhile: the change waits for the row, then finds it no longer valid
+        if certificate.status == "valid" and services.move(certificate, "valid", "withdrawn"):
             withdrawn += 1
             db.session.add(CertificateEvent(certificate_id=certificate.id, kind="withdrawn", actor_id=erasure.actor_id,
                                             reason="Withdrawn at the holder's request."))
-            certificate.status = "withdrawn"
         certificate.learner_name = ""
     keys = [key for certificate in certificates for key in (pdf.storage_key(certificate),
                                                              pdf.credential_key(certificate))]

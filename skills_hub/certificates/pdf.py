@@ -15,6 +15,7 @@ import uuid
 
 import segno
 from flask import current_app, has_request_context, render_template
+from sqlalchemy.exc import SQLAlchemyError
 
 from skills_hub import codes, fonts, storage
 from skills_hub.accounts.models import User
@@ -66,12 +67,22 @@ def render_pack(certificates: list[Certificate]) -> bytes:
 
 @job_handler(RENDER_JOB)
 def render_job(payload: dict) -> None:
-    """Sign the Open Badges credential and render the PDF, once, after the certificate is committed."""
+    """Sign the Open Badges credential and render the PDF, once, after the certificate is committed. The
+    credential does not depend on the PDF: when the PDF cannot be made (a name no font can print), the job
+    fails but the credential it signed first is kept (skills_hub.jobs: keep_work_done), so the badge and the
+    verify page work while staff sort out the PDF."""
     certificate = db.session.get(Certificate, uuid.UUID(payload["certificate_id"]))
     if certificate is None:
         return
     store_credential(certificate)
-    storage.save(storage_key(certificate), render(certificate), "application/pdf")
+    db.session.flush()
+    try:
+        rendered = render(certificate)  # reads only: the session holds the signed credential, and nothing else
+    except Exception as error:
+        if not isinstance(error, SQLAlchemyError):
+            error.keep_work_done = True  # type: ignore[attr-defined]
+        raise
+    storage.save(storage_key(certificate), rendered, "application/pdf")
 
 
 def store_credential(certificate: Certificate) -> bytes:

@@ -29,6 +29,12 @@ class CertificateOut(Schema):
     awarded_at = fields.AwareDateTime()
     status = fields.String(metadata={"description": "valid, revoked, superseded or withdrawn"})
     pdf_url = fields.String()
+    pdf_status = fields.String(metadata={"description": "ready; being prepared (pdf_url answers 202 for now); "
+                                                        "cannot be printed (pdf_url answers 409, pdf_problem says "
+                                                        "why; library staff have been told, and the credential "
+                                                        "works); gone (not valid: pdf_url answers 410)"})
+    pdf_problem = fields.String(allow_none=True, metadata={"description": "Why the PDF cannot be printed, in "
+                                                                          "plain words; else null."})
     credential_url = fields.String()
     verify_url = fields.String()
 

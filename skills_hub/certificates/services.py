@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from skills_hub import codes, storage
 from skills_hub.accounts import policy
@@ -65,10 +65,8 @@ def reissue(actor: User, old: Certificate, reason: str) -> Certificate:
     """A new certificate with the learner's current name (say, after a name change). It keeps the award date;
     the old one is superseded and its verify page points to the new one. The caller commits."""
     policy.require(actor, CHANGE_CERTIFICATES)
-    if old.status != "valid":
-        raise Conflict(f"Only a valid certificate can be re-issued; this one is {old.status}.")
-    old.status = "superseded"
-    db.session.flush()  # one valid certificate per enrolment: the old one steps aside first
+    # one valid certificate per enrolment: the old one steps aside first
+    move(old, "valid", "superseded", "Only a valid certificate can be re-issued")
     learner = db.session.get(User, old.learner_id)
     new = Certificate(
         code=new_code(), learner_id=old.learner_id, course_id=old.course_id, enrolment_id=old.enrolment_id,
@@ -156,11 +154,22 @@ def verification(certificate: Certificate) -> Verification:
         superseded_by=superseded_by, withdrawn_at=withdrawn_at)
 
 
+def move(certificate: Certificate, from_status: str, to_status: str, refusal: str | None = None) -> bool:
+    """Change the status only if it is still from_status, in one conditional UPDATE: of changes sent at once the
+    others wait for the row (PostgreSQL's row lock, SQLite's write lock), then change nothing. Raises Conflict
+    (refusal, and the status it is now) when given one, else answers whether it moved. Flushes."""
+    moved = db.session.execute(
+        update(Certificate).where(Certificate.id == certificate.id, Certificate.status == from_status)
+        .values(status=to_status).execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(certificate)
+    if not moved and refusal:
+        raise Conflict(f"{refusal}; this one is {certificate.status}.")
+    return bool(moved)
+
+
 def revoke(actor: User | None, certificate: Certificate, reason: str) -> None:
     """Revoke (actor None: from the command line)."""
-    if certificate.status != "valid":
-        raise Conflict(f"Only a valid certificate can be revoked; this one is {certificate.status}.")
-    certificate.status = "revoked"
+    move(certificate, "valid", "revoked", "Only a valid certificate can be revoked")
     certificate.revoked_at = utcnow()
     certificate.revocation_reason = reason
     db.session.add(CertificateEvent(certificate_id=certificate.id, kind="revoked",
@@ -168,9 +177,7 @@ def revoke(actor: User | None, certificate: Certificate, reason: str) -> None:
 
 
 def reinstate(actor: User, certificate: Certificate, reason: str) -> None:
-    if certificate.status != "revoked":
-        raise Conflict(f"Only a revoked certificate can be reinstated; this one is {certificate.status}.")
-    certificate.status = "valid"
+    move(certificate, "revoked", "valid", "Only a revoked certificate can be reinstated")
     certificate.revoked_at = None
     certificate.revocation_reason = None
     db.session.add(CertificateEvent(certificate_id=certificate.id, kind="reinstated", actor_id=actor.id,
@@ -281,11 +288,30 @@ def _readable_render_error(error: str | None) -> str | None:
     return error.removeprefix(prefix) if error and error.startswith(prefix) else None
 
 
+def render_failure(certificate: Certificate) -> str | None:
+    """Why the PDF could not be made, in plain words for the holder, when the latest render job for it failed
+    after every retry; None while it is being prepared (or was made)."""
+    from skills_hub.jobs.models import Job, JobStatus
+
+    job = db.session.scalars(select(Job).where(
+        Job.kind == pdf.RENDER_JOB, Job.payload["certificate_id"].as_string() == str(certificate.id))
+        .order_by(Job.created_at.desc()).limit(1)).first()
+    if job is None or job.status != JobStatus.FAILED:
+        return None
+    readable = _readable_render_error(job.last_error)
+    if readable and readable.startswith("No font for ") and " on this server" in readable:
+        characters = readable.removeprefix("No font for ").split(" on this server")[0]
+        return f"we cannot print {characters} in the name"
+    return "something went wrong on our side"
+
+
 def credential(certificate: Certificate) -> bytes | None:
     """The stored credential; one signed before credentials carried a status entry and a salted name is signed
     again first (the caller commits). None while the render job has not signed it."""
     stored = storage.load(pdf.credential_key(certificate))
-    if stored is not None and needs_signing_again(stored):
+    if stored is None and render_failure(certificate) is not None:
+        stored = pdf.store_credential(certificate)  # the badge does not wait for a PDF that could not be made
+    elif stored is not None and needs_signing_again(stored):
         stored = pdf.store_credential(certificate)
     return stored
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from flask import (
     Blueprint,
@@ -17,12 +18,14 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from marshmallow import ValidationError, fields, validate
+from sqlalchemy import select
 
 from skills_hub import codes, storage
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role
 from skills_hub.certificates import credentials, pdf, services, status_list
 from skills_hub.certificates.api import VERIFY_LIMIT
+from skills_hub.certificates.models import Certificate
 from skills_hub.certificates.schemas import CertificateSearch, ReasonBody
 from skills_hub.errors import DomainError, NotFound
 from skills_hub.extensions import db, limiter
@@ -78,14 +81,16 @@ def verify_code(code: str):
 @login_required
 def download(code: str):
     """The PDF for its learner, their branch's staff and admins. 202 with a "being prepared" page until the
-    render job has run; then the stored file with an ETag."""
+    render job has run; then the stored file with an ETag. 409 with the reason in plain words when the render job
+    failed (a name no font can print); 410 for a certificate taken back, withdrawn or replaced."""
     certificate = services.for_viewer(current_user, code)
-    if certificate.status == "withdrawn":
-        return render_template("errors/error.html", title="Certificate withdrawn",
-                               detail="This certificate was withdrawn at the holder's request, and its PDF with "
-                                      "it."), 410
+    if certificate.status != "valid":  # taken back or replaced: its PDF goes to no one, staff and admins too
+        return _gone(certificate)
     etag = pdf.ready_pdf(certificate)
     if etag is None:
+        failure = services.render_failure(certificate)
+        if failure is not None:
+            return render_template("certificates/cannot_print.html", code=code, reason=failure), 409
         response = make_response(render_template("certificates/preparing.html", code=code), 202)
         response.headers["Retry-After"] = "5"
         return response
@@ -96,6 +101,35 @@ def download(code: str):
     response.headers["Content-Disposition"] = f'inline; filename="certificate-{certificate.code}.pdf"'
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+@bp.app_template_filter("cannot_be_printed")
+def cannot_be_printed(certificate) -> bool:
+    """For pages listing certificates: a valid one whose PDF could not be made (its render job failed)."""
+    return certificate.status == "valid" and pdf.ready_pdf(certificate) is None and \
+        services.render_failure(certificate) is not None
+
+
+@bp.app_template_filter("certificate_of_job")
+def certificate_of_job(job) -> str | None:
+    """The code of the certificate a render job is for (admins' failed jobs name it, never the resident)."""
+    if job.kind != pdf.RENDER_JOB:
+        return None
+    code = db.session.scalar(select(Certificate.code).where(
+        Certificate.id == uuid.UUID(job.payload["certificate_id"])))
+    return codes.grouped(code) if code else None
+
+
+def _gone(certificate):
+    """410 for a certificate that is not valid any more, in plain words."""
+    if certificate.status == "superseded" and certificate.superseded_by_id:
+        new = codes.grouped(db.session.get(Certificate, certificate.superseded_by_id).code)
+        return render_template("certificates/gone.html", title="This certificate was replaced", new=new), 410
+    if certificate.status == "withdrawn":
+        return render_template("certificates/gone.html", title="This certificate was withdrawn", new=None,
+                               detail="It was withdrawn at the holder's request, and its PDF with it."), 410
+    return render_template("certificates/gone.html", title="This certificate was taken back", new=None,
+                           detail="It was taken back, so you cannot download it any more."), 410
 
 
 @bp.post("/certificates/<code>/name")

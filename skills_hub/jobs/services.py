@@ -97,7 +97,15 @@ def run_job(job_id: uuid.UUID) -> bool:
         db.session.commit()
         log.info("job done", extra={"fields": {"job_id": str(job_id), "kind": kind, "attempts": attempts}})
     except Exception as error:  # a job's failure is recorded, never lost
-        db.session.rollback()
+        # A handler may mark its error keep_work_done: what it flushed before failing is whole and stays (a
+        # certificate's signed credential when its PDF cannot be made); anything else is undone.
+        try:
+            if getattr(error, "keep_work_done", False):
+                db.session.commit()
+            else:
+                db.session.rollback()
+        except Exception:  # the work could not be kept: it is undone, and the job's failure still recorded
+            db.session.rollback()
         job = db.session.get(Job, job_id)
         assert job is not None
         # An error that says trying again cannot help (a font missing for a name) fails the job at once, so admins
