@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
@@ -20,8 +21,44 @@ OLDEST_BIRTH_YEAR = 1900
 
 
 def name_field(what: str, required: bool = True) -> Text:
-    """A name as a person types it, in any script: trimmed, never blank, no control or bidi characters."""
-    return name_text(what, required=required)
+    """A name as a person types it, in any script: trimmed, never blank, no control or bidi characters, and
+    nothing a certificate cannot print."""
+    field = name_text(what, required=required)
+    field.validators.append(PrintableName(what))
+    return field
+
+
+EMOJI = (0x1F000, 0x1FAFF)  # pictographs, emoji and their skin tones
+SYSTEM_LOOKUPS = 40  # characters beyond our own fonts asked of fontconfig per name, at most (the render checks all)
+
+
+class PrintableName(validate.Validator):
+    """Refuse, as it is typed, a name with a character no font on this server can print (it would fail the
+    certificate later): emoji and private-use characters always, others when neither our fonts nor the system's
+    have them (fonts.own_characters and fonts.system_font_for, both cached)."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __call__(self, value: str | None) -> str | None:
+        if not value:
+            return value
+        from skills_hub import fonts
+
+        ours, asked = fonts.own_characters(), 0
+        for character in dict.fromkeys(value):
+            point, category = ord(character), unicodedata.category(character)
+            if character.isspace() or category in ("Cc", "Cf", "Zl", "Zp") or 0xFE00 <= point <= 0xFE0F \
+                    or point in ours:
+                continue  # takes no glyph of its own (joiners, selectors), or ours print it
+            refused = category in ("Co", "Cn", "Cs") or EMOJI[0] <= point <= EMOJI[1]
+            if not refused and asked < SYSTEM_LOOKUPS:
+                asked += 1
+                refused = fonts.system_font_for(character) is None
+            if refused:
+                raise ValidationError(f"{self.what.capitalize()}: we cannot print {character} on a certificate. "
+                                      "Leave it out or ask staff.")
+        return value
 
 
 def password_field(**kwargs) -> fields.String:
@@ -113,8 +150,8 @@ class ConsentSchema(InputSchema):
 def display_name_field(**kwargs) -> Text:
     """The full name as the resident writes it (王秀英, Nguyễn Thị Hương); blank means "the default from the given
     and family names". Not sent: unchanged (no default, so a replayed create keeps its request hash)."""
-    return Text(allow_blank=True, allow_none=True, validate=validate.Length(
-        max=201, error="Enter the full name in 201 characters or fewer."), **kwargs)
+    return Text(allow_blank=True, allow_none=True, validate=[validate.Length(
+        max=201, error="Enter the full name in 201 characters or fewer."), PrintableName("full name")], **kwargs)
 
 
 class LearnerDetails(InputSchema):
