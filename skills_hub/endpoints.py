@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import codecs
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
+from urllib.parse import parse_qsl
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Request, Response, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from werkzeug.datastructures import Headers
+from werkzeug.formparser import FormDataParser, MultiPartParser
 
 from skills_hub.errors import MalformedInput, UnsupportedMediaType, ValidationFailed
-from skills_hub.validation import JSONUnreadable, parse_json, text_problem, text_problems
+from skills_hub.validation import (
+    JSONUnreadable,
+    field_label,
+    parse_json,
+    taken_out_problem,
+    text_problem,
+    text_problems,
+    without_hidden_characters,
+)
 
 
 @dataclass(frozen=True)
@@ -157,9 +169,90 @@ class SafeJSONProvider(DefaultJSONProvider):
         return parse_json(s)
 
 
+# Form bodies ------------------------------------------------------------------------------------------------------
+
+# A form's bytes that are not UTF-8 (Ann%ED%B3%BF, %FF%FE) are read as lone surrogates ("surrogateescape"), which
+# text_problem calls broken characters, so they are refused like any other. Werkzeug would keep them as the
+# literal text "%ED%B3%BF" (a URL-encoded body) or turn them into U+FFFD (a multipart text part): stored as typed.
+_BROKEN_KEPT = "skills_hub_utf_8_broken_kept"
+
+
+def _find_codec(name: str) -> codecs.CodecInfo | None:
+    if name != _BROKEN_KEPT:
+        return None
+
+    def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:  # whatever `errors` Werkzeug asks for
+        return codecs.utf_8_decode(data, "surrogateescape", True)
+
+    return codecs.CodecInfo(codecs.utf_8_encode, decode, name=_BROKEN_KEPT)
+
+
+codecs.register(_find_codec)
+
+
+class _MultiPartParser(MultiPartParser):
+    def get_part_charset(self, headers: Headers) -> str:
+        charset = super().get_part_charset(headers)
+        return _BROKEN_KEPT if charset == "utf-8" else charset
+
+
+class _FormDataParser(FormDataParser):
+    def _parse_multipart(self, stream: IO[bytes], mimetype: str, content_length: int | None,
+                         options: dict[str, str]) -> Any:
+        parser = _MultiPartParser(stream_factory=self.stream_factory, max_form_memory_size=self.max_form_memory_size,
+                                  max_form_parts=self.max_form_parts, cls=self.cls)
+        boundary = options.get("boundary", "").encode("ascii")
+        if not boundary:
+            raise ValueError("Missing boundary")
+        form, files = parser.parse(stream, boundary, content_length)
+        return stream, form, files
+
+    def _parse_urlencoded(self, stream: IO[bytes], mimetype: str, content_length: int | None,
+                          options: dict[str, str]) -> Any:
+        items = parse_qsl(stream.read().decode("utf-8", "surrogateescape"), keep_blank_values=True,
+                          errors="surrogateescape")
+        return stream, self.cls(items), self.cls()
+
+
+class FormRequest(Request):
+    """A request whose form is read with what no text may hold taken out of each value, before anything reads it
+    (the CSRF check, the rate limiter's key, a view). `form_problems` says which boxes held what, by the box's
+    name, for load_form to show the form again with an error by each and nothing else lost; `form_refusals` says
+    it as refuse_hidden_characters_in_request does to an API call or a page that reads its form another way."""
+
+    form_data_parser_class = _FormDataParser
+    form_problems: dict[str, str]
+    form_refusals: dict[str, str]
+
+    def _load_form_data(self) -> None:
+        if "form" in self.__dict__:
+            return
+        super()._load_form_data()
+        self.form_problems, self.form_refusals = {}, {}
+        cleaned = []
+        for key, value in self.form.items(multi=True):
+            if not text_problem(key) and (refusal := text_problem(value)) and (problem := taken_out_problem(value)):
+                self.form_problems.setdefault(key, problem)
+                self.form_refusals.setdefault(key, refusal)
+                value = without_hidden_characters(value)
+            cleaned.append((key, value))
+        for key, upload in self.files.items(multi=True):
+            if not text_problem(key) and upload.filename and (refusal := text_problem(upload.filename)):
+                refusal = "The file's name " + refusal[len("This "):]
+                self.form_problems.setdefault(key, refusal.replace("Type it again without it.",
+                                                                   "Rename the file without it and choose it again."))
+                self.form_refusals.setdefault(key, refusal)
+                upload.filename = without_hidden_characters(upload.filename)
+        if self.form_problems:
+            self.__dict__["form"] = self.parameter_storage_class(cleaned)
+            self.__dict__.pop("values", None)
+
+
 def refuse_hidden_characters_in_request() -> None:
     """Before every request: no NUL or other control character in the address, the query string or a form
-    field (pages read some of these without a schema; PostgreSQL cannot store or even compare NUL)."""
+    field (pages read some of these without a schema; PostgreSQL cannot store or even compare NUL). A page whose
+    view reads its form with load_form shows the form again with the error by the box instead (FormRequest took
+    the characters out); an API call, or a page that reads its form another way, is refused here."""
     if text_problem(request.path):
         raise MalformedInput("The address has a hidden character in it. Check the address and try again.")
     problems: dict[str, list[str]] = {}
@@ -172,8 +265,34 @@ def refuse_hidden_characters_in_request() -> None:
     for key, upload in request.files.items() if writes else ():
         if upload.filename and (message := text_problem(upload.filename)):
             problems[_printable_name(key)] = ["The file's name " + message[len("This "):]]
+    refusals: dict[str, str] = getattr(request, "form_refusals", {}) if writes else {}
+    if refusals and not problems and not request.path.startswith("/api/"):
+        if _reads_its_form_with_load_form():
+            return
+        key, message = next(iter(refusals.items()))
+        raise ValidationFailed(f"{field_label(None, key)}: {message[0].lower()}{message[1:]} Go back to the form to "
+                               "change it.", errors={key: [message] for key, message in refusals.items()})
+    problems.update({key: [message] for key, message in refusals.items()})
     if problems:
         raise ValidationFailed(f"{', '.join(problems)}: {next(iter(problems.values()))[0]}", errors=problems)
+
+
+def _reads_its_form_with_load_form() -> bool:
+    """The view of this request (not an API's) reads its form with validation.load_form, which names each box
+    that held a hidden character and shows the form again."""
+    if request.path.startswith("/api/") or request.endpoint is None:
+        return False
+    return _calls_load_form(current_app.view_functions.get(request.endpoint))
+
+
+@functools.cache
+def _calls_load_form(view: Callable[..., Any] | None) -> bool:
+    while view is not None:  # the view itself, under its decorators (functools.wraps sets __wrapped__)
+        code = getattr(view, "__code__", None)
+        if code is not None and "load_form" in code.co_names:
+            return True
+        view = getattr(view, "__wrapped__", None)
+    return False
 
 
 def _printable_name(key: str) -> str:
@@ -246,5 +365,6 @@ def init_app(app: Flask) -> None:
     """Read every JSON body safely, refuse hidden characters in addresses, query strings and forms, and close
     the files of answers that send no body."""
     app.json = SafeJSONProvider(app)
+    app.request_class = FormRequest
     app.before_request(refuse_hidden_characters_in_request)
     app.after_request(close_unsent_body)

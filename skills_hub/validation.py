@@ -44,7 +44,7 @@ def text_problem(value: str, *, multiline: bool = True) -> str | None:
     if "\ud800" <= found.group() <= "\udfff":
         return f"This has a broken character ({code}) that we cannot store. Type it again without it."
     if _LINE_BREAKS.match(found.group()):
-        return "Keep this on one line: take out the tab or line break."
+        return "Keep this on one line. Take out the tab or line break."
     return f"This has a hidden character ({code}) that we cannot store or show safely. Type it again without it."
 
 
@@ -193,12 +193,74 @@ def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, str(errors))]
 
 
+# Forms on pages ------------------------------------------------------------------------------------------------
+
+# How a message names a form field when the message itself does not ("This has a hidden character"): a schema
+# field's metadata["label"] first, then these, then the field's name in words (opening_hours: "Opening hours").
+FIELD_LABELS = {
+    "given_name": "First name",
+    "family_name": "Last name",
+    "display_name": "Full name",
+    "email": "Email address",
+    "phone": "Phone number",
+    "preferred_language": "Preferred language code",
+    "branch_id": "Library",
+    "need": "What they need help with",
+}
+
+
+def field_label(schema: Any, key: str) -> str:
+    """The plain words a message uses for the form field `key` (a box's name, like display_name)."""
+    for name, field in getattr(schema, "fields", {}).items():
+        if key in (name, field.data_key) and field.metadata.get("label"):
+            return str(field.metadata["label"])
+    return FIELD_LABELS.get(key) or key.replace("_", " ").replace("-", " ").strip().capitalize() or "This field"
+
+
+def taken_out_problem(value: str) -> str | None:
+    """What was wrong with a form box whose hidden or broken characters were taken out before anything read it
+    (the form is shown again with what is left, so the person checks it rather than typing it all again)."""
+    found = _NEVER.search(value)
+    if found is None:
+        return None
+    code = f"U+{ord(found.group()):04X}"
+    if "\ud800" <= found.group() <= "\udfff":
+        return (f"This had a broken character ({code}) that we cannot store: the text was not sent as proper "
+                "UTF-8. We took it out: check what is left, then send the form again.")
+    return (f"This had a hidden character ({code}) that we cannot store or show safely. We took it out: check "
+            "what is left, then send the form again.")
+
+
+_UNNAMED = ("This had a ", "This has a ", "Keep this on one line")
+
+
+def _named(label: str, message: str) -> str:
+    """`This has a hidden character…` on its own does not say which box: `Full name: this has a hidden…`."""
+    return f"{label}: {message[0].lower()}{message[1:]}" if message.startswith(_UNNAMED) else message
+
+
 def load_form(schema: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
-    """Load the posted form with a schema: (data, []) or (None, [(field, message), ...]) for the error summary."""
+    """Load the posted form with a schema: (data, []) or (None, [(field, message), ...]) for the error summary.
+    Boxes whose hidden or broken characters were taken out when the form was read (endpoints.FormRequest) are
+    errors too, named by their label; the form is shown again with what is left in them."""
     from flask import request
-    from marshmallow import ValidationError
 
     try:
-        return schema.load(request.form.to_dict()), []
+        data, errors = schema.load(request.form.to_dict()), []
     except ValidationError as error:
-        return None, flatten_errors(error.messages)
+        data, errors = None, flatten_errors(error.messages)
+    taken_out = getattr(request, "form_problems", {})
+    if taken_out:
+        data = None
+        errors = [(field, message) for field, message in errors if field not in taken_out]
+        errors.extend(taken_out.items())
+        order = list(request.form.keys()) + list(request.files.keys())
+
+        def place(pair: tuple[str, str]) -> int:
+            field = pair[0]
+            return next((index for index, key in enumerate(order) if key == field or key.startswith(f"{field}-")),
+                        len(order))
+
+        errors.sort(key=place)
+    return data, [(field, _named(field_label(schema, field), message) if field else message)
+                  for field, message in errors]

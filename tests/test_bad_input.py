@@ -9,6 +9,7 @@ import json
 import uuid
 
 import pytest
+from sqlalchemy import func, select
 
 from skills_hub.accounts.models import Role, User
 from skills_hub.extensions import db
@@ -229,3 +230,206 @@ def test_a_nul_in_one_sync_operation_rejects_that_one_alone(client, make_branch,
     bad, good = response.get_json()["results"]
     assert bad["status"] == "rejected" and "U+0000" in str(bad["errors"]["payload"]["given_name"])
     assert good["status"] == "applied"
+
+
+# Forms on pages: a hidden or broken character is an error by its box, named by its label; nothing else is lost ----
+
+HIDDEN = [("\u202e", "U+202E"), ("\u2067", "U+2067"), ("\u0000", "U+0000"), ("\u0007", "U+0007")]
+
+
+@pytest.fixture
+def staff_page(client, make_branch, staff_in, login_as, make_user):
+    """A signed-in member of staff with one resident of their branch (王秀英), to change on the edit page."""
+    branch = make_branch()
+    login_as(staff_in(branch))
+    return make_user(Role.LEARNER, given_name="秀英", family_name="王", branches=[branch], email=None)
+
+
+def _shown_again(response, field: str, label: str, code: str, kept: dict[str, str]) -> str:
+    import html
+
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422, page
+    assert "Validation failed" not in page and "There is a problem" in page
+    assert f'href="#{field}">{label}: this had a hidden character ({code})' in page
+    assert f'id="{field}-error"' in page, "the error stands by the box too"
+    for value in kept.values():
+        assert f'value="{value}"' in page or f">{value}</textarea>" in page, value
+    return page
+
+
+@pytest.mark.parametrize(("character", "code"), HIDDEN)
+def test_a_hidden_character_on_the_staff_edit_page_is_an_error_by_the_box(app, client, staff_page, character, code):
+    path = f"/staff/residents/{staff_page.id}/edit"
+    token = csrf_token_from(client.get(path).text)
+    kept = {"given_name": "Xiuying", "family_name": "Wang", "phone": "07700 900123", "date_of_birth-year": "1970"}
+    response = client.post(path, data={"csrf_token": token, "version": "1", **kept, "date_of_birth-day": "2",
+                                       "date_of_birth-month": "1", "display_name": f"Nguyễn{character} Thị Hương"})
+    page = _shown_again(response, "display_name", "Full name", code, kept)
+    assert 'value="Nguyễn Thị Hương"' in page, "what is left of the box, without the hidden character"
+    assert character not in page
+    with app.app_context():
+        assert db.session.get(User, staff_page.id).given_name == "秀英", "nothing is saved"
+
+
+@pytest.mark.parametrize(("character", "code"), HIDDEN)
+def test_a_hidden_character_on_the_staff_register_page_is_an_error_by_the_box(app, client, staff_page, character,
+                                                                              code):
+    token = csrf_token_from(client.get("/staff/residents/new").text)
+    kept = {"given_name": "Niamh", "family_name": "Ní Bhriain", "postcode": "M13 9PL"}
+    response = client.post("/staff/residents/new", data={"csrf_token": token, **kept,
+                                                         "phone": f"07700{character}900123"})
+    page = _shown_again(response, "phone", "Phone number", code, kept)
+    assert 'value="07700900123"' in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.given_name == "Niamh")) == 0
+
+
+@pytest.mark.parametrize(("character", "code"), HIDDEN)
+def test_a_hidden_character_in_a_residents_own_name_is_an_error_by_the_box(app, client, make_user, login_as,
+                                                                           character, code):
+    resident = make_user(Role.LEARNER, given_name="محمد", family_name="خان")
+    login_as(resident)
+    token = csrf_token_from(client.get("/account").text)
+    response = client.post("/account/name", data={"csrf_token": token, "version": "1",
+                                                  "display_name": f"محمد{character} خان"})
+    page = _shown_again(response, "display_name", "Full name", code, {"display_name": "محمد خان"})
+    assert "Your account" in page
+    with app.app_context():
+        assert db.session.get(User, resident.id).name_as_written is None
+
+
+@pytest.mark.parametrize(("character", "code"), HIDDEN)
+@pytest.mark.parametrize(("field", "label"), [("address", "Address"), ("opening_hours", "Opening hours"),
+                                              ("phone", "Phone number")])
+def test_a_hidden_character_in_a_branch_detail_is_an_error_by_the_box(app, client, make_user, make_branch, login_as,
+                                                                      field, label, character, code):
+    from skills_hub.accounts.models import Branch
+
+    login_as(make_user(Role.ADMIN))
+    branch = make_branch("Eastside Library")
+    token = csrf_token_from(client.get(f"/admin/branches/{branch.id}").text)
+    form = {"name": "Eastside Library", "address": "3 Quayside Row", "phone": "0161 496 0123",
+            "opening_hours": "Monday to Friday: 9am to 7pm"}
+    typed = {**form, field: form[field][:4] + character + form[field][4:]}
+    response = client.post(f"/admin/branches/{branch.id}", data={"csrf_token": token, **typed})
+    _shown_again(response, field, label, code, form)
+    with app.app_context():
+        assert not db.session.get(Branch, branch.id).address, "nothing is saved"
+
+
+def test_a_hidden_character_on_other_forms_is_an_error_by_the_box(app, client, make_user, login_as):
+    register = client.post("/register", data={
+        "csrf_token": csrf_token_from(client.get("/register").text), "given_name": "Ann\u202e",
+        "family_name": "Lee", "email": "ann@example.test", "password": TEST_PASSWORD})
+    assert 'value="ann@example.test"' in _shown_again(register, "given_name", "First name", "U+202E",
+                                                      {"family_name": "Lee", "given_name": "Ann"})
+    login_as(make_user(Role.ADMIN))
+    place = client.post("/admin/places", data={"csrf_token": csrf_token_from(client.get("/admin/places").text),
+                                               "kind": "branch", "name": "East\u0000side"})
+    _shown_again(place, "name", "Name", "U+0000", {"name": "Eastside"})
+
+
+def test_a_hidden_character_in_a_referral_is_an_error_by_the_box(client, login_as, make_branch, make_user, staff_in,
+                                                                 make_service):
+    branch = make_branch()
+    learner = make_user(Role.LEARNER, branches=[branch])
+    login_as(staff_in(branch))
+    service = make_service()
+    path = f"/referrals/new?service={service.id}&learner={learner.id}"
+    page = client.get(path).text
+    client_id = page.split('name="client_id" value="')[1].split('"')[0]
+    response = client.post(path, data={"csrf_token": csrf_token_from(page), "client_id": client_id,
+                                       "need": "Smartphone\u2067 basics", "access_needs": "Large print",
+                                       "contact_route": "phone", "permission": "yes", "method": "in_person"})
+    page = _shown_again(response, "need", "What they need help with", "U+2067", {})
+    assert "Large print" in page and "Smartphone basics" in page
+
+
+def test_a_hidden_character_in_an_upload_form_is_an_error_by_the_box(client, staff_page):
+    page = client.get("/staff/imports").text
+    response = client.post("/staff/imports", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token_from(page), "file": (io.BytesIO(b"given_name\n"), "sheet\u202egpj.csv")})
+    import html
+
+    text = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and "There is a problem" in text, text
+    assert 'href="#file">The file\'s name has a hidden character (U+202E)' in text
+
+
+def test_a_page_that_reads_its_form_without_a_schema_still_refuses_a_hidden_character(app, client, staff_page):
+    from skills_hub.accounts.models import ApiToken
+
+    token = csrf_token_from(client.get("/account").text)
+    response = client.post("/staff/device-tokens", data={"csrf_token": token, "name": "Laptop\u0000 2"})
+    assert response.status_code == 422 and "Name: this has a hidden character (U+0000)" in response.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+@pytest.mark.parametrize("body", ["Ann%ED%B3%BF", "%FF%FE", "Ann\xff".encode("latin-1")])
+def test_a_form_that_is_not_utf_8_is_refused_by_the_box(app, client, staff_page, body):
+    from urllib.parse import urlencode
+
+    path = f"/staff/residents/{staff_page.id}/edit"
+    token = csrf_token_from(client.get(path).text)
+    good = urlencode({"csrf_token": token, "version": "1", "given_name": "秀英", "family_name": "王"})
+    raw = good.encode() + b"&display_name=" + (body if isinstance(body, bytes) else body.encode())
+    response = client.post(path, data=raw, content_type="application/x-www-form-urlencoded")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, page
+    assert 'href="#display_name">Full name: this had a broken character (U+DC' in page
+    assert "%ED" not in page and "%FF" not in page and "\ufffd" not in page
+    with app.app_context():
+        assert db.session.get(User, staff_page.id).name_as_written is None
+
+
+def test_a_multipart_form_that_is_not_utf_8_is_refused_by_the_box(app, client, staff_page):
+    path = f"/staff/residents/{staff_page.id}/edit"
+    token = csrf_token_from(client.get(path).text)
+    parts = [(b"csrf_token", token.encode()), (b"version", b"1"), (b"given_name", "秀英".encode()),
+             (b"family_name", "王".encode()), (b"display_name", b"Ann\xed\xb3\xbf")]
+    body = b"".join(b'--B\r\nContent-Disposition: form-data; name="' + name + b'"\r\n\r\n' + value + b"\r\n"
+                    for name, value in parts) + b"--B--\r\n"
+    response = client.post(path, data=body, content_type="multipart/form-data; boundary=B")
+    assert response.status_code == 422 and "Full name: this had a broken character (U+DCED)" in response.text
+    with app.app_context():
+        assert db.session.get(User, staff_page.id).name_as_written is None
+
+
+@pytest.mark.parametrize(("given", "family", "shown"), [
+    ("Siobhán", "O'Brien", ""), ("Thị Hương", "Nguyễn", "Nguyễn Thị Hương"), ("محمد", "عبد الله", ""),
+    ("秀英", "王", "王 秀英"), ("می\u200cخواهم", "Rezaei", ""),  # noqa: RUF001  (a ZWNJ is spelling)
+])
+def test_names_in_every_script_still_save_on_the_staff_edit_page(app, client, staff_page, given, family, shown):
+    path = f"/staff/residents/{staff_page.id}/edit"
+    token = csrf_token_from(client.get(path).text)
+    response = client.post(path, data={"csrf_token": token, "version": "1", "given_name": given,
+                                       "family_name": family, "display_name": shown})
+    assert response.status_code == 302, response.text
+    with app.app_context():
+        saved = db.session.get(User, staff_page.id)
+        assert (saved.given_name, saved.family_name, saved.name_as_written) == (given, family, shown or None)
+
+
+def test_a_stale_edit_on_the_staff_page_keeps_what_was_typed_and_says_so_at_the_top(app, client, staff_page):
+    path = f"/staff/residents/{staff_page.id}/edit"
+    token = csrf_token_from(client.get(path).text)
+    assert client.post(path, data={"csrf_token": token, "version": "1", "given_name": "秀英", "family_name": "王",
+                                   "postcode": "M13 9PL"}).status_code == 302
+    stale = client.post(path, data={"csrf_token": token, "version": "1", "given_name": "Xiuying",
+                                    "family_name": "Wang", "phone": "07700 900123"})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 422, page
+    assert 'href="#given_name"' not in page and 'id="given_name-error"' not in page
+    summary = page.split('class="error-summary"')[1].split("</div>")[0]
+    assert "Someone else changed this resident" in summary and 'href="#details-form"' in summary
+    assert 'id="details-form"' in page
+    for kept in ('value="Xiuying"', 'value="Wang"', 'value="07700 900123"'):
+        assert kept in page
+    assert 'name="version" value="2"' in page, "saving again, after checking, overwrites on purpose"
+    again = client.post(path, data={"csrf_token": token, "version": "2", "given_name": "Xiuying",
+                                    "family_name": "Wang", "phone": "07700 900123"})
+    assert again.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, staff_page.id).given_name == "Xiuying"

@@ -167,11 +167,20 @@ def edit(learner_id: str):
             db.session.commit()
             flash(f"{learner.display_name}'s details are saved.", "success")
             return redirect(url_for("staff.resident", learner_id=learner.id))
+        except Conflict as error:
+            if "version" not in error.errors:
+                raise
+            # Someone saved first: what was typed stays in the form, with the version now current, so that saving
+            # again (after checking) is a choice to overwrite, not a dead end.
+            db.session.rollback()
+            values["version"] = learner.version
+            return render_template("staff/edit.html", learner=learner, values=values, errors=[(
+                "details-form", "Someone else changed this resident's details since you opened this page, so "
+                "nothing is saved yet. Your changes are still in the form: check them against the resident's page, "
+                "then save again.")]), 422
         except DomainError as error:
             db.session.rollback()
             errors = flatten_errors(error.errors) or [("given_name", error.detail)]
-            errors = [("given_name", error.detail) if field == "version" else (field, message)
-                      for field, message in errors]
     return render_template("staff/edit.html", learner=learner, errors=errors, values=values), 422
 
 
