@@ -102,24 +102,24 @@ def refer_mohammed(page) -> str:
     expect(page.get_by_role("heading", level=1)).to_have_text("Refer Mohammed Khan")
     assert_accessible(page)
 
-    page.get_by_label("What does Mohammed need help with?").fill("Wants to use WhatsApp to call family, in Urdu.")
+    page.get_by_label("What does Mohammed Khan need help with?").fill("Wants to use WhatsApp to call family, in Urdu.")
     with page.expect_response(lambda r: r.request.method == "POST" and "/referrals/new" in r.url) as sent:
         page.get_by_role("button", name="Send the referral").click()
     assert sent.value.status == 422, f"without permission: {sent.value.status}"
     expect(page).to_have_title(re.compile(r"^Error: "))
     assert_error_summary_links_to(page, "permission", "Tick the box to show the resident agreed to share this "
                                                       "with the provider.")
-    expect(page.get_by_label("What does Mohammed need help with?")).to_have_value(
+    expect(page.get_by_label("What does Mohammed Khan need help with?")).to_have_value(
         "Wants to use WhatsApp to call family, in Urdu.")
     assert_accessible(page)
 
     page.get_by_label("Access needs (optional)").fill("Large print, please.")
     # Mohammed has no email or phone: the library is the only way, so it is already chosen.
-    expect(page.get_by_role("group", name="How should the provider get in touch with Mohammed?")
+    expect(page.get_by_role("group", name="How should the provider get in touch with Mohammed Khan?")
            .get_by_role("radio")).to_have_count(1)
     expect(page.get_by_label(re.compile(r"^Through the library: Central Library"))).to_be_checked()
     page.get_by_label("In person, today").check()  # how permission was given is always chosen, never assumed
-    page.get_by_label(f"Mohammed agrees that we share this with {HOLLYBANK}").check()
+    page.get_by_label(f"Mohammed Khan agrees that we share this with {HOLLYBANK}").check()
     page.get_by_role("button", name="Send the referral").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(REFERENCE)
