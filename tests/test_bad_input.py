@@ -433,3 +433,12 @@ def test_a_stale_edit_on_the_staff_page_keeps_what_was_typed_and_says_so_at_the_
     assert again.status_code == 302
     with app.app_context():
         assert db.session.get(User, staff_page.id).given_name == "Xiuying"
+
+
+def test_a_line_break_in_a_one_line_box_is_named_by_its_label(client, staff_page):
+    token = csrf_token_from(client.get("/staff/residents/new").text)
+    response = client.post("/staff/residents/new", data={"csrf_token": token, "given_name": "Ann\nMarie",
+                                                         "family_name": "Lee"})
+    assert response.status_code == 422
+    assert 'href="#given_name">First name: keep this on one line. Take out the tab or line break.' in response.text
+    assert 'value="Lee"' in response.text
