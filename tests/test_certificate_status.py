@@ -152,6 +152,21 @@ def test_admins_find_a_certificate_by_code_in_any_form_or_by_name(app, client, c
     assert client.get("/admin/certificates/find", query_string={"q": code}).status_code == 404
 
 
+def test_admins_find_a_certificate_by_name_without_accents_case_spaces_or_apostrophes_in_any_order(
+        app, client, completed, make_user, login_as):  # noqa: F811
+    _, code = completed
+    with app.app_context():  # the frozen name, not the resident's name today, is searched
+        db.session.scalars(select(Certificate)).one().learner_name = "Siobhán Nguyễn Thị O'Brien"
+        db.session.commit()
+    login_as(make_user(Role.ADMIN))
+    for typed in ("Nguyen", "Siobhan", "siobhan o'brien", "OBRIEN", "obrien siobhan", "NguyenThi", "thị nguyễn",
+                  "SIOBHÁN"):
+        page = client.get("/admin/certificates/find", query_string={"q": typed})
+        assert page.status_code == 200 and f'href="/admin/certificates/{code}"' in page.text, typed
+    for typed in ("Siobhan Smith", "Nguyen Van An", "Siobhan-X"):
+        assert "No certificate found" in client.get("/admin/certificates/find", query_string={"q": typed}).text
+
+
 def test_the_figures_count_no_revoked_certificate_and_a_reissued_one_once(app, client, bearer, make_branch,
                                                                           make_user, seed):  # noqa: F811
     made = seed(make_branch("Central"), 10, completed=10)

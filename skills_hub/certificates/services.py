@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from skills_hub import codes, storage
-from skills_hub.accounts import policy
+from skills_hub.accounts import matching, policy
 from skills_hub.accounts.models import Branch, BranchMember, User
 from skills_hub.audit import services as audit
 from skills_hub.certificates import pdf, status_list
@@ -210,18 +210,52 @@ def by_enrolment(learner_id) -> dict[uuid.UUID, Certificate]:
 
 
 SEARCH_LIMIT = 50
+# Names are also matched without accents, which SQL cannot do with a frozen name and no normalised column: the
+# names of this many most recent certificates are read and compared in Python. An older certificate is still found
+# by its code, or by its name typed with the same accents.
+NAME_SCAN_LIMIT = 5000
+
+
+def _name_words(text: str) -> list[str]:
+    """`Siobhán O'Brien` → [`siobhan`, `obrien`]: as the residents' search reads names (no case, accents, spaces
+    or apostrophes), with the duplicate matcher's normaliser."""
+    return [key for key in ("".join(ch for ch in matching.name_key(word, "") if ch.isalnum())
+                            for word in text.split()) if key]
+
+
+def _name_has(name: str, words: list[str]) -> bool:
+    """Every word is in the name, in any order: `nguyen thi` and `ThiNguyen` find Nguyễn Thị Hương."""
+    key = "".join(_name_words(name))
+    return all(word in key for word in words)
 
 
 def search(actor: User, text: str) -> list[Certificate]:
-    """Admins: certificates by code (any case, with or without dashes or spaces) or by the name on them."""
+    """Admins: certificates by code (any case, with or without dashes or spaces) or by the name on them, which
+    matches as the residents' search does: no case, accents, spaces or apostrophes, the words in any order.
+
+    SQL finds names that hold every word in the same letters (lower + LIKE per word); the names of the latest
+    NAME_SCAN_LIMIT certificates are also compared without accents in Python (Nguyen finds Nguyễn)."""
     policy.require(actor, FIND_CERTIFICATES)
     text = text.strip()
     if not text:
         return []
-    conditions = [func.lower(Certificate.learner_name).contains(text.lower(), autoescape=True)]
+    words = _name_words(text)
+    conditions = []
+    if typed := [word.casefold() for word in text.split()]:
+        conditions.append(and_(*[func.lower(Certificate.learner_name).contains(word, autoescape=True)
+                                 for word in typed]))
     normal = codes.normalise(text)
     if len(normal) >= 4 and codes.is_well_formed(normal, len(normal)):
         conditions.append(Certificate.code.startswith(normal, autoescape=True))
+    if words:
+        recent = db.session.execute(select(Certificate.id, Certificate.learner_name)
+                                    .order_by(Certificate.awarded_at.desc(), Certificate.code)
+                                    .limit(NAME_SCAN_LIMIT)).all()
+        ids = [row.id for row in recent if _name_has(row.learner_name, words)][:SEARCH_LIMIT]
+        if ids:
+            conditions.append(Certificate.id.in_(ids))
+    if not conditions:
+        return []
     return list(db.session.scalars(select(Certificate).where(or_(*conditions))
                                    .order_by(Certificate.awarded_at.desc(), Certificate.code).limit(SEARCH_LIMIT)))
 
