@@ -139,20 +139,28 @@ def test_staff_print_a_pack_of_their_librarys_certificates(app, client, complete
         "another library's staff find none of them"
 
 
-def test_staff_see_certificates_whose_pdf_failed_after_every_retry(app, client, completed, make_user,  # noqa: F811
-                                                                  login_as):
-    from skills_hub.accounts.models import Branch, User
-    from skills_hub.accounts.policy import branch_ids_of
+def fail_the_render(app, error: str) -> None:
+    """As if every try at the PDF failed with `error`: nothing stored, the render job failed."""
     from skills_hub.jobs.models import Job, JobStatus
     from skills_hub.storage import StoredFile
 
-    learner, code = completed
     with app.app_context():
         for stored in db.session.scalars(select(StoredFile)):
             db.session.delete(stored)
         job = db.session.scalars(select(Job).where(Job.kind == pdf.RENDER_JOB)).one()
-        job.status, job.last_error = JobStatus.FAILED, "RuntimeError: the printer is on fire"
+        job.status, job.last_error = JobStatus.FAILED, error
         db.session.commit()
+
+
+def test_staff_see_certificates_whose_pdf_failed_after_every_retry(app, client, completed, make_user,  # noqa: F811
+                                                                  login_as):
+    from skills_hub.accounts.models import Branch, User
+    from skills_hub.accounts.policy import branch_ids_of
+    from skills_hub.jobs.models import Job
+
+    learner, code = completed
+    fail_the_render(app, "RuntimeError: the printer is on fire")
+    with app.app_context():
         branch = db.session.get(Branch, branch_ids_of(db.session.get(User, learner.id))[0])
         db.session.expunge(branch)
     login_as(make_user(Role.STAFF, branches=[branch]))
@@ -239,16 +247,8 @@ def test_a_certificate_that_cannot_be_printed_still_gets_its_badge_and_says_so_p
 def test_a_credential_never_signed_because_the_pdf_failed_is_signed_when_asked(
         app, client, completed, bearer):  # noqa: F811
     """Certificates that failed before the credential was kept: asking for the badge signs it then."""
-    from skills_hub.jobs.models import Job, JobStatus
-    from skills_hub.storage import StoredFile
-
     learner, code = completed
-    with app.app_context():
-        for stored in db.session.scalars(select(StoredFile)):
-            db.session.delete(stored)
-        job = db.session.scalars(select(Job).where(Job.kind == pdf.RENDER_JOB)).one()
-        job.status, job.last_error = JobStatus.FAILED, "MissingGlyph: No font for 𠀀 (U+20000) on this server."
-        db.session.commit()
+    fail_the_render(app, "MissingGlyph: No font for 𠀀 (U+20000) on this server.")
     headers = bearer(learner)
     assert client.get(f"/api/v1/certificates/{code}/credential", headers=headers).status_code == 200
     assert client.get(f"/api/v1/certificates/{code}", headers=headers).json["pdf_status"] == "cannot be printed"
