@@ -67,8 +67,8 @@ class Labeller:
         value = TIME.sub("<time>", value)
         value = RECENT_DATE.sub("<date>", value)
         value = MESSAGE_ID.sub("<message id>", value)
-        value = FACTORY_SUFFIX.sub("<hex>", value)
-        return ERASED_REFERENCE.sub("resident <reference>", value)
+        value = ERASED_REFERENCE.sub("resident <reference>", value)  # first: a reference of digits only is hex too
+        return FACTORY_SUFFIX.sub("<hex>", value)
 
     def value(self, value):
         if isinstance(value, uuid.UUID):

@@ -100,7 +100,7 @@ def test_twenty_referrals_at_once_for_one_resident_and_service_make_one_and_nine
     made = next(body for status, body in answers if status == 201)
     for status, body in answers:
         if status == 409:
-            assert body["detail"].startswith("Amina already has an open referral to this service")
+            assert body["detail"].startswith("Amina Begum already has an open referral to this service")
             assert body["errors"]["service_id"] and body["referral_id"] == made["id"]
     assert _count(app, Referral, Referral.learner_id == learner.id, Referral.service_id == service.id,
                   Referral.status.in_(OPEN)) == 1
