@@ -65,12 +65,24 @@ def problem(status: int, title: str, detail: str, slug: str, errors: dict[str, A
             extra: dict[str, Any] | None = None) -> Response:
     body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     if errors:
-        body["errors"] = errors
+        body["errors"] = _first_errors(errors)
     body.update(extra or {})
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response
+
+
+MAX_LISTED_ERRORS = 50
+
+
+def _first_errors(errors: dict[str, Any]) -> dict[str, Any]:
+    """At most MAX_LISTED_ERRORS fields, and how many more: a body of 200,000 unknown keys is not echoed back."""
+    if len(errors) <= MAX_LISTED_ERRORS:
+        return errors
+    listed = dict(list(errors.items())[:MAX_LISTED_ERRORS])
+    listed["_more"] = [f"{len(errors) - MAX_LISTED_ERRORS:,} more fields have problems. Fix these first."]
+    return listed
 
 
 _HTTP_DETAILS = {

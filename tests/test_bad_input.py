@@ -442,3 +442,18 @@ def test_a_line_break_in_a_one_line_box_is_named_by_its_label(client, staff_page
     assert response.status_code == 422
     assert 'href="#given_name">First name: keep this on one line. Take out the tab or line break.' in response.text
     assert 'value="Lee"' in response.text
+
+
+def test_a_body_of_thousands_of_unknown_fields_is_answered_with_the_first_fifty(app, client, make_branch, staff_in,
+                                                                                 bearer):
+    staff = staff_in(make_branch("Central"))
+    body = {**new_learner_body(), **{f"unknown_{n}": n for n in range(5_000)}}
+    answer = client.post("/api/v1/learners", json=body, headers=bearer(staff))
+    assert answer.status_code == 422
+    errors = answer.json["errors"]
+    assert len(errors) == 51
+    assert all(errors[key] == ["Unknown field."] for key in errors if key != "_more")
+    assert errors["_more"] == ["4,950 more fields have problems. Fix these first."]
+    assert len(answer.data) < 10_000  # not every one of 5,000 echoed back
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.role == Role.LEARNER)) == 0
