@@ -146,6 +146,16 @@ def _finite(text: str) -> float:
     return number
 
 
+def _object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice in one object is refused: which one counts differs between readers."""
+    read = dict(pairs)
+    if len(read) < len(pairs):
+        seen: set[str] = set()
+        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise JSONUnreadable(f'The key "{repeated}" appears twice in one object. Send it once.')
+    return read
+
+
 def parse_json(raw: bytes | str) -> Any:
     """Read JSON safely: at most MAX_JSON_DEPTH levels of lists and objects, numbers of at most MAX_NUMBER_LENGTH
     characters, no NaN or Infinity. Anything else raises JSONUnreadable with a plain message saying where."""
@@ -167,7 +177,8 @@ def parse_json(raw: bytes | str) -> Any:
         raise JSONUnreadable(f"A number is too long (more than {MAX_NUMBER_LENGTH} characters, at "
                              f"{_where(text, long_number.start())}). Send a shorter number.")
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite,
+                          object_pairs_hook=_object_without_repeated_keys)
     except json.JSONDecodeError as error:
         raise JSONUnreadable(f"This is not well-formed JSON: {error.msg.lower()} at line {error.lineno}, column "
                              f"{error.colno}.") from None

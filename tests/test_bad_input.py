@@ -457,3 +457,18 @@ def test_a_body_of_thousands_of_unknown_fields_is_answered_with_the_first_fifty(
     assert len(answer.data) < 10_000  # not every one of 5,000 echoed back
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User).where(User.role == Role.LEARNER)) == 0
+
+
+def test_a_key_given_twice_in_one_object_is_refused(client):
+    problem = _problem(client.post("/api/v1/tokens", data='{"username": "a@example.test", "username": "b@example.test",'
+                                   ' "password": "x"}', content_type="application/json"), 400)
+    assert 'The key "username" appears twice in one object' in problem["detail"]
+
+
+def test_a_version_sent_as_text_is_refused_by_name(client, make_branch, staff_in, bearer, make_user):
+    branch = make_branch("Central")
+    staff = staff_in(branch)
+    learner = make_user(Role.LEARNER, branches=[branch])
+    problem = _problem(client.patch(f"/api/v1/learners/{learner.id}", json={"version": "1", "postcode": "M13 9PL"},
+                                    headers=bearer(staff)), 422)
+    assert problem["errors"]["version"] == ["Send the version as a whole number, as you read it."]

@@ -185,9 +185,9 @@ class LearnerCreate(LearnerDetails):
 class LearnerUpdate(LearnerDetails):
     """A PATCH: any of the details, and the version the client last saw."""
 
-    version = fields.Integer(required=True, error_messages={**REQUIRED, "required": "Send the version you last "
-                                                                                   "read, to avoid overwriting "
-                                                                                   "someone else's change."})
+    version = fields.Integer(required=True, strict=True, error_messages={
+        **REQUIRED, "required": "Send the version you last read, to avoid overwriting someone else's change.",
+        "invalid": "Send the version as a whole number, as you read it."})
 
     def __init__(self, **kwargs):
         # Only the fields sent change; the version is always needed.
