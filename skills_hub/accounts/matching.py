@@ -24,6 +24,13 @@ def name_key(given_name: str, family_name: str) -> str:
     return "".join(text.casefold().split())
 
 
+def search_words(text: str) -> list[str]:
+    """What a name search compares, word by word: `Siobhán O'Brien` → [`siobhan`, `obrien`] (no case, accents,
+    spaces or apostrophes); words with no letter or digit are dropped."""
+    return [key for key in ("".join(ch for ch in name_key(word, "") if ch.isalnum()) for word in text.split())
+            if key]
+
+
 def name_keys(given_name: str, family_name: str, written: str | None = None) -> set[str]:
     """Every key a person's name may be matched by: given and family names in either order, and the written name."""
     keys = {name_key(given_name, family_name), name_key(family_name, given_name)}

@@ -501,7 +501,7 @@ def search(actor: User, text: str, page: int, per_page: int) -> tuple[list[User]
     written), or whose learner number it is."""
     require(actor, SEARCH_LEARNERS)
     query = visible_learners(actor)
-    words = [key for key in (_search_key(word) for word in text.split()) if key]
+    words = matching.search_words(text)
     if words:
         stored = func.replace(func.replace(User.name_key, "'", ""), "-", "")
         typed = "".join(text.casefold().split())
@@ -528,10 +528,6 @@ def in_name_order(learners_query, page: int, per_page: int) -> tuple[list[User],
 def name_order(learners: list[User]) -> list[User]:
     """Residents sorted by the name shown: no case or accents, numbers as numbers ("Demo 4" before "Demo 37")."""
     return sorted(learners, key=lambda user: (matching.sort_key(user.display_name), str(user.id)))
-
-
-def _search_key(word: str) -> str:
-    return "".join(ch for ch in matching.name_key(word, "") if ch.isalnum())
 
 
 def update_learner(actor: User, learner: User, changes: dict[str, Any]) -> User:

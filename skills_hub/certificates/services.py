@@ -216,16 +216,9 @@ SEARCH_LIMIT = 50
 NAME_SCAN_LIMIT = 5000
 
 
-def _name_words(text: str) -> list[str]:
-    """`Siobhán O'Brien` → [`siobhan`, `obrien`]: as the residents' search reads names (no case, accents, spaces
-    or apostrophes), with the duplicate matcher's normaliser."""
-    return [key for key in ("".join(ch for ch in matching.name_key(word, "") if ch.isalnum())
-                            for word in text.split()) if key]
-
-
 def _name_has(name: str, words: list[str]) -> bool:
     """Every word is in the name, in any order: `nguyen thi` and `ThiNguyen` find Nguyễn Thị Hương."""
-    key = "".join(_name_words(name))
+    key = "".join(matching.search_words(name))
     return all(word in key for word in words)
 
 
@@ -239,7 +232,7 @@ def search(actor: User, text: str) -> list[Certificate]:
     text = text.strip()
     if not text:
         return []
-    words = _name_words(text)
+    words = matching.search_words(text)
     conditions = []
     if typed := [word.casefold() for word in text.split()]:
         conditions.append(and_(*[func.lower(Certificate.learner_name).contains(word, autoescape=True)
