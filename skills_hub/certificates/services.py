@@ -315,6 +315,26 @@ def _readable_render_error(error: str | None) -> str | None:
     return error.removeprefix(prefix) if error and error.startswith(prefix) else None
 
 
+def unprintable(certificates) -> set[uuid.UUID]:
+    """Of these certificates, the valid ones whose PDF could not be made (their latest render job failed), for
+    pages listing them: two queries however many there are."""
+    from skills_hub.jobs.models import Job, JobStatus
+    from skills_hub.storage import StoredFile
+
+    valid = {pdf.storage_key(c): c.id for c in certificates if c.status == "valid"}
+    rendered = set(db.session.scalars(select(StoredFile.key).where(StoredFile.key.in_(valid))))
+    waiting = [str(certificate_id) for key, certificate_id in valid.items() if key not in rendered]
+    if not waiting:
+        return set()
+    latest: dict[str, JobStatus] = {}
+    for certificate_id, status in db.session.execute(
+            select(Job.payload["certificate_id"].as_string(), Job.status).where(
+                Job.kind == pdf.RENDER_JOB, Job.payload["certificate_id"].as_string().in_(waiting))
+            .order_by(Job.created_at)):
+        latest[certificate_id] = status  # oldest first: the latest job's status stays
+    return {uuid.UUID(certificate_id) for certificate_id, status in latest.items() if status == JobStatus.FAILED}
+
+
 def render_failure(certificate: Certificate) -> str | None:
     """Why the PDF could not be made, in plain words for the holder, when the latest render job for it failed
     after every retry; None while it is being prepared (or was made)."""

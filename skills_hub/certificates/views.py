@@ -103,13 +103,6 @@ def download(code: str):
     return response
 
 
-@bp.app_template_filter("cannot_be_printed")
-def cannot_be_printed(certificate) -> bool:
-    """For pages listing certificates: a valid one whose PDF could not be made (its render job failed)."""
-    return certificate.status == "valid" and pdf.ready_pdf(certificate) is None and \
-        services.render_failure(certificate) is not None
-
-
 @bp.app_template_filter("certificate_of_job")
 def certificate_of_job(job) -> str | None:
     """The code of the certificate a render job is for (admins' failed jobs name it, never the resident)."""

@@ -81,7 +81,9 @@ def lesson_done(slug: str, lesson_slug: str):
 def my_learning():
     items = services.summaries([current_user.id])[current_user.id]
     mine = db.session.scalars(referrals.visible_referrals(current_user).order_by(Referral.created_at.desc())).all()
-    return render_template("learning/my_learning.html", certificates=certificates.by_enrolment(current_user.id),
+    shown = certificates.by_enrolment(current_user.id)
+    return render_template("learning/my_learning.html", certificates=shown,
+                           unprintable=certificates.unprintable(shown.values()),
                            referrals=mine,
                            current=[s for s in items if not s.left and not s.enrolment.completed_at],
                            completed=[s for s in items if s.enrolment.completed_at],

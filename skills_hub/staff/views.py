@@ -139,12 +139,14 @@ def resident(learner_id: str):
     catalogue, _ = course_services.list_courses(per_page=200)
     their_referrals = db.session.scalars(referrals.visible_referrals(current_user).where(
         Referral.learner_id == learner.id).order_by(Referral.created_at.desc())).all()
+    their_certificates = certificate_services.of_learner_for(current_user, learner.id)
     return render_template("staff/resident.html", learner=learner, locked=services.pin_locked(learner),
                            sign_in_methods=services.sign_in_methods(learner),
                            week_ago=(datetime.now(UTC) - timedelta(days=7)).date(),
                            branches=services.branch_names(learner), enrolments=enrolments,
                            referrals=their_referrals, permissions=referrals.permissions_of(learner),
-                           certificates=certificate_services.of_learner_for(current_user, learner.id),
+                           certificates=their_certificates,
+                           unprintable=certificate_services.unprintable(their_certificates),
                            courses=[c for c in catalogue if c.id not in enrolled])
 
 
