@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError, fields, validate
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from skills_hub.certificates.models import Certificate
 from skills_hub.certificates.schemas import CertificateSearch, ReasonBody
 from skills_hub.errors import DomainError, NotFound
 from skills_hub.extensions import db, limiter
+from skills_hub.i18n import translate
 from skills_hub.validation import flatten_errors, load_form
 
 bp = Blueprint("certificates", __name__)
@@ -71,7 +73,7 @@ def verify_code(code: str):
     try:
         certificate = services.find(code)
     except DomainError as error:
-        return render_template("certificates/verify.html", result=None, errors=[("code", error.detail)],
+        return render_template("certificates/verify.html", result=None, errors=[("code", translate(error.detail))],
                                code=code[:40]), error.status
     return render_template("certificates/verify.html", result=services.verification(certificate), errors=[],
                            code=code)
@@ -117,12 +119,13 @@ def _gone(certificate):
     """410 for a certificate that is not valid any more, in plain words."""
     if certificate.status == "superseded" and certificate.superseded_by_id:
         new = codes.grouped(db.session.get(Certificate, certificate.superseded_by_id).code)
-        return render_template("certificates/gone.html", title="This certificate was replaced", new=new), 410
+        return render_template("certificates/gone.html", title=gettext("This certificate was replaced"),
+                               new=new), 410
     if certificate.status == "withdrawn":
-        return render_template("certificates/gone.html", title="This certificate was withdrawn", new=None,
-                               detail="It was withdrawn at the holder's request, and its PDF with it."), 410
-    return render_template("certificates/gone.html", title="This certificate was taken back", new=None,
-                           detail="It was taken back, so you cannot download it any more."), 410
+        return render_template("certificates/gone.html", title=gettext("This certificate was withdrawn"), new=None,
+                               detail=gettext("It was withdrawn at the holder's request, and its PDF with it.")), 410
+    return render_template("certificates/gone.html", title=gettext("This certificate was taken back"), new=None,
+                           detail=gettext("It was taken back, so you cannot download it any more.")), 410
 
 
 @bp.post("/certificates/<code>/name")
@@ -131,11 +134,11 @@ def name_visibility(code: str):
     """The learner chooses whether the public verify page shows their name."""
     certificate = services.find(code)
     if certificate.learner_id != current_user.id:
-        raise NotFound("There is no certificate with this code.")
+        raise NotFound(gettext("There is no certificate with this code."))
     certificate.hide_name = request.form.get("hide_name") == "yes"
     db.session.commit()
-    flash("Your name is hidden on the public check page." if certificate.hide_name
-          else "Your name shows on the public check page.", "success")
+    flash(gettext("Your name is hidden on the public check page.") if certificate.hide_name
+          else gettext("Your name shows on the public check page."), "success")
     return redirect(url_for("learning.my_learning"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
@@ -38,7 +39,8 @@ def enrol(slug: str):
     _, created = services.enrol(current_user, course)
     db.session.commit()
     summary = services.summary_for(current_user.id, course)
-    flash("You have started this course." if created else "Welcome back. Your progress is kept.", "success")
+    flash(gettext("You have started this course.") if created else gettext("Welcome back. Your progress is kept."),
+          "success")
     target = summary.next_lesson
     if target is None:
         return redirect(url_for("learning.check_page", slug=slug))
@@ -51,7 +53,7 @@ def leave(slug: str):
     course = courses.get_course(slug)
     services.leave(current_user, course)
     db.session.commit()
-    flash(f"You have left {course.title}. Your progress is kept if you come back.", "success")
+    flash(gettext("You have left %(course)s. Your progress is kept if you come back.", course=course.title), "success")
     return redirect(url_for("learning.my_learning"))
 
 
@@ -62,14 +64,14 @@ def lesson_done(slug: str, lesson_slug: str):
     lesson = courses.get_lesson(course, lesson_slug)
     enrolment = services.enrolment_for(current_user.id, course)
     if enrolment is None or enrolment.left_at is not None:
-        flash("Start the course first, then your finished lessons are saved.", "info")
+        flash(gettext("Start the course first, then your finished lessons are saved."), "info")
         return redirect(url_for("learning.course_page", slug=slug))
     services.lesson_done(current_user.id, lesson, assisted=request.form.get("helped") == "yes")
     db.session.commit()
-    flash(f"Lesson done: {lesson.title}.", "success")
+    flash(gettext("Lesson done: %(lesson)s.", lesson=lesson.title), "success")
     summary = services.summary_for(current_user.id, course)
     if summary.enrolment.completed_at:
-        flash(f"You have completed {course.title}. Well done!", "success")
+        flash(gettext("You have completed %(course)s. Well done!", course=course.title), "success")
         return redirect(url_for("learning.my_learning"))
     if summary.next_lesson:
         return redirect(url_for("learning.lesson_page", slug=slug, lesson_slug=summary.next_lesson.slug))
@@ -92,7 +94,7 @@ def my_learning():
 
 def _skills_form() -> Schema:
     def answer(statement) -> fields.Integer:
-        message = f"Choose how sure you feel: {statement.text}"
+        message = gettext("Choose how sure you feel: %(statement)s", statement=statement.text)
         return fields.Integer(required=True, error_messages={"required": message, "invalid": message},
                               validate=validate.OneOf(list(skills.CONFIDENCE), error=message))
 
@@ -116,7 +118,7 @@ def skills_check():
                                        answers={k.removeprefix("skill-"): v for k, v in form.items()
                                                 if k.startswith("skill-")}))
             db.session.commit()
-            flash("Thank you. Your skills profile is updated.", "success")
+            flash(gettext("Thank you. Your skills profile is updated."), "success")
             return redirect(url_for("learning.skills_check"))
     profile = _profile(history)
     return render_template("learning/skills_check.html", statements=skills.statements(), areas=EDS_AREAS,
@@ -152,7 +154,7 @@ def check_answers_form(questions: list[dict]) -> Schema:
     """The knowledge-check form's schema: one radio group per question, named `answer-<question id>`."""
     answer_fields: dict = {"csrf_token": fields.String(), "order": fields.Raw()}
     for number, question in enumerate(questions, start=1):
-        message = f"Choose an answer for question {number}."
+        message = gettext("Choose an answer for question %(number)s.", number=number)
         answer_fields[f"answer-{question['id']}"] = fields.String(
             required=True, error_messages={"required": message},
             validate=validate.OneOf([c["id"] for c in question["choices"]], error=message))
