@@ -7,7 +7,7 @@ export FLASK_APP := wsgi:app
 # `make run PORT=5050` when 5000 is taken (on a Mac, AirPlay uses it).
 PORT ?= 5000
 
-.PHONY: run test lint bench lock migrate clean fonts
+.PHONY: run test lint bench lock migrate clean fonts translations
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,24 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-migrate: $(STAMP)
+# The gettext catalogues: the .po files are committed, the .mo files are built here (pip install -e does not).
+TRANSLATIONS := skills_hub/translations
+MO := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --locale $* --input-file $< --output-file $@
+
+# After changing what a page, email, login card or certificate says: find every message, add the new ones to each
+# language's catalogue (for translators to fill in; the tests fail until they have), and compile.
+translations: $(STAMP)
+	$(BIN)/python scripts/form_messages.py > $(TRANSLATIONS)/form_messages.py
+	$(BIN)/pybabel extract --mapping-file $(TRANSLATIONS)/babel.cfg --keywords N_ --keywords _say --no-location --sort-output \
+		--project "Skills Hub" --copyright-holder "Skills Hub" --output-file $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --input-file $(TRANSLATIONS)/messages.pot --output-dir $(TRANSLATIONS) --no-fuzzy-matching \
+		--ignore-obsolete
+	$(MAKE) $(MO)
+
+migrate: $(STAMP) $(MO)
 	$(BIN)/flask db upgrade
 
 # SKILLS_HUB_PORT makes the app's links, QR codes and emails use the same port (config.py).
@@ -29,7 +46,7 @@ run: migrate
 	trap 'kill $$runner 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(MO)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -12,7 +12,7 @@ from skills_hub.config import PROJECT_ROOT, Config
 
 def create_app(config: Config | None = None, env: Mapping[str, str] | None = None) -> Flask:
     """Build the app: config → extensions → each domain (blueprints, commands, handlers) → error handlers → CLI."""
-    from skills_hub import cli, codes, domains, endpoints, errors, logs, security
+    from skills_hub import cli, codes, domains, endpoints, errors, i18n, logs, security
     from skills_hub.accounts import sessions
     from skills_hub.extensions import csrf, db, limiter, login_manager
     from skills_hub.jobs import services as jobs
@@ -37,6 +37,7 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
     # tests build many, some on a Redis they stop) starts on its own storage, healthy until it says otherwise.
     limiter._storage_dead = False  # noqa: SLF001  (Flask-Limiter has no public way to say so)
     security.init_app(app)
+    i18n.init_app(app)
     endpoints.init_app(app)  # safe JSON bodies; no hidden characters in addresses, queries or forms
     jobs.init_app(app)
 

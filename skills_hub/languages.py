@@ -7,6 +7,7 @@ the directory's languages, the search filter and sign-up sheets all go through h
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pycountry
 
@@ -51,3 +52,58 @@ def language_name(code: str) -> str:
 def preferred_code(person) -> str | None:
     """A resident's preferred language as a directory code (the default language of their search)."""
     return two_letter_code(person.preferred_language) if person and person.preferred_language else None
+
+
+# The languages pages, emails, login cards and certificates are written in. `code` is what the chooser, the
+# cookie, `page_language` and `<html lang>` use; `locale` is Babel's name for the catalogue (zh_Hans, not zh-Hans).
+@dataclass(frozen=True)
+class PageLanguage:
+    code: str
+    locale: str
+    name: str  # the language named in itself, as the chooser shows it
+    english_name: str
+    direction: str = "ltr"
+
+    @property
+    def is_english(self) -> bool:
+        return self.code == ENGLISH
+
+
+ENGLISH = "en"
+PAGE_LANGUAGES: dict[str, PageLanguage] = {language.code: language for language in (
+    PageLanguage("en", "en_GB", "English", "English"),
+    PageLanguage("ur", "ur", "اردو", "Urdu", "rtl"),
+    PageLanguage("ar", "ar", "العربية", "Arabic", "rtl"),
+    PageLanguage("pl", "pl", "Polski", "Polish"),
+    PageLanguage("zh-Hans", "zh_Hans", "中文", "Chinese"),
+)}
+
+# Codes stored on records (preferred_language, the directory, Accept-Language) → the page language their readers
+# read best. Cantonese and Mandarin speakers read Chinese; Western Panjabi (Shahmukhi script) readers read Urdu.
+# Panjabi in Gurmukhi (`pa`), Bengali and others have no page language yet: they get English and the chooser.
+_RECORD_TO_PAGE = {
+    "en": "en", "ur": "ur", "ar": "ar", "arb": "ar", "pl": "pl",
+    "zh": "zh-Hans", "zh-hans": "zh-Hans", "zh-cn": "zh-Hans", "zh-sg": "zh-Hans", "cmn": "zh-Hans",
+    "yue": "zh-Hans", "zh-hant": "zh-Hans", "zh-tw": "zh-Hans", "zh-hk": "zh-Hans",
+    "pnb": "ur", "pa-arab": "ur", "skr": "ur",
+}
+
+
+def page_language(code: str | None) -> PageLanguage | None:
+    """The page language for a code from a record, a cookie or a browser (`ur-PK`, `zh-CN`, `yue`), or None."""
+    if not code:
+        return None
+    key = code.strip().replace("_", "-").lower()
+    while key:
+        if key in _RECORD_TO_PAGE:
+            return PAGE_LANGUAGES[_RECORD_TO_PAGE[key]]
+        key = key.rpartition("-")[0]  # ur-PK → ur, zh-Hans-CN → zh-Hans → zh
+    return None
+
+
+def resident_language(person) -> PageLanguage:
+    """The language to write to a resident in (emails, login card, certificate): what they chose to read pages
+    in, else what their preferred language is read as, else English."""
+    return (page_language(getattr(person, "page_language", None))
+            or page_language(getattr(person, "preferred_language", None))
+            or PAGE_LANGUAGES[ENGLISH])

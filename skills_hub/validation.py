@@ -34,6 +34,18 @@ _INVISIBLE = re.compile("[\\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u
                         "\u2060-\u2064\u206a-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 
 
+def _say(message: str, **values: str) -> str:
+    """A message with values, in the page's language when a page is being drawn (English for the API and the
+    command line). `pybabel extract` finds these through the keyword `_say`."""
+    from flask import has_request_context
+
+    if has_request_context():
+        from flask_babel import gettext
+
+        return gettext(message, **values)
+    return message % values if values else message
+
+
 def text_problem(value: str, *, multiline: bool = True) -> str | None:
     """What is wrong with a piece of text, in plain words, or None: the characters no text may hold (and, for a
     one-line text, tabs and line breaks)."""
@@ -42,10 +54,12 @@ def text_problem(value: str, *, multiline: bool = True) -> str | None:
         return None
     code = f"U+{ord(found.group()):04X}"
     if "\ud800" <= found.group() <= "\udfff":
-        return f"This has a broken character ({code}) that we cannot store. Type it again without it."
+        return _say("This has a broken character (%(code)s) that we cannot store. Type it again without it.",
+                    code=code)
     if _LINE_BREAKS.match(found.group()):
-        return "Keep this on one line. Take out the tab or line break."
-    return f"This has a hidden character ({code}) that we cannot store or show safely. Type it again without it."
+        return _say("Keep this on one line. Take out the tab or line break.")
+    return _say("This has a hidden character (%(code)s) that we cannot store or show safely. Type it again without it.",
+                code=code)
 
 
 def without_hidden_characters(value: str) -> str:
@@ -236,18 +250,25 @@ def taken_out_problem(value: str) -> str | None:
         return None
     code = f"U+{ord(found.group()):04X}"
     if "\ud800" <= found.group() <= "\udfff":
-        return (f"This had a broken character ({code}) that we cannot store: the text was not sent as proper "
-                "UTF-8. We took it out: check what is left, then send the form again.")
-    return (f"This had a hidden character ({code}) that we cannot store or show safely. We took it out: check "
-            "what is left, then send the form again.")
+        return _say("This had a broken character (%(code)s) that we cannot store: the text was not sent as proper "
+                    "UTF-8. We took it out: check what is left, then send the form again.", code=code)
+    return _say("This had a hidden character (%(code)s) that we cannot store or show safely. We took it out: check "
+                "what is left, then send the form again.", code=code)
 
 
 _UNNAMED = ("This had a ", "This has a ", "Keep this on one line")
 
 
 def _named(label: str, message: str) -> str:
-    """`This has a hidden character…` on its own does not say which box: `Full name: this has a hidden…`."""
-    return f"{label}: {message[0].lower()}{message[1:]}" if message.startswith(_UNNAMED) else message
+    """`This has a hidden character…` on its own does not say which box: `Full name: this has a hidden…`.
+    Both are put in the page's language here, as the page is drawn (the schemas keep them in English)."""
+    from skills_hub.i18n import current_language, translate
+
+    if not message.startswith(_UNNAMED):
+        return translate(message)
+    if current_language().is_english:
+        return f"{label}: {message[0].lower()}{message[1:]}"
+    return f"{translate(label)}: {translate(message)}"
 
 
 def load_form(schema: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
@@ -273,5 +294,5 @@ def load_form(schema: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]
                         len(order))
 
         errors.sort(key=place)
-    return data, [(field, _named(field_label(schema, field), message) if field else message)
+    return data, [(field, _named(field_label(schema, field), message) if field else _named("", message))
                   for field, message in errors]

@@ -9,7 +9,26 @@ from skills_hub.courses import readability
 from skills_hub.eds import EDS_AREAS
 from tests.conftest import CONTENT_DIR
 
-LESSONS = sorted(CONTENT_DIR.glob("*/lessons/*.md"))
+ALL_LESSONS = sorted(CONTENT_DIR.glob("*/lessons/*.md"))
+LESSONS = [path for path in ALL_LESSONS if path.name.count(".") == 1]  # the English: NN-slug.md
+TRANSLATED_COURSES = ("getting-started", "using-email", "staying-safe-online")
+
+
+def test_three_courses_are_translated_into_every_page_language_and_current(real_course_files):
+    by_slug = {course.slug: course for course in real_course_files}
+    for slug in TRANSLATED_COURSES:
+        course = by_slug[slug]
+        assert sorted(course.translations) == ["ar", "pl", "ur", "zh-Hans"], slug
+        assert all(translation.current for translation in course.translations.values()), slug
+        for lesson in course.lessons:
+            assert sorted(lesson.translations) == ["ar", "pl", "ur", "zh-Hans"], f"{slug}/{lesson.slug}"
+            assert all(translation.current for translation in lesson.translations.values()), lesson.slug
+    # Each translation says who made it and whether a native speaker has reviewed it.
+    for course in real_course_files:
+        for translation in [*course.translations.values(),
+                            *(t for lesson in course.lessons for t in lesson.translations.values())]:
+            assert translation.translated_by.strip()
+            assert "reviewed_by" in translation.__dataclass_fields__
 
 
 def test_the_catalogue_has_at_least_eight_valid_courses(real_course_files):
@@ -31,7 +50,7 @@ def test_every_lesson_has_the_house_shape(lesson):
         assert part in headings, f"{lesson} lacks the section '## {part}'"
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+@pytest.mark.parametrize("lesson", ALL_LESSONS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
 def test_no_lesson_prints_a_phone_number_or_says_simply(lesson):
     text = lesson.read_text(encoding="utf-8")
     assert not re.search(r"\b0\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}\b|\b\d{5,}\b", text), "no phone numbers"

@@ -26,7 +26,7 @@ from tests.conftest import synced_twin
 from tests.test_dataprotection import everything  # noqa: F401  (the fixture: a resident in every table)
 
 SNAPSHOTS = Path(__file__).parent / "fixtures" / "lifecycle"
-CONTENT_TABLES = {"courses", "lessons"}
+CONTENT_TABLES = {"courses", "lessons", "course_translations", "lesson_translations"}
 RANDOM_COLUMNS = {"learner_number", "code", "pin_hash", "password_hash", "token_hash", "key", "message_id",
                   "client_request_hash", "payload_hash", "request_hash", "mfa_secret", "content", "op_id",
                   "device_id", "event_id", "reference", "identity_salt"}

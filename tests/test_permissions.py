@@ -63,6 +63,7 @@ SERVICE_FORM = {"version": "1", "name": "Phone help", "status": "active", "deliv
 ROWS = [
     Row("GET", "/", "/", every(200)),
     Row("GET", "/accessibility", "/accessibility", every(200)),
+    Row("POST", "/language", "/language", every(303), {"language": "pl", "next": "/courses"}),
     Row("GET", "/privacy", "/privacy", every(200)),
     Row("GET", "/healthz", "/healthz", every(200)),
     Row("GET", "/readyz", "/readyz", every(200)),
@@ -142,6 +143,7 @@ ROWS = [
         STAFF_PAGE(404)),
     Row("GET", "/admin", "/admin", ADMIN_PAGE(200)),
     Row("GET", "/admin/audit", "/admin/audit", ADMIN_PAGE(200)),
+    Row("GET", "/admin/translations", "/admin/translations", ADMIN_PAGE(200)),
     Row("GET", "/admin/users", "/admin/users", ADMIN_PAGE(200)),
     Row("GET", "/admin/places", "/admin/places", ADMIN_PAGE(200)),
     Row("POST", "/admin/places", "/admin/places", ADMIN_PAGE(302), {"kind": "branch", "name": "Eastside Library"}),
@@ -382,7 +384,12 @@ def test_the_matrix(app, client, bearer, people, row, role):
     response.close()
 
 
-@pytest.mark.parametrize("row", [row for row in ROWS if row.form], ids=lambda row: f"{row.method} {row.rule}")
+# The language chooser only sets how pages read, and works on a page left open past its form's token (API.md).
+CSRF_EXEMPT_FORMS = {("POST", "/language")}
+
+
+@pytest.mark.parametrize("row", [row for row in ROWS if row.form and (row.method, row.rule) not in CSRF_EXEMPT_FORMS],
+                         ids=lambda row: f"{row.method} {row.rule}")
 def test_every_form_post_without_a_csrf_token_is_refused(client, people, row):
     with client.session_transaction() as session:
         session["_user_id"] = people["admin"].get_id()

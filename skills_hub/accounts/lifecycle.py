@@ -12,9 +12,9 @@ from skills_hub.accounts.services import merged_into
 from skills_hub.extensions import db, utcnow
 
 # Never the email address: it would let whoever registered the held record reset the kept account's password.
-BLANKS_FILLED = ("phone", "date_of_birth", "postcode", "preferred_language")
+BLANKS_FILLED = ("phone", "date_of_birth", "postcode", "preferred_language", "page_language")
 USER_DETAILS = (User.given_name, User.family_name, User.name_as_written, User.name_key, User.email, User.learner_number,
-                User.date_of_birth, User.postcode, User.phone, User.preferred_language)
+                User.date_of_birth, User.postcode, User.phone, User.preferred_language, User.page_language)
 
 
 @residents.exports(User.merged_into_id, BranchMember.user_id, Consent.user_id, ApiToken.user_id, OneTimeLink.user_id)
@@ -37,7 +37,7 @@ def erase_account(learner: User, erasure: residents.Erasure) -> None:
     db.session.execute(delete(OneTimeLink).where(OneTimeLink.user_id == learner.id))
     _anonymise(learner, f"resident {erasure.reference}")
     erasure.anonymised("given_name", "family_name", "name_as_written", "name_key", "email", "phone", "date_of_birth",
-                       "postcode (kept as its district)", "preferred_language", "learner_number", "password", "pin",
+                       "postcode (kept as its district)", "preferred_language", "page_language", "learner_number", "password", "pin",
                        "two_step")
 
 
@@ -87,6 +87,7 @@ def _anonymise(learner: User, family_name: str) -> None:
     learner.given_name, learner.family_name, learner.name_key = "Erased", family_name, ""
     learner.name_as_written = None
     learner.email = learner.phone = learner.date_of_birth = learner.preferred_language = None
+    learner.page_language = None
     learner.learner_number = learner.password_hash = learner.pin_hash = None
     learner.mfa_secret, learner.mfa_recovery_hashes, learner.mfa_enabled_at = None, [], None
     learner.active, learner.erased_at = False, utcnow()

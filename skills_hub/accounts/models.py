@@ -75,6 +75,9 @@ class User(UserMixin, db.Model):
     postcode: Mapped[str | None] = mapped_column(String(8), info=PERSONAL)
     phone: Mapped[str | None] = mapped_column(String(20), info=PERSONAL)
     preferred_language: Mapped[str | None] = mapped_column(String(35), info=PERSONAL)
+    # The language pages are drawn in for this resident (languages.PAGE_LANGUAGES), chosen with the chooser;
+    # preferred_language stays the language of classes and referrals.
+    page_language: Mapped[str | None] = mapped_column(String(10), info=PERSONAL)
     # The UUID a client sent when it created this learner: a retried create answers with this record.
     client_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
     client_request_hash: Mapped[str | None] = mapped_column(String(64))  # tells a replay from a reused id

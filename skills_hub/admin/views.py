@@ -15,9 +15,11 @@ from skills_hub.accounts import policy, services, sessions, two_step
 from skills_hub.accounts.models import Branch, Organisation, Role, User
 from skills_hub.accounts.schemas import name_field
 from skills_hub.audit import services as audit
+from skills_hub.courses import services as courses
 from skills_hub.endpoints import FormSchema, PageQuery
 from skills_hub.extensions import db
 from skills_hub.jobs import services as jobs
+from skills_hub.languages import PAGE_LANGUAGES
 from skills_hub.validation import REQUIRED, Text, flatten_errors, load_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -49,6 +51,15 @@ admin_required = policy.page_for(Role.ADMIN)
 @admin_required
 def dashboard():
     return render_template("admin/dashboard.html", failed=jobs.failed_jobs())
+
+
+@bp.get("/translations")
+@admin_required
+def translations():
+    """Per course and language: current, outdated, missing, and who reviewed it (`flask courses translations`)."""
+    shown = courses.list_all_courses()
+    return render_template("admin/translations.html", courses=shown, states=courses.languages_of(shown),
+                           languages=PAGE_LANGUAGES)
 
 
 @bp.post("/jobs/<uuid:job_id>/retry")

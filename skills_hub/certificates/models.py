@@ -44,6 +44,10 @@ class Certificate(db.Model):
     eds_areas: Mapped[list] = mapped_column(default=list)
     branch_name: Mapped[str | None] = mapped_column(String(200))
     issuer_name: Mapped[str] = mapped_column(String(200))
+    # The resident's language, when it is not English: the certificate then says everything in it first and in
+    # English beside it (employers read English), with the course title from its translation, if it has one.
+    language: Mapped[str | None] = mapped_column(String(10))
+    course_title_translated: Mapped[str | None] = mapped_column(String(200))
     # The learner may hide their name from the public verify page.
     hide_name: Mapped[bool] = mapped_column(default=False)
     revoked_at: Mapped[datetime | None]

@@ -15,6 +15,7 @@ import uuid
 
 import segno
 from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale, gettext
 from sqlalchemy.exc import SQLAlchemyError
 
 from skills_hub import codes, fonts, storage
@@ -23,18 +24,21 @@ from skills_hub.certificates import credentials, status_list
 from skills_hub.certificates.models import Certificate
 from skills_hub.eds import EDS_AREAS
 from skills_hub.extensions import db, utcnow
+from skills_hub.i18n import long_date
 from skills_hub.jobs.services import job_handler
+from skills_hub.languages import ENGLISH, PAGE_LANGUAGES
 from skills_hub.pdf import render_pdf, render_pdf_pages
 from skills_hub.validation import without_hidden_characters
 
 RENDER_JOB = "render_certificate"
 # Raise when templates/certificates/certificate.html, or what it is given, changes: PDFs are then re-rendered.
 # 4: a name is drawn in the face of its resident's Japanese, Korean or Chinese (fonts.language_of).
-TEMPLATE_VERSION = 4
+# 5: bilingual, in the resident's language first and English beside it (Certificate.language).
+TEMPLATE_VERSION = 5
 
 
 def storage_key(certificate: Certificate) -> str:
-    return f"certificates/{certificate.code}-v{TEMPLATE_VERSION}.pdf"
+    return f"certificates/{certificate.code}-v{TEMPLATE_VERSION}.pdf"  # its language is frozen with it
 
 
 def certificate_html(certificate: Certificate) -> str:
@@ -45,11 +49,34 @@ def certificate_html(certificate: Certificate) -> str:
     # The name is frozen; which face draws it is not: the resident's language today (none once they are erased).
     learner = db.session.get(User, certificate.learner_id)
     name_lang = fonts.language_of(learner_name, learner.preferred_language if learner else None)
+    languages = [PAGE_LANGUAGES[ENGLISH]]
+    if certificate.language in PAGE_LANGUAGES and certificate.language != ENGLISH:
+        languages.insert(0, PAGE_LANGUAGES[certificate.language])
     return render_template(
         "certificates/certificate.html", certificate=certificate, code=code, verify_url=verify_url,
-        learner_name=learner_name, name_lang=name_lang,
-        areas=[EDS_AREAS.get(area, area) for area in certificate.eds_areas],
+        learner_name=learner_name, name_lang=name_lang, texts=[_texts(certificate, language, verify_url)
+                                                               for language in languages],
         qr=segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2))
+
+
+def _texts(certificate: Certificate, language, verify_url: str) -> dict:
+    """What the certificate says, in one language: the first is the resident's, English is beside it."""
+    with force_locale(language.locale):
+        title = certificate.course_title if language.is_english else (certificate.course_title_translated or "")
+        return {
+            "lang": "en-GB" if language.is_english else language.code, "dir": language.direction,
+            "heading": gettext("Certificate of achievement"),
+            "certify": gettext("This is to certify that"),
+            "completed": gettext("has completed the course"),
+            "course": title,
+            "areas": gettext("Skill areas: %(areas)s", areas=", ".join(
+                gettext(EDS_AREAS.get(area, area)) for area in certificate.eds_areas)) if certificate.eds_areas else "",
+            "awarded": gettext("Awarded on %(date)s", date=long_date(certificate.awarded_at)),
+            "helped": gettext("with help from") if certificate.branch_name else "",
+            "check": gettext("Check this certificate at"),
+            "qr": gettext("QR code that opens the page to check this certificate"),
+            "footer": gettext("Anyone can check this certificate by typing its code at the address above."),
+        }
 
 
 def render(certificate: Certificate) -> bytes:

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from skills_hub.courses import services
+from skills_hub.courses import translation_files
 from skills_hub.courses.files import read_catalogue
 from skills_hub.extensions import db
 
@@ -22,6 +23,9 @@ def validate_command() -> None:
     courses, problems = read_catalogue(root)
     for problem in problems:
         click.echo(str(problem), err=True)
+    for course in courses:
+        for warning in course.warnings:
+            click.echo(f"warning: {warning}", err=True)
     if problems:
         click.echo(f"{len(problems)} problem(s) found. Fix them and run `flask courses validate` again.", err=True)
         sys.exit(1)
@@ -43,3 +47,51 @@ def sync_command() -> None:
     db.session.commit()
     click.echo(f"Courses synced: {len(report.created)} new, {len(report.updated)} updated, "
                f"{len(report.retired)} retired, {len(report.unchanged)} unchanged.")
+
+
+@courses_cli.command("translations")
+def translations_command() -> None:
+    """Per course and language: current, outdated, missing, and whether a native speaker has reviewed it."""
+    shown = services.list_all_courses()
+    states = services.languages_of(shown)
+    for course in shown:
+        click.echo(f"{course.slug}:")
+        for state in states[course.id]:
+            review = "" if state.status == "missing" else (
+                f", reviewed by {state.reviewed_by}" if state.reviewed else ", not yet reviewed")
+            detail = ""
+            if state.outdated_lessons:
+                detail += " (outdated lessons: " + ", ".join(state.outdated_lessons) + ")"
+            if state.missing_lessons and state.status != "missing":
+                detail += " (lessons not translated: " + ", ".join(state.missing_lessons) + ")"
+            click.echo(f"  {state.language}: {state.status}{review}{detail}")
+
+
+@courses_cli.command("stamp")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def stamp_command(paths: tuple[str, ...]) -> None:
+    """Record in each translation file the English it now translates (after bringing it up to date)."""
+    from pathlib import Path
+
+    root = current_app.config["CONTENT_DIR"]
+    courses, problems = read_catalogue(root)
+    by_folder = {course.slug: course for course in courses}
+    for name in paths:
+        path = Path(name).resolve()
+        course = by_folder.get(path.parent.parent.name if path.parent.name == "lessons" else path.parent.name)
+        if course is None:
+            raise click.ClickException(f"{name} is not in a valid course folder under {root}: "
+                                       "run `flask courses validate`")
+        if found := translation_files.COURSE_TRANSLATION.match(path.name):
+            source = translation_files.course_source_hash(services.english_texts(course))
+        elif found := translation_files.LESSON_TRANSLATION.match(path.name):
+            lesson = next((lesson for lesson in course.lessons if lesson.position == int(found.group(1))
+                           and lesson.slug == found.group(2)), None)
+            if lesson is None:
+                raise click.ClickException(f"{name} translates no lesson of {course.slug}")
+            source = translation_files.lesson_source_hash(lesson.body)
+        else:
+            raise click.ClickException(f"{name} is not a translation file (course.<language>.yaml or "
+                                       "lessons/NN-slug.<language>.md)")
+        translation_files.stamp(path, source)
+        click.echo(f"Stamped {name}")

@@ -16,6 +16,15 @@ from skills_hub import markdown
 from skills_hub.config import PROJECT_ROOT
 from skills_hub.courses import readability
 from skills_hub.courses.schemas import CourseFileSchema
+from skills_hub.courses.translation_files import (
+    ANY_TRANSLATION,
+    COURSE_TRANSLATION,
+    LESSON_TRANSLATION,
+    TRANSLATED_LANGUAGES,
+    TranslationFile,
+    read_course_translation,
+    read_lesson_translation,
+)
 from skills_hub.validation import flatten_errors
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -42,6 +51,7 @@ class LessonFile:
     minutes: int
     body: str
     content_hash: str
+    translations: dict[str, TranslationFile] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,8 @@ class CourseFile:
     knowledge_check: dict[str, Any]
     lessons: list[LessonFile]
     content_hash: str = field(compare=False)
+    translations: dict[str, TranslationFile] = field(default_factory=dict, compare=False)
+    warnings: list[Problem] = field(default_factory=list, compare=False)
 
 
 def _shown(path: Path) -> str:
@@ -122,21 +134,68 @@ def read_course(folder: Path) -> tuple[CourseFile | None, list[Problem]]:
         lessons.append(LessonFile(slug=slug, title=entry["title"], position=index + 1, minutes=entry["minutes"],
                                   body=body, content_hash=_digest(entry["title"], str(entry["minutes"]), body)))
     for stray in sorted((folder / "lessons").glob("*.md")):
+        if ANY_TRANSLATION.match(stray.name):
+            continue  # a translation: read below
         if f"lessons/{stray.name}" not in listed:
             problems.append(Problem(_shown(stray), "", "is not listed under lessons in course.yaml: list it or "
                                                        "remove it"))
+    translations, lesson_translations, warnings = _read_translations(folder, data, lessons, problems)
     if problems:
         return None, problems
+    lessons = [LessonFile(slug=lesson.slug, title=lesson.title, position=lesson.position, minutes=lesson.minutes,
+                          body=lesson.body, content_hash=lesson.content_hash,
+                          translations=lesson_translations.get(lesson.slug, {})) for lesson in lessons]
 
     check = {"pass_mark": data["check"]["pass_mark"], "questions": data["check"]["questions"]}
     content_hash = _digest(json.dumps({k: v for k, v in data.items() if k != "lessons"}, sort_keys=True),
-                           *(lesson.content_hash + lesson.slug for lesson in lessons))
+                           *(lesson.content_hash + lesson.slug for lesson in lessons),
+                           *(f"{language}:{translation.content_hash}" for language, translation
+                             in sorted(translations.items())),
+                           *(f"{lesson.slug}:{language}:{translation.content_hash}" for lesson in lessons
+                             for language, translation in sorted(lesson.translations.items())))
     return CourseFile(
         slug=data["slug"], title=data["title"], summary=data["summary"], level=data["level"],
         eds_areas=data["eds_areas"], minutes=data["minutes"], version=data["version"],
         published=data["published"], outcomes=data["outcomes"], knowledge_check=check, lessons=lessons,
-        content_hash=content_hash,
+        content_hash=content_hash, translations=translations, warnings=warnings,
     ), []
+
+
+def _read_translations(folder: Path, data: dict[str, Any], lessons: list[LessonFile], problems: list[Problem]):
+    """The course's translations and its lessons' ({language: file}, {lesson slug: {language: file}}, warnings).
+    Problems go into `problems`; an outdated translation is a warning."""
+    english = {**data, "lessons": [{"slug": lesson.slug, "title": lesson.title} for lesson in lessons]}
+    by_file = {f"{lesson.position:02d}-{lesson.slug}": lesson for lesson in lessons}
+    course_translations: dict[str, TranslationFile] = {}
+    lesson_translations: dict[str, dict[str, TranslationFile]] = {}
+    warnings: list[Problem] = []
+    candidates = sorted(folder.glob("course.*.yaml")) + sorted((folder / "lessons").glob("*.*.md"))
+    for path in candidates:
+        shown = _shown(path)
+        if not ANY_TRANSLATION.match(path.name) or not (COURSE_TRANSLATION.match(path.name)
+                                                        or LESSON_TRANSLATION.match(path.name)):
+            problems.append(Problem(shown, "", "is named like a translation, but pages are written only in "
+                                               + ", ".join(TRANSLATED_LANGUAGES) + " besides English: name it "
+                                               "course.<language>.yaml or lessons/NN-slug.<language>.md"))
+            continue
+        if found := COURSE_TRANSLATION.match(path.name):
+            translation, found_problems, found_warnings = read_course_translation(path, shown, english,
+                                                                                  found.group(1))
+            if translation:
+                course_translations[translation.language] = translation
+        else:
+            number, slug, language = LESSON_TRANSLATION.match(path.name).groups()
+            lesson = by_file.get(f"{number}-{slug}")
+            if lesson is None:
+                warnings.append(Problem(shown, "", "translates a lesson that is no longer in course.yaml: "
+                                                   "rename it with the lesson's new file name, or remove it"))
+                continue
+            translation, found_problems, found_warnings = read_lesson_translation(path, lesson.body, language)
+            if translation:
+                lesson_translations.setdefault(slug, {})[language] = translation
+        problems.extend(Problem(shown, "", message) for message in found_problems)
+        warnings.extend(Problem(shown, "", message) for message in found_warnings)
+    return course_translations, lesson_translations, warnings
 
 
 def _lesson_problems(body: str, folder: Path) -> list[str]:

@@ -64,3 +64,38 @@ class Lesson(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="lessons")
+
+
+class CourseTranslation(db.Model):
+    """A course's texts in another language, from `course.<lang>.yaml`: title, summary, outcomes, lesson titles
+    and the check's texts, keyed by the English's ids. `current` is false once the English changed since."""
+
+    __tablename__ = "course_translations"
+    __table_args__ = (UniqueConstraint("course_id", "language"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(10))
+    texts: Mapped[dict] = mapped_column(default=dict)
+    current: Mapped[bool] = mapped_column(default=True)
+    translated_by: Mapped[str] = mapped_column(String(200))
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LessonTranslation(db.Model):
+    """A lesson in another language, from `lessons/NN-slug.<lang>.md`."""
+
+    __tablename__ = "lesson_translations"
+    __table_args__ = (UniqueConstraint("lesson_id", "language"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    lesson_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(10))
+    body_markdown: Mapped[str] = mapped_column(Text)
+    current: Mapped[bool] = mapped_column(default=True)
+    translated_by: Mapped[str] = mapped_column(String(200))
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from skills_hub.eds import EDS_AREAS, LEVELS
 from skills_hub.endpoints import InputSchema, PageQuery
+from skills_hub.languages import PAGE_LANGUAGES
 from skills_hub.validation import REQUIRED, SLUG, required_string
 
 _LEVEL = validate.OneOf(list(LEVELS), error="Must be one of: " + ", ".join(LEVELS) + ".")
@@ -80,9 +81,28 @@ class CourseFileSchema(InputSchema):
     check = fields.Nested(KnowledgeCheckFileSchema, required=True, error_messages=REQUIRED)
 
 
+_PAGE_LANGUAGE = validate.OneOf(list(PAGE_LANGUAGES), error="Must be one of: " + ", ".join(PAGE_LANGUAGES) + ".")
+
+
 class CatalogueQuery(PageQuery):
     area = fields.String(validate=_AREA)
     level = fields.String(validate=_LEVEL)
+    available_in = fields.String(validate=_PAGE_LANGUAGE, metadata={
+        "description": "Only courses with a current translation into this language (every course is in English)."})
+
+
+class InLanguageQuery(InputSchema):
+    language = fields.String(load_default="en", validate=_PAGE_LANGUAGE, metadata={
+        "description": "The language to answer in, where the course has a current translation; English otherwise."})
+
+
+class CourseListQuery(CatalogueQuery, InLanguageQuery):
+    pass
+
+
+class LanguageOut(Schema):
+    code = fields.String()
+    status = fields.String(metadata={"description": "current or outdated"})
 
 
 class CourseSummaryOut(Schema):
@@ -94,6 +114,9 @@ class CourseSummaryOut(Schema):
     lesson_count = fields.Integer()
     minutes = fields.Integer()
     version = fields.Integer()
+    language = fields.String(metadata={"description": "The language these texts are in."})
+    languages = fields.List(fields.Nested(LanguageOut), metadata={
+        "description": "English and each translation, current or outdated (an outdated one is not served)."})
 
 
 class LessonOut(Schema):

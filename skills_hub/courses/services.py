@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from skills_hub.courses.files import CourseFile, Problem, read_catalogue
-from skills_hub.courses.models import Course, Lesson
+from skills_hub.courses.models import Course, CourseTranslation, Lesson, LessonTranslation
+from skills_hub.courses.translation_files import TRANSLATED_LANGUAGES
 from skills_hub.errors import NotFound
 from skills_hub.extensions import db, utcnow
 
@@ -90,23 +92,64 @@ def _apply(course: Course, source: CourseFile, now) -> None:
         if gone.retired_at is None:
             gone.retired_at, gone.updated_at = now, now
         gone.position = 1000 + position  # out of the way of current lessons
+    db.session.flush()
+    _sync_translations(CourseTranslation, CourseTranslation.course_id, course.id, source.translations, now,
+                       lambda row, file: setattr(row, "texts", file.texts))
+    for lesson_file in source.lessons:
+        lesson = next(lesson for lesson in course.lessons if lesson.slug == lesson_file.slug)
+        _sync_translations(LessonTranslation, LessonTranslation.lesson_id, lesson.id, lesson_file.translations, now,
+                           lambda row, file: setattr(row, "body_markdown", file.texts["body"]))
+
+
+def _sync_translations(model, owner_column, owner_id, files, now, copy_texts) -> None:
+    """Make one course's (or lesson's) translation rows match its translation files: removed files go."""
+    rows = {row.language: row for row in db.session.scalars(select(model).where(owner_column == owner_id))}
+    for language, file in files.items():
+        row = rows.pop(language, None)
+        if row is None:
+            row = model(language=language, **{owner_column.key: owner_id})
+            db.session.add(row)
+        elif row.content_hash == file.content_hash and row.current == file.current:
+            continue
+        copy_texts(row, file)
+        row.current, row.translated_by, row.reviewed_by = file.current, file.translated_by, file.reviewed_by
+        row.content_hash, row.updated_at = file.content_hash, now
+    for gone in rows.values():
+        db.session.delete(gone)
 
 
 def _published():
     return select(Course).where(Course.published.is_(True), Course.retired_at.is_(None))
 
 
-def list_courses(*, area: str | None = None, level: str | None = None, page: int = 1,
-                 per_page: int = 50) -> tuple[list[Course], int]:
-    """Published, current courses, by title; with the total for paging."""
+def list_courses(*, area: str | None = None, level: str | None = None, available_in: str | None = None,
+                 page: int = 1, per_page: int = 50) -> tuple[list[Course], int]:
+    """Published, current courses, by title; with the total for paging. `available_in` keeps the courses with a
+    current translation into that language (every course is in English)."""
     query = _published()
     if level:
         query = query.where(Course.level == level)
+    if available_in and available_in != "en":
+        query = query.where(Course.id.in_(select(CourseTranslation.course_id).where(
+            CourseTranslation.language == available_in, CourseTranslation.current.is_(True))))
     courses = list(db.session.scalars(query.order_by(Course.title)))
     if area:  # eds_areas is a JSON list; a catalogue is tens of courses, so filter here on every database
         courses = [course for course in courses if area in course.eds_areas]
     start = (page - 1) * per_page
     return courses[start:start + per_page], len(courses)
+
+
+def list_all_courses() -> list[Course]:
+    """Every current course, published or not, by slug, with its lessons (for translators and admins)."""
+    return list(db.session.scalars(select(Course).where(Course.retired_at.is_(None))
+                                   .options(selectinload(Course.lessons)).order_by(Course.slug)))
+
+
+def english_texts(course: CourseFile) -> dict:
+    """A course file's English texts, in the shape translation_files.course_source_hash reads."""
+    return {"title": course.title, "summary": course.summary, "outcomes": course.outcomes,
+            "lessons": [{"slug": lesson.slug, "title": lesson.title} for lesson in course.lessons],
+            "check": course.knowledge_check}
 
 
 def count_courses() -> int:
@@ -160,3 +203,163 @@ def score_check(course: Course, answers: dict[str, str]) -> CheckResult:
     correct_count = sum(r.correct for r in results)
     score = round(100 * correct_count / len(results)) if results else 0
     return CheckResult(score, correct_count, len(results), score >= check["pass_mark"], results)
+
+
+# A course in a reader's language ----------------------------------------------------------------------------------
+# One course, one enrolment, one progress record whatever language it is read in: these are views of the same
+# Course and Lessons (ids, slugs and the answers stay the English's), with the texts swapped where a current
+# translation exists. A page never mixes languages in its body: a lesson whose translation is missing or outdated
+# is shown whole in English, with one sentence in the reader's language saying so.
+
+class LessonShown:
+    def __init__(self, lesson: Lesson, title: str, body_markdown: str, body_language: str):
+        self.lesson, self.title, self.body_markdown, self.body_language = lesson, title, body_markdown, body_language
+        # The lesson page's heading is in the language of its body.
+        self.heading = title if body_language != "en" else lesson.title
+
+    def __getattr__(self, name: str):
+        return getattr(self.lesson, name)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, LessonShown) and other.lesson.id == self.lesson.id
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class CourseShown:
+    """A course as a reader of `wanted` sees it. `language` is the language its texts are in; `waiting` is true
+    when the reader asked for another language and these texts (or a lesson's) are in English meanwhile."""
+
+    def __init__(self, course: Course, wanted: str, translation: CourseTranslation | None,
+                 lessons: dict[uuid.UUID, LessonTranslation]):
+        self.course, self.wanted = course, wanted
+        texts = translation.texts if translation is not None and translation.current else None
+        self.language = wanted if texts else "en"
+        self.waiting = wanted != "en" and texts is None
+        self.title = texts["title"] if texts else course.title
+        self.summary = texts["summary"] if texts else course.summary
+        self.outcomes = texts["outcomes"] if texts else course.outcomes
+        self.knowledge_check = _translated_check(course.knowledge_check, texts["check"]) if texts else \
+            course.knowledge_check
+        self.current_lessons = []
+        for lesson in course.current_lessons:
+            found = lessons.get(lesson.id)
+            title = texts["lessons"].get(lesson.slug, lesson.title) if texts else lesson.title
+            if texts and found is not None and found.current:
+                self.current_lessons.append(LessonShown(lesson, title, found.body_markdown, wanted))
+            else:
+                self.current_lessons.append(LessonShown(lesson, title, lesson.body_markdown, "en"))
+
+    def __getattr__(self, name: str):
+        return getattr(self.course, name)
+
+
+def _translated_check(check: dict, texts: dict) -> dict:
+    questions = []
+    for question in check["questions"]:
+        said = texts["questions"].get(question["id"], {})
+        choices = [{**choice, **said.get("choices", {}).get(choice["id"], {})} for choice in question["choices"]]
+        questions.append({**question, "text": said.get("text", question["text"]), "choices": choices})
+    return {**check, "questions": questions}
+
+
+def in_language(course: Course, language: str) -> CourseShown:
+    """The course as a reader of `language` (a page language code) sees it: two queries, none for English."""
+    if language == "en":
+        return CourseShown(course, "en", None, {})
+    translation = db.session.scalar(select(CourseTranslation).where(
+        CourseTranslation.course_id == course.id, CourseTranslation.language == language))
+    lessons = {row.lesson_id: row for row in db.session.scalars(select(LessonTranslation).where(
+        LessonTranslation.lesson_id.in_([lesson.id for lesson in course.current_lessons]),
+        LessonTranslation.language == language))} if translation is not None and translation.current else {}
+    return CourseShown(course, language, translation, lessons)
+
+
+def all_in_language(courses: list[Course], language: str) -> list[CourseShown]:
+    """A list of courses (the catalogue, My learning) in a reader's language: one query for all of them."""
+    if language == "en":
+        return [CourseShown(course, "en", None, {}) for course in courses]
+    translations = {row.course_id: row for row in db.session.scalars(select(CourseTranslation).where(
+        CourseTranslation.course_id.in_([course.id for course in courses]), CourseTranslation.language == language))}
+    return [CourseShown(course, language, translations.get(course.id), {}) for course in courses]
+
+
+@dataclass(frozen=True)
+class TranslationState:
+    language: str
+    status: str  # current, outdated or missing
+    reviewed_by: str | None = None
+    translated_by: str | None = None
+    outdated_lessons: tuple[str, ...] = ()
+    missing_lessons: tuple[str, ...] = ()
+
+    @property
+    def reviewed(self) -> bool:
+        return bool(self.reviewed_by)
+
+
+def languages_of(courses: list[Course]) -> dict[uuid.UUID, list[TranslationState]]:
+    """Each course's languages besides English, as readers meet them: a course counts as translated into a
+    language when its course texts and every current lesson have a translation; outdated when any is outdated."""
+    ids = [course.id for course in courses]
+    course_rows = db.session.execute(select(CourseTranslation.course_id, CourseTranslation.language,
+                                            CourseTranslation.current, CourseTranslation.reviewed_by,
+                                            CourseTranslation.translated_by)
+                                     .where(CourseTranslation.course_id.in_(ids))).all()
+    lesson_rows = db.session.execute(
+        select(Lesson.course_id, Lesson.slug, LessonTranslation.language, LessonTranslation.current,
+               LessonTranslation.reviewed_by)
+        .join(LessonTranslation, LessonTranslation.lesson_id == Lesson.id)
+        .where(Lesson.course_id.in_(ids), Lesson.retired_at.is_(None))).all()
+    lessons: dict[tuple, dict[str, tuple[bool, str | None]]] = {}
+    for course_id, slug, language, current, reviewed_by in lesson_rows:
+        lessons.setdefault((course_id, language), {})[slug] = (current, reviewed_by)
+    found = {(course_id, language): (current, reviewed_by, translated_by)
+             for course_id, language, current, reviewed_by, translated_by in course_rows}
+    states: dict[uuid.UUID, list[TranslationState]] = {}
+    for course in courses:
+        slugs = [lesson.slug for lesson in course.current_lessons]
+        states[course.id] = []
+        for language in TRANSLATED_LANGUAGES:
+            if (course.id, language) not in found:
+                states[course.id].append(TranslationState(language, "missing"))
+                continue
+            current, reviewed_by, translated_by = found[(course.id, language)]
+            done = lessons.get((course.id, language), {})
+            missing = tuple(slug for slug in slugs if slug not in done)
+            outdated = tuple(slug for slug in slugs if slug in done and not done[slug][0])
+            status = "outdated" if not current or outdated else ("missing" if len(missing) == len(slugs)
+                                                                 else "current")
+            lessons_reviewed = all(done[slug][1] for slug in slugs if slug in done)
+            states[course.id].append(TranslationState(
+                language, "outdated" if status == "current" and missing else status,
+                reviewed_by if lessons_reviewed else None, translated_by, outdated, missing))
+    return states
+
+
+def _language_list(states: list[TranslationState]) -> list[dict[str, str]]:
+    return [{"code": "en", "status": "current"}] + [{"code": state.language, "status": state.status}
+                                                    for state in states if state.status != "missing"]
+
+
+def for_readers(courses: list[Course], language: str) -> list[CourseShown]:
+    """Courses for the catalogue and the API: in `language` where current, each with its list of languages."""
+    states = languages_of(courses)
+    shown = all_in_language(courses, language)
+    for course in shown:
+        course.languages = _language_list(states[course.id])
+    return shown
+
+
+def for_reader(course: Course, language: str) -> CourseShown:
+    shown = in_language(course, language)
+    shown.languages = _language_list(languages_of([course])[course.id])
+    return shown
+
+
+def translated_title(course_id: uuid.UUID, language: str) -> str | None:
+    """The course's title in `language`, from its current translation, or None."""
+    texts = db.session.scalar(select(CourseTranslation.texts).where(
+        CourseTranslation.course_id == course_id, CourseTranslation.language == language,
+        CourseTranslation.current.is_(True)))
+    return texts["title"] if texts else None

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import segno
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import func, select
@@ -24,6 +25,7 @@ from skills_hub.courses import services as course_services
 from skills_hub.endpoints import page_number
 from skills_hub.errors import Conflict, DomainError, NotFound
 from skills_hub.extensions import db
+from skills_hub.languages import resident_language
 from skills_hub.learning import services as learning
 from skills_hub.learning.permissions import RECORD_LEARNING
 from skills_hub.outreach import duplicates
@@ -253,9 +255,11 @@ def login_card(learner_id: str):
         pin = form["pin"]
     sign_in_url = current_app.config["BASE_URL"] + url_for("accounts.sign_in")
     qr_svg = segno.make(sign_in_url, error="m").svg_data_uri(scale=4, border=2)
-    html = render_template("staff/card.html", learner=learner, number=codes.grouped(learner.learner_number),
-                           pin=pin, sign_in_url=sign_in_url, qr=qr_svg,
-                           name_lang=fonts.language_of(learner.display_name, learner.preferred_language))
+    language = resident_language(learner)  # the card is the resident's: in their language, English beside
+    with force_locale(language.locale):
+        html = render_template("staff/card.html", learner=learner, number=codes.grouped(learner.learner_number),
+                               pin=pin, sign_in_url=sign_in_url, qr=qr_svg, card_language=language,
+                               name_lang=fonts.language_of(learner.display_name, learner.preferred_language))
     try:
         card = render_pdf(html)  # before the audit entry: a card no font can print was not printed
     except fonts.MissingGlyph as error:

@@ -1,0 +1,116 @@
+"""Which language a page is drawn in, and the helpers that draw it (Flask-Babel and the gettext catalogues in
+skills_hub/translations, compiled by `make translations`).
+
+The page language is chosen, in order: a signed-in resident's saved `page_language`; the language chosen with
+the chooser on this browser (a cookie); the browser's `Accept-Language`; English. Staff, provider and admin pages
+are English for now, so anyone signed in with one of those roles reads English. The JSON API is English too,
+except a course's own texts where `?language=` asks for a translation (courses.translations).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import Babel, get_locale, gettext
+
+from skills_hub.languages import ENGLISH, PAGE_LANGUAGES, PageLanguage, language_name, page_language
+
+COOKIE = "language"
+COOKIE_SECONDS = 365 * 24 * 3600
+babel = Babel()
+
+
+def current_language() -> PageLanguage:
+    """The language of the page being drawn (English outside a request: jobs say which language they write in
+    with `flask_babel.force_locale`)."""
+    if not has_request_context():
+        return _language_of_locale(str(get_locale() or "en_GB"))
+    if "page_language" not in g:
+        g.page_language = _choose()
+    return g.page_language
+
+
+def _language_of_locale(locale: str) -> PageLanguage:
+    return next((language for language in PAGE_LANGUAGES.values() if language.locale == locale),
+                PAGE_LANGUAGES[ENGLISH])
+
+
+def _choose() -> PageLanguage:
+    from flask_login import current_user
+
+    if request.path.startswith("/api/"):
+        return PAGE_LANGUAGES[ENGLISH]
+    user = current_user if current_user and current_user.is_authenticated else None
+    if user is not None and user.role.value != "learner":
+        return PAGE_LANGUAGES[ENGLISH]
+    if user is not None and (saved := page_language(user.page_language)):
+        return saved
+    if chosen := page_language(request.cookies.get(COOKIE)):
+        return chosen
+    for tag, _quality in request.accept_languages:
+        if found := page_language(tag):
+            return found
+    return PAGE_LANGUAGES[ENGLISH]
+
+
+def _select_locale() -> str:
+    if has_request_context():
+        return current_language().locale
+    return "en_GB"
+
+
+def translate(message: str) -> str:
+    """A fixed English message (from a schema, a flash) in the page's language, when the catalogue has it."""
+    return gettext(message) if message else message
+
+
+def long_date(value: date | datetime | None) -> str:
+    """3 December 2026, in the page's language: ٣ دسمبر ٢٠٢٦ is written 3 دسمبر 2026 here (Latin digits)."""
+    if value is None:
+        return ""
+    return format_date(value, "long", locale=get_locale() or "en_GB")
+
+
+def short_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, "medium", locale=get_locale() or "en_GB")
+
+
+def date_and_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, "medium", locale=get_locale() or "en_GB")
+
+
+def language_name_here(code: str | None) -> str:
+    """A language code named in the page's language: `ur` → Urdu on an English page, اردو on an Urdu one."""
+    if not code:
+        return ""
+    locale: Locale = get_locale() or Locale.parse("en_GB")
+    primary = code.replace("-", "_")
+    return (locale.languages.get(primary) or locale.languages.get(primary.split("_")[0])
+            or language_name(code))
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=_select_locale, default_domain="messages",
+                   default_translation_directories="translations")
+    app.jinja_env.globals.update(page_language=current_language, page_languages=list(PAGE_LANGUAGES.values()))
+    app.jinja_env.filters.update(long_date=long_date, short_date=short_date, date_and_time=date_and_time,
+                                 language_name=language_name_here, translate=translate)
+
+    @app.after_request
+    def _say_what_the_page_varies_by(response):
+        if response.mimetype == "text/html" and "page_language" in g:
+            response.vary.update(("Accept-Language", "Cookie"))
+            response.headers["Content-Language"] = g.page_language.code
+        return response
+
+
+def remember_choice(response, language: PageLanguage) -> None:
+    response.set_cookie(COOKIE, language.code, max_age=COOKIE_SECONDS, secure=current_app.config.get(
+        "SESSION_COOKIE_SECURE", False), httponly=True, samesite="Lax")
