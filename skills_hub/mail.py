@@ -1,4 +1,8 @@
-"""Email: queued as a job in the sender's transaction; delivered by SMTP, or written as .eml in development."""
+"""Email: queued as a job in the sender's transaction; delivered by SMTP, or written as .eml in development.
+
+Every email is written in its reader's language: compose the subject and body inside `with written_for(person):`
+with flask_babel's `gettext` (whole sentences, named placeholders), then queue it.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,40 @@ import logging
 import smtplib
 import ssl
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from skills_hub import residents
 from skills_hub.extensions import db
 from skills_hub.jobs.models import Job, JobStatus
 from skills_hub.jobs.services import enqueue, job_handler
+from skills_hub.languages import ENGLISH, PAGE_LANGUAGES, PageLanguage, resident_language
 
 log = logging.getLogger("skills_hub.mail")
+
+
+def language_for(person) -> PageLanguage:
+    """The language to write to this person in: a resident's (languages.resident_language); English for nobody
+    known (an address with no account) and for staff, provider and admin users, whose pages are English too
+    (i18n)."""
+    role = getattr(getattr(person, "role", None), "value", "learner")
+    return PAGE_LANGUAGES[ENGLISH] if person is None or role != "learner" else resident_language(person)
+
+
+@contextmanager
+def written_for(person) -> Iterator[PageLanguage]:
+    """Inside this, gettext (and the dates of i18n) write in `person`'s language: compose an email's subject and
+    body here. Also for an address that is not yet, or no longer, the person's (a new address to confirm, an old
+    one told of a change): it is still that person who reads it."""
+    language = language_for(person)
+    with force_locale(language.locale):
+        yield language
 
 
 def queue_email(to: str, subject: str, body: str) -> None:

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
@@ -36,8 +37,9 @@ from skills_hub.directory.models import NEEDS, Service
 from skills_hub.directory.services import service_named
 from skills_hub.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
+from skills_hub.i18n import long_date
 from skills_hub.languages import language_name, preferred_code
-from skills_hub.mail import queue_email
+from skills_hub.mail import queue_email, written_for
 from skills_hub.referrals import workdays
 from skills_hub.referrals.models import (
     ALWAYS_SHARED,
@@ -251,8 +253,7 @@ def make(actor: User, body: dict[str, Any]) -> Made:
         raise
     _event(referral, "submitted", actor, None, None, from_status=None)
     audit.record("referral.made", learner.id, referral_id=referral.id, organisation_id=service.organisation_id)
-    _tell_provider(referral, "A new referral for you",
-                   "You have a new referral, reference {ref}. Please reply by {date}.")
+    _tell_provider(referral, "new")
     return Made(referral, created=True)
 
 
@@ -384,8 +385,7 @@ def _move(referral: Referral, to: str, actor: User | policy.SystemActor | None, 
     audit.record(f"referral.{to}", referral.learner_id, referral_id=referral.id, **policy.audit_fields(actor))
     actor = policy.person(actor)
     if to in ("withdrawn", "entered_in_error") and actor is not None and actor.role != Role.PROVIDER:
-        _tell_provider(referral, "A referral was withdrawn", "Referral {ref} has been withdrawn. You do not need to "
-                                                             "do anything more.")
+        _tell_provider(referral, "withdrawn")
     if actor is None or actor.role == Role.PROVIDER:
         _tell_referrer(referral)
 
@@ -427,27 +427,76 @@ def _link(referral: Referral) -> str:
     return f"{current_app.config['BASE_URL']}/referrals/{referral.id}"  # also built by the tick, outside requests
 
 
-def _tell_provider(referral: Referral, subject: str, text: str) -> None:
+def _provider_email(kind: str, ref: str, date: str) -> tuple[str, str]:
+    """The subject and text of an email to a provider's users, in the language being written (mail.written_for)."""
+    if kind == "new":
+        return (gettext("A new referral for you (%(ref)s)", ref=ref),
+                gettext("You have a new referral, reference %(ref)s. Please reply by %(date)s.", ref=ref, date=date))
+    if kind == "withdrawn":
+        return (gettext("A referral was withdrawn (%(ref)s)", ref=ref),
+                gettext("Referral %(ref)s has been withdrawn. You do not need to do anything more.", ref=ref))
+    if kind == "last_day":
+        return (gettext("Please reply to a referral by tomorrow (%(ref)s)", ref=ref),
+                gettext("Referral %(ref)s needs a reply by %(date)s. After that it expires.", ref=ref, date=date))
+    if kind == "halfway":
+        return (gettext("A referral is waiting for your reply (%(ref)s)", ref=ref),
+                gettext("Referral %(ref)s is waiting for your reply. Please reply by %(date)s.", ref=ref, date=date))
+    raise ValueError(f"no provider email {kind!r}")
+
+
+def _tell_provider(referral: Referral, kind: str) -> None:
     users = db.session.scalars(select(User).where(User.organisation_id == referral.organisation_id,
                                                   User.role == Role.PROVIDER, User.active.is_(True),
                                                   User.email.is_not(None))).all()
-    body = text.format(ref=codes.grouped(referral.reference), date=referral.respond_by.strftime("%-d %B %Y"))
-    if referral.status not in GONE_FROM_PROVIDER:  # a withdrawn referral's page is closed to the provider
-        body += f"\n\nOpen it here: {_link(referral)}"
+    ref = codes.grouped(referral.reference)
     for user in users:
-        queue_email(user.email, f"{subject} ({codes.grouped(referral.reference)})", body + "\n")
+        with written_for(user):
+            subject, body = _provider_email(kind, ref, long_date(referral.respond_by))
+            if referral.status not in GONE_FROM_PROVIDER:  # a withdrawn referral's page is closed to the provider
+                body += "\n\n" + gettext("Open it here: %(link)s", link=_link(referral))
+            queue_email(user.email, subject, body + "\n")
+
+
+def _status_news(status: str, ref: str) -> tuple[str, str]:
+    """The subject and first paragraph of the email telling the referrer and the learner of a referral's new
+    status: a whole sentence for each status, so each language can say it its own way."""
+    news = {
+        "submitted": (gettext("Referral %(ref)s is now submitted", ref=ref),
+                      gettext("There is news about referral %(ref)s: it is now submitted.", ref=ref)),
+        "viewed": (gettext("Referral %(ref)s is now viewed", ref=ref),
+                   gettext("There is news about referral %(ref)s: it is now viewed.", ref=ref)),
+        "accepted": (gettext("Referral %(ref)s is now accepted", ref=ref),
+                     gettext("There is news about referral %(ref)s: it is now accepted.", ref=ref)),
+        "waitlisted": (gettext("Referral %(ref)s is now waitlisted", ref=ref),
+                       gettext("There is news about referral %(ref)s: it is now waitlisted.", ref=ref)),
+        "in_progress": (gettext("Referral %(ref)s is now in progress", ref=ref),
+                        gettext("There is news about referral %(ref)s: it is now in progress.", ref=ref)),
+        "declined": (gettext("Referral %(ref)s is now declined", ref=ref),
+                     gettext("There is news about referral %(ref)s: it is now declined.", ref=ref)),
+        "completed": (gettext("Referral %(ref)s is now completed", ref=ref),
+                      gettext("There is news about referral %(ref)s: it is now completed.", ref=ref)),
+        "not_completed": (gettext("Referral %(ref)s is now not completed", ref=ref),
+                          gettext("There is news about referral %(ref)s: it is now not completed.", ref=ref)),
+        "withdrawn": (gettext("Referral %(ref)s is now withdrawn", ref=ref),
+                      gettext("There is news about referral %(ref)s: it is now withdrawn.", ref=ref)),
+        "expired": (gettext("Referral %(ref)s is now expired", ref=ref),
+                    gettext("There is news about referral %(ref)s: it is now expired. The provider did not reply "
+                            "in time. The page below suggests other services to try.", ref=ref)),
+        "entered_in_error": (gettext("Referral %(ref)s is now entered in error", ref=ref),
+                             gettext("There is news about referral %(ref)s: it is now entered in error.", ref=ref)),
+    }
+    return news[status]
 
 
 def _tell_referrer(referral: Referral) -> None:
     """The referrer and the learner see the new status when they sign in; those with email are told there is one."""
     people = {referral.referred_by_id, referral.learner_id}
+    ref = codes.grouped(referral.reference)
     for user in db.session.scalars(select(User).where(User.id.in_(people), User.email.is_not(None))):
-        status = referral.status.replace("_", " ")
-        news = f"There is news about referral {codes.grouped(referral.reference)}: it is now {status}."
-        if referral.status == "expired":
-            news += " The provider did not reply in time. The page below suggests other services to try."
-        queue_email(user.email, f"Referral {codes.grouped(referral.reference)} is now {status}",
-                    f"{news}\n\nSee it here: {_link(referral)}\n")
+        with written_for(user):
+            subject, news = _status_news(referral.status, ref)
+            queue_email(user.email, subject, news + "\n\n" + gettext("See it here: %(link)s", link=_link(referral))
+                        + "\n")
 
 
 # The deadline tick ----------------------------------------------------------------------------------------------
@@ -480,13 +529,11 @@ def remind_or_expire(referral_id: uuid.UUID, now: datetime, result: TickResult) 
         elif referral.last_day_reminder_at is None and today >= workdays.add_working_days(start, days - 1):
             referral.last_day_reminder_at = now
             referral.halfway_reminder_at = referral.halfway_reminder_at or now  # never a late halfway reminder
-            _tell_provider(referral, "Please reply to a referral by tomorrow",
-                           "Referral {ref} needs a reply by {date}. After that it expires.")
+            _tell_provider(referral, "last_day")
             result.last_day_reminders += 1
         elif referral.halfway_reminder_at is None and today >= workdays.add_working_days(start, (days + 1) // 2):
             referral.halfway_reminder_at = now
-            _tell_provider(referral, "A referral is waiting for your reply",
-                           "Referral {ref} is waiting for your reply. Please reply by {date}.")
+            _tell_provider(referral, "halfway")
             result.halfway_reminders += 1
         db.session.flush()
 
