@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -40,7 +41,7 @@ from skills_hub.audit import services as audit
 from skills_hub.audit.models import AuditEvent
 from skills_hub.errors import Conflict, DomainError, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
-from skills_hub.mail import queue_email
+from skills_hub.mail import queue_email, written_for
 
 LEARNER_NUMBER_LENGTH = 8
 PIN_LENGTH = 6
@@ -566,8 +567,9 @@ def _staff_change_email(learner: User, value: str | None) -> None:
         send_link(learner, "confirm_email" if learner.password_hash else "invitation", to=new)
         audit.record("learner.email_change_asked", learner.id)
     if old:
-        subject, body = NOTICES["email_removed" if new is None else "email_change_asked"]
-        queue_email(old, subject, body.format(base=current_app.config["BASE_URL"]))
+        with written_for(learner):  # the old address is still theirs to read
+            subject, body = notice("email_removed" if new is None else "email_change_asked")
+        queue_email(old, subject, body)
 
 
 def branch_ids_by_user(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
@@ -610,51 +612,69 @@ def branches_of(user: User) -> list[Branch]:
 
 # Passwords and email ----------------------------------------------------------------------------------------------
 
-LINK_EMAILS = {
-    "reset_password": ("Reset your Skills Hub password", "/password-reset/{token}",
-                       "Someone asked to reset the password for this email address on Skills Hub.\n\n"
-                       "To choose a new password, open this link within 30 minutes:\n{url}\n\n"
-                       "If this was not you, you can ignore this email. Your password has not changed."),
-    "invitation": ("Set up your Skills Hub account", "/password-reset/{token}",
-                   "An account has been made for you on Skills Hub.\n\n"
-                   "To choose your password, open this link within 7 days:\n{url}"),
-    "confirm_email": ("Confirm your new email address for Skills Hub", "/account/email/{token}",
-                      "To use this email address for your Skills Hub account, open this link within a day:\n{url}\n\n"
-                      "If this was not you, you can ignore this email."),
-}
+LINK_PATHS = {"reset_password": "/password-reset/{token}", "invitation": "/password-reset/{token}",
+              "confirm_email": "/account/email/{token}"}  # the pages accounts.new_password, .confirm_email
 
 
-# Emails that name no one and hold no link: an old address told of a change, an owner told of a registration try.
-NOTICES = {
-    "email_change_asked": ("Your Skills Hub email address may change",
-                           "Library staff asked to change the email address for your Skills Hub account to a new "
-                           "one. It changes only when the new address is confirmed.\n\n"
-                           "If you did not ask for this, tell your library straight away."),
-    "email_removed": ("Your Skills Hub email address was taken off",
-                      "Library staff took this email address off your Skills Hub account. You can still sign in "
-                      "with your learner number and PIN.\n\n"
-                      "If you did not ask for this, tell your library straight away."),
-    "email_changed": ("Your Skills Hub email address has changed",
-                      "The email address for your Skills Hub account has changed. We will not send emails about it "
-                      "to this address any more.\n\n"
-                      "If you did not make this change, tell your library straight away."),
-    "registration_tried": ("Someone tried to make a Skills Hub account with this address",
-                           "Someone tried to make a new Skills Hub account with this email address. It already has "
-                           "an account, so nothing new was made.\n\n"
-                           "If it was you, sign in here: {base}/sign-in\n"
-                           "Forgotten your password? Choose a new one here: {base}/password-reset\n\n"
-                           "If it was not you, you can ignore this email. Nobody can get into your account "
-                           "without your password."),
-}
+def link_email(purpose: str, url: str) -> tuple[str, str]:
+    """The subject and body of an email with a single-use link, in the language being written
+    (mail.written_for)."""
+    if purpose == "reset_password":
+        return (gettext("Reset your Skills Hub password"),
+                gettext("Someone asked to reset the password for this email address on Skills Hub.\n\n"
+                        "To choose a new password, open this link within 30 minutes:\n%(url)s\n\n"
+                        "If this was not you, you can ignore this email. Your password has not changed.", url=url))
+    if purpose == "invitation":
+        return (gettext("Set up your Skills Hub account"),
+                gettext("An account has been made for you on Skills Hub.\n\n"
+                        "To choose your password, open this link within 7 days:\n%(url)s", url=url))
+    if purpose == "confirm_email":
+        return (gettext("Confirm your new email address for Skills Hub"),
+                gettext("To use this email address for your Skills Hub account, open this link within a day:\n"
+                        "%(url)s\n\n"
+                        "If this was not you, you can ignore this email.", url=url))
+    raise ValueError(f"no link email {purpose!r}")
+
+
+def notice(kind: str) -> tuple[str, str]:
+    """Emails that name no one and hold no link but the site's: an old address told of a change, an owner told
+    of a registration try. In the language being written (mail.written_for)."""
+    if kind == "email_change_asked":
+        return (gettext("Your Skills Hub email address may change"),
+                gettext("Library staff asked to change the email address for your Skills Hub account to a new "
+                        "one. It changes only when the new address is confirmed.\n\n"
+                        "If you did not ask for this, tell your library straight away."))
+    if kind == "email_removed":
+        return (gettext("Your Skills Hub email address was taken off"),
+                gettext("Library staff took this email address off your Skills Hub account. You can still sign in "
+                        "with your learner number and PIN.\n\n"
+                        "If you did not ask for this, tell your library straight away."))
+    if kind == "email_changed":
+        return (gettext("Your Skills Hub email address has changed"),
+                gettext("The email address for your Skills Hub account has changed. We will not send emails about "
+                        "it to this address any more.\n\n"
+                        "If you did not make this change, tell your library straight away."))
+    if kind == "registration_tried":
+        return (gettext("Someone tried to make a Skills Hub account with this address"),
+                gettext("Someone tried to make a new Skills Hub account with this email address. It already has "
+                        "an account, so nothing new was made.\n\n"
+                        "If it was you, sign in here: %(base)s/sign-in\n"
+                        "Forgotten your password? Choose a new one here: %(base)s/password-reset\n\n"
+                        "If it was not you, you can ignore this email. Nobody can get into your account "
+                        "without your password.", base=current_app.config["BASE_URL"]))
+    raise ValueError(f"no notice {kind!r}")
+
+
 REGISTRATION_NOTICE_HOURS = 1  # at most one "someone tried to register" email an hour to one address
 
 
 def send_link(user: User, purpose: str, to: str | None = None) -> None:
     """Email a single-use link through the outbox. The email names no one."""
     secret = tokens.issue_link(user, purpose, new_email=to)
-    subject, path, body = LINK_EMAILS[purpose]
-    url = current_app.config["BASE_URL"] + path.format(token=secret)  # the pages accounts.new_password, .confirm_email
-    queue_email(to or user.email, subject, body.format(url=url))
+    url = current_app.config["BASE_URL"] + LINK_PATHS[purpose].format(token=secret)
+    with written_for(user):  # a new address to confirm is read by the same person
+        subject, body = link_email(purpose, url)
+    queue_email(to or user.email, subject, body)
 
 
 def request_password_reset(email: str) -> None:
@@ -695,7 +715,8 @@ def confirm_email(link: OneTimeLink) -> User:
     old = user.email
     user.email = link.new_email
     if old and old != user.email:
-        subject, body = NOTICES["email_changed"]
+        with written_for(user):
+            subject, body = notice("email_changed")
         queue_email(old, subject, body)
     audit.record("account.email_changed", user.id, actor_id=user.id)
     return user
@@ -711,8 +732,9 @@ def tell_owner_of_registration_try(email: str) -> None:
     if db.session.scalar(select(AuditEvent.id).where(AuditEvent.subject_id == owner.id,
                                                      AuditEvent.action == "account.registration_tried",
                                                      AuditEvent.at > since).limit(1)) is None:
-        subject, body = NOTICES["registration_tried"]
-        queue_email(owner.email, subject, body.format(base=current_app.config["BASE_URL"]))
+        with written_for(owner):
+            subject, body = notice("registration_tried")
+        queue_email(owner.email, subject, body)
     audit.record("account.registration_tried", owner.id, actor_id=None)
 
 
@@ -722,3 +744,10 @@ def deactivate(actor: User, user: User) -> None:
     sessions.end_everywhere(user)
     tokens.revoke_api_tokens(user)
     audit.record("account.deactivated", user.id)
+
+
+def set_page_language(user: User, code: str) -> None:
+    """Remember the language a resident reads pages in (languages.PAGE_LANGUAGES). One UPDATE, no version
+    bump (the caller commits): choosing a language never makes a staff member's open edit of the record stale."""
+    db.session.execute(update(User).where(User.id == user.id).values(page_language=code))
+    user.page_language = code

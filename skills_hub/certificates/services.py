@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import and_, func, or_, select, update
 
 from skills_hub import codes, storage
@@ -18,12 +19,14 @@ from skills_hub.audit import services as audit
 from skills_hub.certificates import pdf, status_list
 from skills_hub.certificates.models import CODE_LENGTH, Certificate, CertificateEvent
 from skills_hub.certificates.permissions import CHANGE_CERTIFICATES, FIND_CERTIFICATES
+from skills_hub.courses import services as courses
 from skills_hub.courses.models import Course
 from skills_hub.errors import Conflict, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
 from skills_hub.fonts import MissingGlyph
 from skills_hub.jobs.services import enqueue
-from skills_hub.mail import queue_email
+from skills_hub.languages import resident_language
+from skills_hub.mail import queue_email, written_for
 
 
 def new_code() -> str:
@@ -46,6 +49,10 @@ def issue(*, learner: User, course: Course, enrolment_id, awarded_at: datetime, 
         awarded_at=awarded_at, learner_name=learner.display_name, course_slug=course.slug,
         course_title=course.title, course_version=course.version, eds_areas=list(course.eds_areas),
         branch_name=branch_name, issuer_name=current_app.config["ISSUER_NAME"])
+    language = resident_language(learner)
+    if not language.is_english:
+        certificate.language = language.code
+        certificate.course_title_translated = courses.translated_title(course.id, language.code)
     db.session.add(certificate)
     db.session.flush()
     status_list.give_status_entry(certificate)
@@ -53,11 +60,15 @@ def issue(*, learner: User, course: Course, enrolment_id, awarded_at: datetime, 
                                     actor_id=actor.id if actor else None, reason=reason))
     enqueue(pdf.RENDER_JOB, {"certificate_id": str(certificate.id)})  # rendered once this commits
     if learner.email:
-        queue_email(learner.email, "Your Skills Hub certificate",
-                    f"Well done! Your certificate for {course.title} is ready.\n\n"
-                    f"Download it from My learning: {current_app.config['BASE_URL']}/my-learning\n\n"
-                    f"Anyone can check it with the code {codes.grouped(certificate.code)} at "
-                    f"{current_app.config['BASE_URL']}/verify")
+        base = current_app.config["BASE_URL"]
+        with written_for(learner) as written_in:
+            title = (course.title if written_in.is_english
+                     else certificate.course_title_translated or course.title)  # as on the certificate
+            queue_email(learner.email, gettext("Your Skills Hub certificate"), gettext(
+                "Well done! Your certificate for %(course)s is ready.\n\n"
+                "Download it from My learning: %(base)s/my-learning\n\n"
+                "Anyone can check it with the code %(code)s at %(base)s/verify",
+                course=title, base=base, code=codes.grouped(certificate.code)))
     return certificate
 
 
@@ -72,7 +83,8 @@ def reissue(actor: User, old: Certificate, reason: str) -> Certificate:
         code=new_code(), learner_id=old.learner_id, course_id=old.course_id, enrolment_id=old.enrolment_id,
         awarded_at=old.awarded_at, learner_name=learner.display_name, course_slug=old.course_slug,
         course_title=old.course_title, course_version=old.course_version, eds_areas=list(old.eds_areas),
-        branch_name=old.branch_name, issuer_name=current_app.config["ISSUER_NAME"], hide_name=old.hide_name)
+        branch_name=old.branch_name, issuer_name=current_app.config["ISSUER_NAME"], hide_name=old.hide_name,
+        language=old.language, course_title_translated=old.course_title_translated)
     db.session.add(new)
     db.session.flush()
     status_list.give_status_entry(new)
