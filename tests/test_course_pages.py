@@ -171,7 +171,7 @@ def test_catalogue_and_course_pages_run_a_fixed_number_of_queries(app, client, t
         services.sync_catalogue(tmp_path)
         db.session.commit()
     many = (queries_for("/courses"), queries_for("/courses/one"), queries_for("/api/v1/courses"))
-    assert few == many
+    assert few == many, (few, many)
 
 
 def test_staff_on_a_course_page_are_not_asked_to_sign_in(client, catalogue, login_as, make_user):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -197,7 +199,7 @@ def score_check(course: Course, answers: dict[str, str]) -> CheckResult:
     for question in check["questions"]:
         chosen = next((c for c in question["choices"] if c["id"] == answers.get(question["id"])), None)
         correct = bool(chosen and chosen["correct"])
-        feedback = chosen["feedback"] if chosen else "You did not answer this question."
+        feedback = chosen["feedback"] if chosen else gettext("You did not answer this question.")
         results.append(QuestionResult(question["id"], question["text"], chosen and chosen["id"],
                                       chosen and chosen["text"], correct, feedback))
     correct_count = sum(r.correct for r in results)
@@ -212,10 +214,15 @@ def score_check(course: Course, answers: dict[str, str]) -> CheckResult:
 # is shown whole in English, with one sentence in the reader's language saying so.
 
 class LessonShown:
-    def __init__(self, lesson: Lesson, title: str, body_markdown: str, body_language: str):
-        self.lesson, self.title, self.body_markdown, self.body_language = lesson, title, body_markdown, body_language
+    def __init__(self, lesson: Lesson, title: str, translation: LessonTranslation | None, body_language: str):
+        self.lesson, self.title, self.body_language = lesson, title, body_language
+        self._translation = translation
         # The lesson page's heading is in the language of its body.
         self.heading = title if body_language != "en" else lesson.title
+
+    @property
+    def body_markdown(self) -> str:  # read only by the lesson page (lists load lessons without their bodies)
+        return self._translation.body_markdown if self._translation is not None else self.lesson.body_markdown
 
     def __getattr__(self, name: str):
         return getattr(self.lesson, name)
@@ -236,19 +243,38 @@ class CourseShown:
         texts = translation.texts if translation is not None and translation.current else None
         self.language = wanted if texts else "en"
         self.waiting = wanted != "en" and texts is None
-        self.title = texts["title"] if texts else course.title
-        self.summary = texts["summary"] if texts else course.summary
-        self.outcomes = texts["outcomes"] if texts else course.outcomes
-        self.knowledge_check = _translated_check(course.knowledge_check, texts["check"]) if texts else \
-            course.knowledge_check
-        self.current_lessons = []
-        for lesson in course.current_lessons:
-            found = lessons.get(lesson.id)
-            title = texts["lessons"].get(lesson.slug, lesson.title) if texts else lesson.title
-            if texts and found is not None and found.current:
-                self.current_lessons.append(LessonShown(lesson, title, found.body_markdown, wanted))
+        self._texts, self._lesson_translations = texts, lessons
+
+    # Read when used: lists load courses without the columns they do not show.
+    @property
+    def title(self) -> str:
+        return self._texts["title"] if self._texts else self.course.title
+
+    @property
+    def summary(self) -> str:
+        return self._texts["summary"] if self._texts else self.course.summary
+
+    @property
+    def outcomes(self) -> list[str]:
+        return self._texts["outcomes"] if self._texts else self.course.outcomes
+
+    @functools.cached_property
+    def knowledge_check(self) -> dict:
+        check = self.course.knowledge_check
+        return _translated_check(check, self._texts["check"]) if self._texts else check
+
+    @functools.cached_property
+    def current_lessons(self) -> list[LessonShown]:
+        """Made when first read: a list of courses (the catalogue, the API) never loads their lessons."""
+        shown = []
+        for lesson in self.course.current_lessons:
+            found = self._lesson_translations.get(lesson.id)
+            title = self._texts["lessons"].get(lesson.slug, lesson.title) if self._texts else lesson.title
+            if self._texts and found is not None and found.current:
+                shown.append(LessonShown(lesson, title, found, self.wanted))
             else:
-                self.current_lessons.append(LessonShown(lesson, title, lesson.body_markdown, "en"))
+                shown.append(LessonShown(lesson, title, None, "en"))
+        return shown
 
     def __getattr__(self, name: str):
         return getattr(self.course, name)
@@ -316,9 +342,13 @@ def languages_of(courses: list[Course]) -> dict[uuid.UUID, list[TranslationState
         lessons.setdefault((course_id, language), {})[slug] = (current, reviewed_by)
     found = {(course_id, language): (current, reviewed_by, translated_by)
              for course_id, language, current, reviewed_by, translated_by in course_rows}
+    current_slugs: dict[uuid.UUID, list[str]] = {}
+    for course_id, slug in db.session.execute(select(Lesson.course_id, Lesson.slug).where(
+            Lesson.course_id.in_(ids), Lesson.retired_at.is_(None)).order_by(Lesson.position)):
+        current_slugs.setdefault(course_id, []).append(slug)
     states: dict[uuid.UUID, list[TranslationState]] = {}
     for course in courses:
-        slugs = [lesson.slug for lesson in course.current_lessons]
+        slugs = current_slugs.get(course.id, [])
         states[course.id] = []
         for language in TRANSLATED_LANGUAGES:
             if (course.id, language) not in found:

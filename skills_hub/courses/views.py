@@ -8,6 +8,8 @@ from marshmallow import ValidationError
 from skills_hub.courses import services
 from skills_hub.courses.schemas import CatalogueQuery
 from skills_hub.eds import EDS_AREAS, LEVELS
+from skills_hub.i18n import current_language
+from skills_hub.languages import PAGE_LANGUAGES
 from skills_hub.validation import flatten_errors
 
 bp = Blueprint("courses", __name__)
@@ -23,8 +25,9 @@ def catalogue():
         query = {"page": 1, "per_page": 50}
         errors = flatten_errors(error.messages)
     courses, total = services.list_courses(**query)
-    return render_template("courses/catalogue.html", courses=courses, total=total, query=query, errors=errors,
-                           areas=EDS_AREAS, levels=LEVELS)
+    return render_template("courses/catalogue.html", courses=services.for_readers(courses, current_language().code),
+                           total=total, query=query, errors=errors, areas=EDS_AREAS, levels=LEVELS,
+                           languages=PAGE_LANGUAGES)
 
 
 @bp.get("/courses/<slug>/images/<path:filename>")

@@ -20,6 +20,7 @@ from skills_hub.eds import EDS_AREAS
 from skills_hub.endpoints import FormSchema
 from skills_hub.errors import DomainError, NotFound
 from skills_hub.extensions import db
+from skills_hub.i18n import current_language
 from skills_hub.learning import services, skills
 from skills_hub.learning.models import SkillsCheck
 from skills_hub.referrals import services as referrals
@@ -82,6 +83,9 @@ def lesson_done(slug: str, lesson_slug: str):
 @learner_required
 def my_learning():
     items = services.summaries([current_user.id])[current_user.id]
+    read_as = {course.id: course for course in courses.all_in_language([s.course for s in items],
+                                                                        current_language().code)}
+    items = [_as_read(item, read_as[item.course.id]) for item in items]
     mine = db.session.scalars(referrals.visible_referrals(current_user).order_by(Referral.created_at.desc())).all()
     shown = certificates.by_enrolment(current_user.id)
     return render_template("learning/my_learning.html", certificates=shown,
@@ -168,6 +172,16 @@ def _check_order(text: str | None) -> int:
     return services.new_check_order()
 
 
+def _as_read(summary, shown):
+    """A progress summary made for this page, with the course's and next lesson's titles in the page's language."""
+    if summary is None:
+        return None
+    summary.course = shown
+    if summary.next_lesson is not None:
+        summary.next_lesson = next(lesson for lesson in shown.current_lessons if lesson.id == summary.next_lesson.id)
+    return summary
+
+
 def _signed_in_learner():
     return current_user if current_user.is_authenticated and current_user.role == Role.LEARNER else None
 
@@ -177,16 +191,18 @@ def course_page(slug: str):
     course = courses.get_course(slug)
     learner = _signed_in_learner()
     summary = services.summary_for(learner.id, course) if learner else None
-    return render_template("courses/course.html", course=course, summary=summary, learner=learner)
+    shown = courses.in_language(course, current_language().code)
+    return render_template("courses/course.html", course=shown, summary=_as_read(summary, shown), learner=learner)
 
 
 @bp.get("/courses/<slug>/lessons/<lesson_slug>")
 def lesson_page(slug: str, lesson_slug: str):
     course = courses.get_course(slug)
     lesson = courses.get_lesson(course, lesson_slug)
-    lessons = course.current_lessons
-    index = lessons.index(lesson)
-    body = markdown.render(lesson.body_markdown, url_for("courses.course_image", slug=slug, filename=""))
+    index = course.current_lessons.index(lesson)
+    shown = courses.in_language(course, current_language().code)  # one course, whatever language it is read in
+    lessons = shown.current_lessons
+    body = markdown.render(lessons[index].body_markdown, url_for("courses.course_image", slug=slug, filename=""))
     learner = _signed_in_learner()
     summary = None
     if learner:
@@ -194,7 +210,7 @@ def lesson_page(slug: str, lesson_slug: str):
         db.session.commit()
         summary = services.summary_for(learner.id, course)
     return render_template(
-        "courses/lesson.html", course=course, lesson=lesson, body=body, number=index + 1, total=len(lessons),
+        "courses/lesson.html", course=shown, lesson=lessons[index], body=body, number=index + 1, total=len(lessons),
         previous=lessons[index - 1] if index > 0 else None,
         next=lessons[index + 1] if index + 1 < len(lessons) else None, summary=summary,
         done=bool(summary and lesson.id in summary.done_lesson_ids and not summary.left),
@@ -204,11 +220,13 @@ def lesson_page(slug: str, lesson_slug: str):
 @bp.route("/courses/<slug>/check", methods=["GET", "POST"])
 def check_page(slug: str):
     course = courses.get_course(slug)
+    # Answers are choice ids: changing language mid-course keeps every answer; only the words change.
+    translated = courses.in_language(course, current_language().code)
     questions = course.knowledge_check["questions"]
     if request.method == "GET":
         shown = services.new_check_order()
-        return render_template("courses/check.html", course=course, order=shown,
-                               questions=services.shuffled_questions(course, shown), answers={}, errors=[])
+        return render_template("courses/check.html", course=translated, order=shown,
+                               questions=services.shuffled_questions(translated, shown), answers={}, errors=[])
     answers = {key.removeprefix("answer-"): value for key, value in request.form.items() if key.startswith("answer-")}
     try:
         form = check_answers_form(questions).load(request.form.to_dict())
@@ -216,15 +234,17 @@ def check_page(slug: str):
         order = {f"answer-{q['id']}": n for n, q in enumerate(questions)}
         errors = sorted(flatten_errors(error.messages), key=lambda e: order.get(e[0], -1))
         shown = _check_order(request.form.get("order"))
-        return render_template("courses/check.html", course=course, order=shown,
-                               questions=services.shuffled_questions(course, shown), answers=answers,
+        return render_template("courses/check.html", course=translated, order=shown,
+                               questions=services.shuffled_questions(translated, shown), answers=answers,
                                errors=errors), 422
     answers = {key.removeprefix("answer-"): value for key, value in form.items() if key.startswith("answer-")}
     learner = _signed_in_learner()
-    result = services.take_check(learner, course, answers)
+    services.take_check(learner, course, answers)
     db.session.commit()
     summary = services.summary_for(learner.id, course) if learner else None
-    return render_template("courses/check_result.html", course=course, result=result, summary=summary,
+    result = courses.score_check(translated, answers)  # the same score, with the questions and feedback as read
+    return render_template("courses/check_result.html", course=translated, result=result,
+                           summary=_as_read(summary, translated),
                            pass_mark=course.knowledge_check["pass_mark"])
 
 
