@@ -16,7 +16,15 @@ from babel.dates import format_date, format_datetime
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
 
-from skills_hub.languages import ENGLISH, PAGE_LANGUAGES, PageLanguage, language_name, page_language
+from skills_hub.languages import (
+    COMMON_LANGUAGES,
+    ENGLISH,
+    ENGLISH_NAMES,
+    PAGE_LANGUAGES,
+    PageLanguage,
+    language_name,
+    page_language,
+)
 
 COOKIE = "language"
 COOKIE_SECONDS = 365 * 24 * 3600
@@ -91,15 +99,23 @@ def language_name_here(code: str | None) -> str:
     if not code:
         return ""
     locale: Locale = get_locale() or Locale.parse("en_GB")
+    if locale.language == "en" and code in ENGLISH_NAMES:
+        return ENGLISH_NAMES[code]
     primary = code.replace("-", "_")
     return (locale.languages.get(primary) or locale.languages.get(primary.split("_")[0])
             or language_name(code))
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """The languages forms offer, as (code, name in the page's language), by name."""
+    return sorted(((code, language_name_here(code)) for code in COMMON_LANGUAGES), key=lambda pair: pair[1])
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale, default_domain="messages",
                    default_translation_directories="translations")
-    app.jinja_env.globals.update(page_language=current_language, page_languages=list(PAGE_LANGUAGES.values()))
+    app.jinja_env.globals.update(page_language=current_language, page_languages=list(PAGE_LANGUAGES.values()),
+                                 language_choices=language_choices)
     app.jinja_env.filters.update(long_date=long_date, short_date=short_date, date_and_time=date_and_time,
                                  language_name=language_name_here, translate=translate)
 

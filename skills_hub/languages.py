@@ -107,3 +107,18 @@ def resident_language(person) -> PageLanguage:
     return (page_language(getattr(person, "page_language", None))
             or page_language(getattr(person, "preferred_language", None))
             or PAGE_LANGUAGES[ENGLISH])
+
+
+# The languages forms offer by name (staff pages, the outreach page), the city's most spoken first by family:
+# codes are stored; people choose names. A record holding another code keeps it and shows its name.
+COMMON_LANGUAGES = (
+    "en", "ur", "ar", "pl", "zh", "yue", "bn", "syl", "pa", "gu", "hi", "ta", "ne", "so", "ti", "am", "ckb",
+    "kmr", "fa", "ps", "ro", "pt", "es", "fr", "it", "lt", "lv", "cs", "sk", "hu", "bg", "uk", "ru", "tr", "vi",
+    "tl", "yo", "ig", "sq", "el", "bfi",
+)
+# How English-speaking staff in the UK name these (CLDR says "Bangla", "Central Kurdish").
+ENGLISH_NAMES = {
+    "bn": "Bengali", "pa": "Panjabi", "syl": "Sylheti", "ckb": "Kurdish (Sorani)", "kmr": "Kurdish (Kurmanji)",
+    "zh": "Chinese (Mandarin)", "yue": "Chinese (Cantonese)", "ps": "Pashto", "ne": "Nepali", "el": "Greek",
+    "bfi": "British Sign Language", "sw": "Swahili",
+}
