@@ -14,15 +14,15 @@ LESSONS = [path for path in ALL_LESSONS if path.name.count(".") == 1]  # the Eng
 TRANSLATED_COURSES = ("getting-started", "using-email", "staying-safe-online")
 
 
-def test_three_courses_are_translated_into_every_page_language_and_current(real_course_files):
+def test_three_courses_are_translated_into_every_page_language(real_course_files):
+    """Translated, not necessarily current: editing the English makes a translation outdated, never the build red
+    (`flask courses translations` lists what needs updating)."""
     by_slug = {course.slug: course for course in real_course_files}
     for slug in TRANSLATED_COURSES:
         course = by_slug[slug]
         assert sorted(course.translations) == ["ar", "pl", "ur", "zh-Hans"], slug
-        assert all(translation.current for translation in course.translations.values()), slug
         for lesson in course.lessons:
             assert sorted(lesson.translations) == ["ar", "pl", "ur", "zh-Hans"], f"{slug}/{lesson.slug}"
-            assert all(translation.current for translation in lesson.translations.values()), lesson.slug
     # Each translation says who made it and whether a native speaker has reviewed it.
     for course in real_course_files:
         for translation in [*course.translations.values(),

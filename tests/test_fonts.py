@@ -111,7 +111,7 @@ def test_a_certificate_no_font_can_print_fails_its_job_with_the_reason_and_store
     login_as(learner)
     page = client.get(f"/certificates/{code}.pdf")
     assert page.status_code == 409, "never a PDF with a box, and never 'being prepared' for ever"
-    assert "We could not print this certificate: we cannot print \U0010fffd (U+10FFFD) in the name." in page.text
+    assert "We cannot print \U0010fffd (U+10FFFD) in the name. Library staff have been told." in page.text
     login_as(make_user(Role.ADMIN))
     assert "No font for \U0010fffd (U+10FFFD) on this server" in client.get("/admin").text
 

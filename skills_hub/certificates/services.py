@@ -21,6 +21,7 @@ from skills_hub.certificates.models import CODE_LENGTH, Certificate, Certificate
 from skills_hub.certificates.permissions import CHANGE_CERTIFICATES, FIND_CERTIFICATES
 from skills_hub.courses import services as courses
 from skills_hub.courses.models import Course
+from skills_hub.eds import N_
 from skills_hub.errors import Conflict, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
 from skills_hub.fonts import MissingGlyph
@@ -110,15 +111,15 @@ def find(code: str) -> Certificate:
     """By code, ignoring case, spaces and dashes, reading O as 0 and I/L as 1. A typo is 422, unknown 404."""
     normal = codes.normalise(code)
     if not codes.is_well_formed(normal, CODE_LENGTH):
-        message = "A certificate code has 12 letters and numbers, like ABCD-EFGH-JKMN."
+        message = N_("A certificate code has 12 letters and numbers, like ABCD-EFGH-JKMN.")
         raise ValidationFailed(message, errors={"code": [message]})
     if not codes.has_valid_check(normal):
-        message = "This code was probably mistyped: check each letter and number against the certificate."
+        message = N_("This code was probably mistyped: check each letter and number against the certificate.")
         raise ValidationFailed(message, errors={"code": [message]})
     certificate = db.session.scalar(select(Certificate).where(Certificate.code == normal))
     if certificate is None:
-        raise NotFound("There is no certificate with this code. Check it against the certificate, or ask the "
-                       "person who showed it to you.")
+        raise NotFound(N_("There is no certificate with this code. Check it against the certificate, or ask the "
+                          "person who showed it to you."))
     return certificate
 
 
@@ -360,8 +361,8 @@ def render_failure(certificate: Certificate) -> str | None:
     readable = _readable_render_error(job.last_error)
     if readable and readable.startswith("No font for ") and " on this server" in readable:
         characters = readable.removeprefix("No font for ").split(" on this server")[0]
-        return f"we cannot print {characters} in the name"
-    return "something went wrong on our side"
+        return gettext("We cannot print %(characters)s in the name.", characters=characters)
+    return gettext("Something went wrong on our side.")
 
 
 def credential(certificate: Certificate) -> bytes | None:

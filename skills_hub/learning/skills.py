@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -10,10 +11,11 @@ import yaml
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
 
-from skills_hub.eds import EDS_AREAS
+from skills_hub.courses.translation_files import sha256
+from skills_hub.eds import EDS_AREAS, N_
 from skills_hub.validation import SLUG
 
-CONFIDENCE = {1: "Not yet", 2: "With help", 3: "Mostly", 4: "Yes, easily"}
+CONFIDENCE = {1: N_("Not yet"), 2: N_("With help"), 3: N_("Mostly"), 4: N_("Yes, easily")}
 CONFIDENT = 3  # an area below this on average is a gap worth a course
 
 
@@ -48,8 +50,34 @@ def _load(path: Path) -> tuple[Statement, ...]:
     return statements
 
 
-def statements() -> tuple[Statement, ...]:
-    return _load(current_app.config["SKILLS_CHECK_FILE"])
+def statements(language: str = "en") -> tuple[Statement, ...]:
+    """The statements, in `language` when skills-check.<language>.yaml has all of them and translates the English
+    as it is now (else in English: a page never shows half a translation)."""
+    path = current_app.config["SKILLS_CHECK_FILE"]
+    english = _load(path)
+    texts = _translation(path, language) if language != "en" else None
+    if texts is None:
+        return english
+    return tuple(Statement(s.id, s.area, texts[s.id]) for s in english)
+
+
+def english_hash(english: tuple[Statement, ...]) -> str:
+    """What a translation of the statements records in `source_hash` (`flask courses stamp` does not: see
+    content/courses/README.md)."""
+    return sha256(json.dumps({s.id: s.text for s in english}, sort_keys=True, ensure_ascii=False))
+
+
+@cache
+def _translation(path: Path, language: str) -> dict[str, str] | None:
+    file = path.with_name(f"{path.stem}.{language}{path.suffix}")
+    if not file.is_file():
+        return None
+    data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    english = _load(path)
+    texts = data.get("statements") or {}
+    if data.get("source_hash") != english_hash(english) or set(texts) != {s.id for s in english}:
+        return None  # outdated or incomplete
+    return {key: str(value) for key, value in texts.items()}
 
 
 def area_scores(answers: dict[str, int]) -> dict[str, float]:

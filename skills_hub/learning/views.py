@@ -103,7 +103,8 @@ def _skills_form() -> Schema:
                               validate=validate.OneOf(list(skills.CONFIDENCE), error=message))
 
     return Schema.from_dict({"csrf_token": fields.String(),
-                             **{f"skill-{s.id}": answer(s) for s in skills.statements()}}, name="SkillsCheckForm")()
+                             **{f"skill-{s.id}": answer(s) for s in skills.statements(current_language().code)}},
+                            name="SkillsCheckForm")()
 
 
 @bp.route("/skills-check", methods=["GET", "POST"])
@@ -125,7 +126,8 @@ def skills_check():
             flash(gettext("Thank you. Your skills profile is updated."), "success")
             return redirect(url_for("learning.skills_check"))
     profile = _profile(history)
-    return render_template("learning/skills_check.html", statements=skills.statements(), areas=EDS_AREAS,
+    return render_template("learning/skills_check.html", statements=skills.statements(current_language().code),
+                           areas=EDS_AREAS,
                            confidence=skills.CONFIDENCE, errors=errors, answers=answers, profile=profile,
                            history=history), 422 if errors else 200
 
