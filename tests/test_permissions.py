@@ -384,7 +384,7 @@ def test_the_matrix(app, client, bearer, people, row, role):
     response.close()
 
 
-# The language chooser only sets how pages read, and works on a page left open past its form's token (API.md).
+# The language chooser only sets how pages read, and works on a page left open past its form's token (docs/api.md).
 CSRF_EXEMPT_FORMS = {("POST", "/language")}
 
 
