@@ -6,17 +6,29 @@ import contextlib
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, SecurityError
 
 
+def N_(message: str) -> str:
+    """Marks an English title or message for `pybabel extract`. The API answers in English; an error page shows it
+    translated (`_on_page`)."""
+    return message
+
+
+def _on_page(message: str) -> str:
+    """A title or message on an error page, in the page's language when the catalogue has it."""
+    return gettext(message) if message else message
+
+
 class DomainError(Exception):
     """A broken rule, with the HTTP status that reports it."""
 
     status = 400
-    title = "Bad request"
+    title = N_("Bad request")
     slug = "bad-request"
 
     def __init__(self, detail: str, errors: dict[str, Any] | None = None, extra: dict[str, Any] | None = None):
@@ -27,34 +39,34 @@ class DomainError(Exception):
 
 
 class Unauthorized(DomainError):
-    status, title, slug = 401, "Not signed in", "unauthorized"
+    status, title, slug = 401, N_("Not signed in"), "unauthorized"
 
 
 class NotFound(DomainError):
-    status, title, slug = 404, "Not found", "not-found"
+    status, title, slug = 404, N_("Not found"), "not-found"
 
 
 class Forbidden(DomainError):
-    status, title, slug = 403, "Not allowed", "forbidden"
+    status, title, slug = 403, N_("Not allowed"), "forbidden"
 
 
 class Conflict(DomainError):
-    status, title, slug = 409, "Conflict", "conflict"
+    status, title, slug = 409, N_("Conflict"), "conflict"
 
 
 class ValidationFailed(DomainError):
-    status, title, slug = 422, "Validation failed", "validation-failed"
+    status, title, slug = 422, N_("Validation failed"), "validation-failed"
 
 
 class MalformedInput(DomainError):
     """A body that cannot be read at all (not JSON, nested too deeply, a number too long), or an address with a
     hidden character in it."""
 
-    status, title, slug = 400, "Bad request", "malformed-body"
+    status, title, slug = 400, N_("Bad request"), "malformed-body"
 
 
 class UnsupportedMediaType(DomainError):
-    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+    status, title, slug = 415, N_("Unsupported media type"), "unsupported-media-type"
 
 
 def is_api_request() -> bool:
@@ -86,14 +98,17 @@ def _first_errors(errors: dict[str, Any]) -> dict[str, Any]:
 
 
 _HTTP_DETAILS = {
-    400: "The request could not be read. Check that the body is well-formed JSON.",
-    401: "Sign in first.",
-    403: "You are not allowed to do this.",
-    404: "There is nothing at this address.",
-    405: "This address does not accept that method.",
-    413: "The request is too large.",
-    429: "Too many attempts. Wait a minute, then try again.",
+    400: N_("The request could not be read. Check that the body is well-formed JSON."),
+    401: N_("Sign in first."),
+    403: N_("You are not allowed to do this."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not accept that method."),
+    413: N_("The request is too large."),
+    429: N_("Too many attempts. Wait a minute, then try again."),
 }
+# Werkzeug's names for those statuses (error.name, the title): marked here so error pages can show them translated.
+_HTTP_TITLES = (N_("Bad Request"), N_("Unauthorized"), N_("Forbidden"), N_("Not Found"), N_("Method Not Allowed"),
+                N_("Request Entity Too Large"), N_("Too Many Requests"))
 
 
 def _handle_domain_error(error: DomainError):
@@ -102,7 +117,8 @@ def _handle_domain_error(error: DomainError):
         if error.status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
-    return render_template("errors/error.html", title=error.title, detail=error.detail), error.status
+    return render_template("errors/error.html", title=_on_page(error.title), detail=_on_page(error.detail)), \
+        error.status
 
 
 def _handle_http_exception(error: HTTPException):
@@ -114,7 +130,7 @@ def _handle_http_exception(error: HTTPException):
                        "an X-CSRFToken header. API clients should send Authorization: Bearer <token> instead.",
                        "csrf-token-missing")
     if isinstance(error, CSRFError):
-        detail = "The form had expired. Go back, reload the page and try again."
+        detail = N_("The form had expired. Go back, reload the page and try again.")
     else:
         detail = _HTTP_DETAILS.get(status, error.description or "")
     title = error.name
@@ -127,7 +143,7 @@ def _handle_http_exception(error: HTTPException):
         return response
     if error.response is not None and not isinstance(error, CSRFError):
         return error
-    return render_template("errors/error.html", title=title, detail=detail), status
+    return render_template("errors/error.html", title=_on_page(title), detail=_on_page(detail)), status
 
 
 def _handle_unexpected(error: Exception):
@@ -138,17 +154,17 @@ def _handle_unexpected(error: Exception):
 
     with contextlib.suppress(Exception):  # nothing half-done is committed by a later step of the request
         db.session.rollback()
-    title, detail = "Something went wrong", "Sorry, something went wrong on our side. Please try again later."
+    title, detail = N_("Something went wrong"), N_("Sorry, something went wrong on our side. Please try again later.")
     if is_api_request():
         return problem(500, title, detail, "internal-error")
-    return render_template("errors/error.html", title=title, detail=detail), 500
+    return render_template("errors/error.html", title=_on_page(title), detail=_on_page(detail)), 500
 
 
 # The database stopped, is restarting or cannot be reached, or every pooled connection is busy.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
-UNAVAILABLE_TITLE = "Service unavailable"
-UNAVAILABLE_DETAIL = ("Skills Hub cannot reach its database just now. Please try again in a few minutes. If you "
-                      "were sending a form, go back and send it again.")
+UNAVAILABLE_TITLE = N_("Service unavailable")
+UNAVAILABLE_DETAIL = N_("Skills Hub cannot reach its database just now. Please try again in a few minutes. If you "
+                        "were sending a form, go back and send it again.")
 
 
 def _unreachable(error: Exception) -> bool:
@@ -177,7 +193,8 @@ def _handle_database_unavailable(error: Exception):
     else:
         try:
             response = current_app.make_response(
-                (render_template("errors/error.html", title=UNAVAILABLE_TITLE, detail=UNAVAILABLE_DETAIL), 503))
+                (render_template("errors/error.html", title=_on_page(UNAVAILABLE_TITLE),
+                                 detail=_on_page(UNAVAILABLE_DETAIL)), 503))
         except Exception:  # whatever the page needs, the answer is still a plain 503
             response = Response(f'<!DOCTYPE html><html lang="en-GB"><meta charset="utf-8">'
                                 f"<title>{UNAVAILABLE_TITLE}: Skills Hub</title><h1>{UNAVAILABLE_TITLE}</h1>"

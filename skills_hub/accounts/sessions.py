@@ -13,6 +13,7 @@ import uuid
 from datetime import timedelta
 
 from flask import Flask, current_app, flash, g, has_request_context, redirect, request, session, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_user, logout_user
 
 from skills_hub.accounts import tokens
@@ -28,7 +29,9 @@ WARNING_SECONDS = 120  # the page offers "stay signed in" this long before a tim
 # recently (at sign-in, or on the "confirm it's you" page): a session left open on a shared PC is not enough.
 CONFIRMED_SECONDS = 5 * 60
 # Endpoints that take writes without a CSRF token: signing in for an API token needs no cookie.
-CSRF_EXEMPT_ENDPOINTS = {"accounts_api.create_token"}
+# The language chooser only changes how pages read (its cookie is SameSite=Lax, so another site cannot change a
+# signed-in resident's saved choice): it works on a page kept open past the form's CSRF token.
+CSRF_EXEMPT_ENDPOINTS = {"accounts_api.create_token", "pages.choose_language"}
 
 
 def bearer_secret() -> str | None:
@@ -127,7 +130,7 @@ def _insist_on_two_step():
         return None
     if is_api_request():
         raise Forbidden("Your account must turn on two-step verification first, on your account page.")
-    flash("Your account must use two-step verification. Set it up to go on.", "info")
+    flash(gettext("Your account must use two-step verification. Set it up to go on."), "info")
     return redirect(url_for("accounts.two_step_setup"))
 
 
@@ -162,9 +165,12 @@ def init_app(app: Flask) -> None:
         idle = session.get("idle_minutes")
         if idle and current_user.is_authenticated:
             if int(time.time()) - session.get("seen", 0) > idle * 60:
+                # Worded before signing out: in the language this resident was reading.
+                message = ngettext("You were signed out because nothing happened for %(num)s minutes.",
+                                   "You were signed out because nothing happened for %(num)s minutes.", idle)
                 logout_user()
                 session.clear()
-                flash(f"You were signed out because nothing happened for {idle} minutes.", "info")
+                flash(message, "info")
                 return
             if request.endpoint != "static":
                 session["seen"] = int(time.time())

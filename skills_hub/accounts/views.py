@@ -6,6 +6,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from skills_hub import codes
@@ -31,8 +32,16 @@ from skills_hub.validation import flatten_errors, load_form
 bp = Blueprint("accounts", __name__)
 TWO_STEP_TRIES = 5
 
+
+
+def N_(message: str) -> str:
+    """Marks an English message for `pybabel extract`: the page translates it where it shows it (a flash passes
+    through `| translate` in base.html)."""
+    return message
+
+
 login_manager.login_view = "accounts.sign_in"
-login_manager.login_message = "Sign in to see that page."
+login_manager.login_message = N_("Sign in to see that page.")
 login_manager.login_message_category = "info"
 
 
@@ -99,11 +108,11 @@ def sign_in():
     try:
         if pin:
             user = services.authenticate_by_pin(form["learner_number"], form["pin"])
-            wrong = ("learner_number", "The learner number or PIN is not right. Check your login card, or ask "
-                                       "library staff to reset your PIN.")
+            wrong = ("learner_number", gettext("The learner number or PIN is not right. Check your login card, "
+                                               "or ask library staff to reset your PIN."))
         else:
             user = services.authenticate_by_email(form["email"], form["password"])
-            wrong = ("email", "The email address or password is not right.")
+            wrong = ("email", gettext("The email address or password is not right."))
     except services.PinLocked as error:
         db.session.commit()  # keep the lock
         return _sign_in_again(flatten_errors(error.errors), values, status=429)
@@ -127,7 +136,7 @@ def two_step_sign_in():
     pending = session.get("two_step")
     if not pending or pending["until"] < time.time():
         session.pop("two_step", None)
-        flash("Sign in again: the time for the second step ran out.", "info")
+        flash(gettext("Sign in again: the time for the second step ran out."), "info")
         return redirect(url_for("accounts.sign_in"))
     if request.method == "GET":
         return render_template("accounts/two_step_sign_in.html", errors=[])
@@ -138,9 +147,9 @@ def two_step_sign_in():
         session["two_step"] = pending
         if pending["tries"] >= TWO_STEP_TRIES:
             session.pop("two_step", None)
-            flash("Too many wrong codes. Sign in again.", "error")
+            flash(gettext("Too many wrong codes. Sign in again."), "error")
             return redirect(url_for("accounts.sign_in"))
-        errors = [("code", "The code is not right. Check the app, or use one of your recovery codes.")]
+        errors = [("code", gettext("The code is not right. Check the app, or use one of your recovery codes."))]
     if errors:
         return render_template("accounts/two_step_sign_in.html", errors=errors), 401
     sessions.start(user, shared_computer=pending["shared"])
@@ -156,7 +165,7 @@ def _sign_in_again(errors: list[tuple[str, str]], values: dict, status: int = 42
 @bp.post("/sign-out")
 def sign_out():
     sessions.sign_out()
-    flash("You have signed out.", "success")
+    flash(gettext("You have signed out."), "success")
     return redirect(url_for("pages.home"))
 
 
@@ -189,12 +198,12 @@ def change_name():
         try:
             services.update_learner(current_user, db.session.get(User, current_user.id), form)
             db.session.commit()
-            flash("Your name is saved.", "success")
+            flash(gettext("Your name is saved."), "success")
             return redirect(url_for("accounts.account"))
         except DomainError:
             db.session.rollback()
-            errors = [("display_name", "Your details changed since you opened this page. Check your name and "
-                                       "save it again.")]
+            errors = [("display_name", gettext("Your details changed since you opened this page. Check your name "
+                                               "and save it again."))]
             values["version"] = db.session.get(User, current_user.id).version
     return account(errors, values)
 
@@ -220,7 +229,7 @@ def register():
         return render_template("accounts/register.html", errors=errors, values=values, version=version), 422
     sessions.start(learner, shared_computer=True)
     db.session.commit()
-    flash("Your account is ready. Welcome to Skills Hub.", "success")
+    flash(gettext("Your account is ready. Welcome to Skills Hub."), "success")
     return redirect(url_for("accounts.account"))
 
 
@@ -240,7 +249,7 @@ def two_step_setup():
         return render_template("accounts/two_step_setup.html", errors=[], **context)
     form, errors = load_form(TwoStepForm())
     if not errors and not two_step.code_is_right(secret, form["code"]):
-        errors = [("code", "The code is not right. Type the 6 numbers the app shows now.")]
+        errors = [("code", gettext("The code is not right. Type the 6 numbers the app shows now."))]
     if errors:
         return render_template("accounts/two_step_setup.html", errors=errors, **context), 422
     recovery = two_step.turn_on(user, secret)
@@ -265,11 +274,11 @@ def two_step_off():
     form, errors = load_form(TwoStepForm())
     if errors or not two_step.verify(user, form["code"]):
         return render_template("accounts/two_step.html", required=False, errors=errors or [
-            ("code", "The code is not right. Type the 6 numbers the app shows now.")]), 422
+            ("code", gettext("The code is not right. Type the 6 numbers the app shows now."))]), 422
     two_step.turn_off(user)
     audit.record("account.two_step_off", user.id, actor_id=user.id)
     db.session.commit()
-    flash("Two-step verification is off.", "success")
+    flash(gettext("Two-step verification is off."), "success")
     return redirect(url_for("accounts.account"))
 
 
@@ -277,7 +286,7 @@ def two_step_off():
 def privacy_notice():
     version = request.args.get("version") or privacy.current_version()
     if version not in privacy.versions():
-        raise NotFound("There is no privacy notice with this version.")
+        raise NotFound(gettext("There is no privacy notice with this version."))
     return render_template("accounts/privacy.html", version=version, notice=privacy.notice_html(version),
                            current=privacy.current_version(), versions=privacy.versions())
 
@@ -292,13 +301,13 @@ def change_password():
     form, errors = load_form(PasswordForm())
     user = db.session.get(User, current_user.id)
     if not errors and user.password_hash and not services.check_password(user, form.get("current_password")):
-        errors = [("current_password", "Your current password is not right.")]
+        errors = [("current_password", gettext("Your current password is not right."))]
     if errors:
         return render_template("accounts/password.html", errors=errors), 422
     services.set_password(user, form["password"])
     sessions.start(user, shared_computer=sessions.session_is_shared())
     db.session.commit()
-    flash("Your password has changed. You are signed out everywhere else.", "success")
+    flash(gettext("Your password has changed. You are signed out everywhere else."), "success")
     return redirect(url_for("accounts.account"))
 
 
@@ -314,7 +323,7 @@ def change_email():
         return render_template("accounts/email.html", errors=errors, values=request.form), 422
     services.change_email(db.session.get(User, current_user.id), form["email"])
     db.session.commit()
-    flash("We have sent a link to that address. Open it to finish the change.", "success")
+    flash(gettext("We have sent a link to that address. Open it to finish the change."), "success")
     return redirect(url_for("accounts.account"))
 
 
@@ -322,9 +331,9 @@ def change_email():
 def confirm_email(token: str):
     link = tokens.find_link(token, "confirm_email")
     if link is None:
-        raise NotFound("This link has expired or was used already. Ask for a new one on your account page.")
+        raise NotFound(gettext("This link has expired or was used already. Ask for a new one on your account page."))
     if services.email_in_use(link.new_email):
-        raise NotFound("This email address now belongs to another account.")
+        raise NotFound(gettext("This email address now belongs to another account."))
     return render_template("accounts/confirm_email.html", token=token, email=link.new_email)
 
 
@@ -358,7 +367,7 @@ def confirm_its_you():
         if right:
             sessions.confirmed()
             return redirect(then)
-        errors, status = [("secret", "That is not right. Type the password or PIN you sign in with.")], 401
+        errors, status = [("secret", gettext("That is not right. Type the password or PIN you sign in with."))], 401
     return render_template("accounts/confirm.html", errors=errors, next=then, user=user), status
 
 
@@ -366,11 +375,11 @@ def confirm_its_you():
 def finish_email_change(token: str):
     link = tokens.find_link(token, "confirm_email")
     if link is None or services.email_in_use(link.new_email):
-        raise NotFound("This link has expired or was used already. Ask for a new one on your account page.")
+        raise NotFound(gettext("This link has expired or was used already. Ask for a new one on your account page."))
     services.confirm_email(link)
     tokens.use_link(link)
     db.session.commit()
-    flash("Your email address has changed.", "success")
+    flash(gettext("Your email address has changed."), "success")
     return redirect(url_for("accounts.account") if current_user.is_authenticated else url_for("accounts.sign_in"))
 
 
@@ -391,7 +400,7 @@ def request_password_reset():
 def new_password(token: str):
     link = tokens.find_link(token, "reset_password") or tokens.find_link(token, "invitation")
     if link is None or (link.new_email and services.email_in_use(link.new_email)):
-        raise NotFound("This link has expired or was used already. Ask for a new password reset link.")
+        raise NotFound(gettext("This link has expired or was used already. Ask for a new password reset link."))
     if request.method == "GET":
         return render_template("accounts/new_password.html", errors=[], token=token)
     form, errors = load_form(NewPasswordForm())
@@ -401,5 +410,5 @@ def new_password(token: str):
     services.set_password(user, form["password"])
     tokens.use_link(link)
     db.session.commit()
-    flash("Your password is set. Sign in with it now.", "success")
+    flash(gettext("Your password is set. Sign in with it now."), "success")
     return redirect(url_for("accounts.sign_in"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy import select
@@ -41,7 +42,7 @@ def ask_for_deletion():
     if request.method == "POST":  # nothing to fill in: the CSRF check is all the form has
         services.request_deletion(current_user._get_current_object())
         db.session.commit()
-        flash("We have your request. The programme team will delete your account soon.", "success")
+        flash(gettext("We have your request. The programme team will delete your account soon."), "success")
         return redirect(url_for("dataprotection.ask_for_deletion"), 303)
     return render_template("dataprotection/delete.html", pending=pending)
 

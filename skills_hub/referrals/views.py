@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy import case, func, select
@@ -32,13 +33,25 @@ from skills_hub.referrals.permissions import REFER
 from skills_hub.referrals.schemas import METHODS
 from skills_hub.validation import REQUIRED, flatten_errors, load_form
 
+
+def N_(message: str) -> str:
+    """Marks an English text for `pybabel extract`: the page translates it where it shows it (`| translate`)."""
+    return message
+
+
 bp = Blueprint("referrals", __name__)
 PER_PAGE = 50
-STATUS_LABELS = {status: status.replace("_", " ").capitalize() for status in STATUSES}
+# Each status in words ("in_progress" → "In progress"), in the order of STATUSES.
+STATUS_LABELS = {
+    "submitted": N_("Submitted"), "viewed": N_("Viewed"), "accepted": N_("Accepted"), "waitlisted": N_("Waitlisted"),
+    "in_progress": N_("In progress"), "declined": N_("Declined"), "completed": N_("Completed"),
+    "not_completed": N_("Not completed"), "withdrawn": N_("Withdrawn"), "expired": N_("Expired"),
+    "entered_in_error": N_("Entered in error"),
+}
 METHOD_LABELS = {"in_person": "In person, today", "paper": "On a signed paper form", "phone": "On the phone",
                  "online": "Online"}
-SHARED_LABELS = {"name": "name", "contact_method": "how to contact them", "need": "what they need",
-                 "access_needs": "access needs", "languages": "languages", **NEEDS}
+SHARED_LABELS = {"name": N_("name"), "contact_method": N_("how to contact them"), "need": N_("what they need"),
+                 "access_needs": N_("access needs"), "languages": N_("languages"), **NEEDS}
 
 signed_in_page = policy.page_for(Role.LEARNER, Role.STAFF, Role.ADMIN, Role.PROVIDER)
 referrer_page = policy.page_for(Role.LEARNER, Role.STAFF, Role.ADMIN)
@@ -101,7 +114,8 @@ def new_referral():
     service = directory.service_named(request.values.get("service", ""))
     learner = _learner_for_referral()
     if not service.takes_referrals or service.status != "active":
-        flash("This service does not take referrals at the moment. Contact it directly, or choose another.")
+        flash(gettext("This service does not take referrals at the moment. Contact it directly, or choose "
+                      "another."))
         return redirect(url_for("directory.service_page", service_id=service.id), 303)
     if request.method == "GET":
         return _new_page(service, learner, [], {"client_id": str(uuid.uuid4())})
@@ -125,7 +139,8 @@ def new_referral():
         return _new_page(service, learner, flatten_errors(error.errors) or [("need", error.detail)], values, 422)
     db.session.commit()
     if made.created:
-        flash(f"Referral {codes.grouped(made.referral.reference)} sent to {service.organisation.name}.")
+        flash(gettext("Referral %(reference)s sent to %(organisation)s.",
+                      reference=codes.grouped(made.referral.reference), organisation=service.organisation.name))
     return redirect(url_for("referrals.referral_page", referral_id=made.referral.id), 303)
 
 
@@ -213,7 +228,8 @@ def transition(referral_id: uuid.UUID):
                   if path in fields_of_form] or [("", error.detail)]
         return _detail(referral, errors, error.status)
     db.session.commit()
-    flash(f"Referral {codes.grouped(referral.reference)} is now {STATUS_LABELS[referral.status].lower()}.")
+    flash(gettext("Referral %(reference)s is now %(status)s.", reference=codes.grouped(referral.reference),
+                  status=gettext(STATUS_LABELS[referral.status]).lower()))
     return redirect(url_for("referrals.referral_page", referral_id=referral.id), 303)
 
 
@@ -223,8 +239,8 @@ def withdraw_permission(permission_id: uuid.UUID):
     permission = services.permission_for(current_user, permission_id)
     withdrawn = services.withdraw_permission(current_user, permission)
     db.session.commit()
-    flash(f"Permission to share with {permission.organisation.name} is withdrawn. "
-          f"{withdrawn} open referral{'s were' if withdrawn != 1 else ' was'} withdrawn.")
+    flash(gettext("Permission to share with %(organisation)s is withdrawn.", organisation=permission.organisation.name)
+          + " " + ngettext("%(num)s open referral was withdrawn.", "%(num)s open referrals were withdrawn.", withdrawn))
     target: dict[str, Any] = {"endpoint": "referrals.referrals_list"}
     if current_user.role != Role.LEARNER:
         target = {"endpoint": "staff.resident", "learner_id": permission.learner_id}
