@@ -1,10 +1,7 @@
 """The UK Essential Digital Skills framework: its skill areas and levels, the vocabulary courses, the directory,
 certificates and reports share."""
 
-def N_(message: str) -> str:
-    """Marks a label for `pybabel extract`; pages translate it when they are drawn (`| translate`)."""
-    return message
-
+from skills_hub.i18n import N_
 
 EDS_AREAS = {
     "foundation": N_("Foundation skills"),

@@ -12,11 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, SecurityError
 
-
-def N_(message: str) -> str:
-    """Marks an English title or message for `pybabel extract`. The API answers in English; an error page shows it
-    translated (`_on_page`)."""
-    return message
+from skills_hub.i18n import N_
 
 
 def _on_page(message: str) -> str:

@@ -26,6 +26,13 @@ from skills_hub.languages import (
     page_language,
 )
 
+
+def N_(message: str) -> str:
+    """Marks a fixed English message for `pybabel extract`. It is kept in English (schemas, labels, the API) and
+    translated where a page or an email is drawn (`gettext(message)`, `| translate`)."""
+    return message
+
+
 COOKIE = "language"
 COOKIE_SECONDS = 365 * 24 * 3600
 babel = Babel()

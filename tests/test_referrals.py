@@ -592,7 +592,7 @@ def test_the_form_offers_email_or_phone_only_when_the_resident_has_one_and_the_l
     login_as(world["staff"])
     both = client.get(f"/referrals/new?service={world['service'].id}&learner={world['learner'].id}").text
     assert all(f'name="contact_route" value="{route}"' in both for route in ("email", "phone", "branch"))
-    assert "By email: <bdi>mo@example.test</bdi>" in both and "Through the library: Home Library" in both
+    assert "By email: <bdi dir=\"ltr\">mo@example.test</bdi>" in both and "Through the library: Home Library" in both
     path = f"/referrals/new?service={world['service'].id}&learner={unreachable.id}"
     page = client.get(path).text
     assert 'name="contact_route" value="email"' not in page and 'name="contact_route" value="phone"' not in page

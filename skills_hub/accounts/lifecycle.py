@@ -37,8 +37,8 @@ def erase_account(learner: User, erasure: residents.Erasure) -> None:
     db.session.execute(delete(OneTimeLink).where(OneTimeLink.user_id == learner.id))
     _anonymise(learner, f"resident {erasure.reference}")
     erasure.anonymised("given_name", "family_name", "name_as_written", "name_key", "email", "phone", "date_of_birth",
-                       "postcode (kept as its district)", "preferred_language", "page_language", "learner_number", "password", "pin",
-                       "two_step")
+                       "postcode (kept as its district)", "preferred_language", "page_language", "learner_number",
+                       "password", "pin", "two_step")
 
 
 @residents.merges(User.merged_into_id, BranchMember.user_id, Consent.user_id, ApiToken.user_id, OneTimeLink.user_id)

@@ -27,17 +27,13 @@ from skills_hub.accounts.schemas import (
 from skills_hub.audit import services as audit
 from skills_hub.errors import DomainError, Forbidden, NotFound
 from skills_hub.extensions import db, limiter, login_manager
+from skills_hub.i18n import N_
 from skills_hub.validation import flatten_errors, load_form
 
 bp = Blueprint("accounts", __name__)
 TWO_STEP_TRIES = 5
 
 
-
-def N_(message: str) -> str:
-    """Marks an English message for `pybabel extract`: the page translates it where it shows it (a flash passes
-    through `| translate` in base.html)."""
-    return message
 
 
 login_manager.login_view = "accounts.sign_in"

@@ -8,8 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from skills_hub.courses import services
-from skills_hub.courses import translation_files
+from skills_hub.courses import services, translation_files
 from skills_hub.courses.files import read_catalogue
 from skills_hub.extensions import db
 
@@ -74,7 +73,7 @@ def stamp_command(paths: tuple[str, ...]) -> None:
     from pathlib import Path
 
     root = current_app.config["CONTENT_DIR"]
-    courses, problems = read_catalogue(root)
+    courses, _problems = read_catalogue(root)  # a course with problems cannot be stamped: it is not listed
     by_folder = {course.slug: course for course in courses}
     for name in paths:
         path = Path(name).resolve()

@@ -16,18 +16,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skills_hub.accounts.models import Organisation
 from skills_hub.extensions import db, utcnow
+from skills_hub.i18n import N_
 
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
-DELIVERY_MODES = {"in_person": "In person", "online": "Online"}
+DELIVERY_MODES = {"in_person": N_("In person"), "online": N_("Online")}
 ACCESSIBILITY = {
-    "step_free": "Step-free access",
-    "hearing_loop": "Hearing loop",
-    "accessible_toilet": "Accessible toilet",
-    "large_print": "Large print materials",
-    "bsl": "British Sign Language",
-    "quiet_space": "Quiet space",
+    "step_free": N_("Step-free access"),
+    "hearing_loop": N_("Hearing loop"),
+    "accessible_toilet": N_("Accessible toilet"),
+    "large_print": N_("Large print materials"),
+    "bsl": N_("British Sign Language"),
+    "quiet_space": N_("Quiet space"),
 }
-CAPACITY = {"places_available": "Places available", "waitlist": "Waiting list", "full": "Full at the moment"}
+CAPACITY = {"places_available": N_("Places available"), "waitlist": N_("Waiting list"),
+            "full": N_("Full at the moment")}
 NEEDS = {"email": "an email address", "phone": "a phone number", "date_of_birth": "date of birth",
          "address": "home address"}
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import time
 from decimal import Decimal
 from typing import Any
 
+from babel.dates import format_time, get_day_names
+from babel.lists import format_list
+from babel.numbers import format_decimal
+from flask_babel import get_locale, gettext
 from sqlalchemy import select
 
 from skills_hub import geo
@@ -37,7 +42,7 @@ from skills_hub.directory.models import (
 from skills_hub.eds import EDS_AREAS
 from skills_hub.errors import Conflict, NotFound
 from skills_hub.extensions import db, utcnow
-from skills_hub.languages import language_name
+from skills_hub.i18n import current_language, language_name_here
 
 MAX_DISTANCE_KM = 25.0
 CAPACITY_POINTS = {"places_available": 10, "waitlist": 5, "full": 0}
@@ -89,28 +94,29 @@ def score(service: Service, search: Search) -> Match:
     points, reasons = 0, []
     if distance is not None:
         points += round(40 * max(0.0, 1 - distance / MAX_DISTANCE_KM))
-        reasons.append(f"{distance:.1f} km from {search.near.postcode}")
+        reasons.append(gettext("%(distance)s km from %(postcode)s", postcode=search.near.postcode,
+                               distance=format_decimal(distance, "0.0", locale=get_locale() or "en_GB")))
     elif location is None:
         points += 20
-        reasons.append("Online: no travel needed")
+        reasons.append(gettext("Online: no travel needed"))
     if search.skill:
         points += 20
-        reasons.append(f"Teaches {EDS_AREAS[search.skill].lower()}")
+        reasons.append(gettext("Teaches %(area)s", area=gettext(EDS_AREAS[search.skill]).lower()))
     if search.language:
         points += 15
-        reasons.append(f"Taught in {language_name(search.language)}")
+        reasons.append(gettext("Taught in %(language)s", language=language_name_here(search.language)))
     for need in search.access:
         points += 5
-        reasons.append(ACCESSIBILITY[need])
+        reasons.append(gettext(ACCESSIBILITY[need]))
     if service.is_free:
         points += 10
-        reasons.append("Free")
+        reasons.append(gettext("Free"))
     points += CAPACITY_POINTS.get(service.capacity, 0)
-    reasons.append(CAPACITY.get(service.capacity, service.capacity))
+    reasons.append(gettext(CAPACITY[service.capacity]) if service.capacity in CAPACITY else service.capacity)
     if search.mode:
-        reasons.append(DELIVERY_MODES[search.mode])
+        reasons.append(gettext(DELIVERY_MODES[search.mode]))
     if search.day:
-        reasons.append(f"Runs on {search.day.title()}s")
+        reasons.append(gettext("Runs on %(days)s", days=_days_in_words([search.day])))
     return Match(service, location, None if distance is None else round(distance, 2), points, reasons)
 
 
@@ -211,11 +217,14 @@ def update_service(actor: User, service: Service, changes: dict[str, Any]) -> Se
 # A schedule in plain words ----------------------------------------------------------------------------------------
 
 def _time_in_words(hhmm: str) -> str:
-    """"10:00" → "10am", "12:00" → "12 noon", "13:30" → "1:30pm", "00:00" → "12 midnight"."""
+    """"10:00" → "10am", "12:00" → "12 noon", "13:30" → "1:30pm", "00:00" → "12 midnight"; in another language,
+    as its clock is written (Babel)."""
     try:
         hours, minutes = (int(part) for part in hhmm.split(":")[:2])
     except ValueError:
         return hhmm
+    if not current_language().is_english and 0 <= hours < 24 and 0 <= minutes < 60:
+        return format_time(time(hours, minutes), "short", locale=get_locale())
     if (hours, minutes) == (12, 0):
         return "12 noon"
     if (hours, minutes) in ((0, 0), (24, 0)):
@@ -227,9 +236,12 @@ def _time_in_words(hhmm: str) -> str:
 def _days_in_words(days: list[str]) -> str:
     ordered = [day for day in DAYS if day in days]
     if len(ordered) == 7:
-        return "Every day"
+        return gettext("Every day")
     if ordered == list(DAYS[:5]):
-        return "Monday to Friday"
+        return gettext("Monday to Friday")
+    if not current_language().is_english:  # the days' names and a list as the language writes them (Babel)
+        names = get_day_names("wide", locale=get_locale())
+        return format_list([names[DAYS.index(day)] for day in ordered], locale=get_locale())
     names = [day.title() + "s" for day in ordered]
     if len(names) < 2:
         return "".join(names)
@@ -242,9 +254,10 @@ def schedule_in_words(schedule: Schedule) -> str:
     and times saying it again; one that does not ("term time only") follows them."""
     times = ""
     if schedule.opens_at and schedule.closes_at:
-        times = f"{_time_in_words(schedule.opens_at)} to {_time_in_words(schedule.closes_at)}"
+        times = gettext("%(opens)s to %(closes)s", opens=_time_in_words(schedule.opens_at),
+                        closes=_time_in_words(schedule.closes_at))
     elif schedule.opens_at:
-        times = f"from {_time_in_words(schedule.opens_at)}"
+        times = gettext("from %(time)s", time=_time_in_words(schedule.opens_at))
     said = ", ".join(part for part in (_days_in_words(schedule.days or []), times) if part)
     said = said[:1].upper() + said[1:]
     note = (schedule.description or "").strip()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from skills_hub.accounts.models import Branch, Organisation, User
 from skills_hub.directory.models import Service
 from skills_hub.extensions import db, utcnow
+from skills_hub.i18n import N_
 from skills_hub.residents import PERSONAL, actor
 
 OPEN = ("submitted", "viewed", "accepted", "waitlisted", "in_progress")
@@ -24,14 +25,14 @@ REASON_CODES = {
     "not_completed": ("did_not_attend", "dropped_out", "other"),
 }
 REASON_LABELS = {
-    "not_eligible": "Not eligible", "no_capacity": "No places", "not_suitable": "Not suitable",
-    "could_not_contact": "Could not contact them", "did_not_attend": "Did not attend",
-    "dropped_out": "Dropped out", "other": "Other",
+    "not_eligible": N_("Not eligible"), "no_capacity": N_("No places"), "not_suitable": N_("Not suitable"),
+    "could_not_contact": N_("Could not contact them"), "did_not_attend": N_("Did not attend"),
+    "dropped_out": N_("Dropped out"), "other": N_("Other"),
 }
 # What a provider always receives; a service may also need some of directory.models.NEEDS.
 ALWAYS_SHARED = ("name", "contact_method", "need", "access_needs", "languages")
 # How the provider should reach the resident, as the referrer chose: "branch" needs nothing of the resident.
-CONTACT_ROUTES = {"email": "By email", "phone": "By phone", "branch": "Through the library"}
+CONTACT_ROUTES = {"email": N_("By email"), "phone": N_("By phone"), "branch": N_("Through the library")}
 
 
 class SharingPermission(db.Model):

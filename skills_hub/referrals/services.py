@@ -144,12 +144,13 @@ def how_to_contact(referral: Referral) -> str:
     "By phone: 07700 900123", or "Through the library: Central Library" (whose details the page shows). Older
     referrals, made before the route was asked, keep what the referrer wrote."""
     if not referral.contact_route:
-        return referral.contact_method or "Not given"
+        return referral.contact_method or gettext("Not given")
+    route = gettext(CONTACT_ROUTES[referral.contact_route])
     if referral.personal_data_removed_at is not None and referral.contact_route != "branch":
-        return f"{CONTACT_ROUTES[referral.contact_route]} (the details were removed)"
+        return gettext("%(route)s (the details were removed)", route=route)
     detail = {"email": referral.learner.email, "phone": referral.learner.phone,
               "branch": referral.branch.name if referral.branch else None}[referral.contact_route]
-    return f"{CONTACT_ROUTES[referral.contact_route]}: {detail or 'not given'}"
+    return gettext("%(route)s: %(detail)s", route=route, detail=detail or gettext("not given"))
 
 
 def routes_for(learner: User) -> list[str]:

@@ -19,6 +19,7 @@ from skills_hub.directory.models import NEEDS
 from skills_hub.endpoints import InputSchema, page_number
 from skills_hub.errors import DomainError, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
+from skills_hub.i18n import N_
 from skills_hub.referrals import services, workdays
 from skills_hub.referrals.models import (
     ALWAYS_SHARED,
@@ -32,12 +33,6 @@ from skills_hub.referrals.models import (
 from skills_hub.referrals.permissions import REFER
 from skills_hub.referrals.schemas import METHODS
 from skills_hub.validation import REQUIRED, flatten_errors, load_form
-
-
-def N_(message: str) -> str:
-    """Marks an English text for `pybabel extract`: the page translates it where it shows it (`| translate`)."""
-    return message
-
 
 bp = Blueprint("referrals", __name__)
 PER_PAGE = 50
@@ -86,7 +81,7 @@ class TransitionForm(InputSchema):
 
 
 def _shared_list(service) -> list[str]:
-    return [SHARED_LABELS[item] for item in list(ALWAYS_SHARED) + list(service.referral_needs)]
+    return [gettext(SHARED_LABELS[item]) for item in list(ALWAYS_SHARED) + list(service.referral_needs)]
 
 
 def _learner_for_referral() -> User:
