@@ -265,7 +265,7 @@ def test_the_translations_command_and_admin_page_list_status_and_review(app, cli
 def test_stamping_a_brought_up_to_date_translation_makes_it_current_again(app, translated, tmp_path):
     lesson = translated / "lessons" / "02-lesson-2.md"
     lesson.write_text(lesson.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-    app.config["CONTENT_DIR"] = tmp_path
+    before, app.config["CONTENT_DIR"] = app.config["CONTENT_DIR"], tmp_path
     try:
         runner = app.test_cli_runner()
         assert "outdated" in runner.invoke(args=["courses", "validate"]).output
@@ -273,7 +273,7 @@ def test_stamping_a_brought_up_to_date_translation_makes_it_current_again(app, t
         assert stamped.exit_code == 0, stamped.output
         assert "outdated" not in runner.invoke(args=["courses", "validate"]).output
     finally:
-        app.config.pop("CONTENT_DIR")
+        app.config["CONTENT_DIR"] = before
 
 
 # One course, whatever language it is read in ------------------------------------------------------------------------
