@@ -25,7 +25,9 @@ def html_language(response) -> tuple[str, str]:
 
 
 def said_in(locale: str, message: str, **values) -> str:
-    with force_locale(locale):
+    from flask import current_app
+
+    with current_app.test_request_context(), force_locale(locale):
         return gettext(message, **values)
 
 
@@ -161,7 +163,7 @@ def resync(app, root) -> None:
         db.session.commit()
 
 
-def test_a_translated_course_reads_in_the_readers_language_and_in_english_for_others(client, translated):
+def test_a_translated_course_reads_in_the_readers_language_and_in_english_for_others(app, client, translated):
     urdu = client.get("/courses/two-languages", headers={"Accept-Language": "ur"}).get_data(as_text=True)
     assert "[ur] Course two-languages" in urdu and "[ur] Lesson 1" in urdu and "[ur] outcome" in urdu
     english = client.get("/courses/two-languages").get_data(as_text=True)
@@ -173,7 +175,9 @@ def test_a_translated_course_reads_in_the_readers_language_and_in_english_for_ot
     # Polish has no translation: the course is in English, with a note in Polish.
     polish = client.get("/courses/two-languages", headers={"Accept-Language": "pl"}).get_data(as_text=True)
     assert "Course two-languages" in polish and "[ur]" not in polish
-    assert said_in("pl", "This course is being translated. Until it is ready, here it is in English.") in polish
+    with app.app_context():
+        note = said_in("pl", "This course is being translated. Until it is ready, here it is in English.")
+    assert note in polish
 
 
 def test_changing_an_english_lesson_marks_its_translation_outdated_and_shows_the_english_with_a_note(
@@ -189,7 +193,8 @@ def test_changing_an_english_lesson_marks_its_translation_outdated_and_shows_the
     page = client.get("/courses/two-languages/lessons/lesson-1", headers={"Accept-Language": "ur"})
     text = page.get_data(as_text=True)
     assert "Open the new app." in text and "[ur] What you will do" not in text  # whole in English
-    assert said_in("ur", "This lesson is being translated. Until it is ready, here it is in English.") in text
+    with app.app_context():
+        assert said_in("ur", "This lesson is being translated. Until it is ready, here it is in English.") in text
     assert '<div class="lesson-body" lang="en-GB" dir="ltr">' in text
     # The other lesson is still current, in Urdu; the API lists the language as outdated.
     other = client.get("/courses/two-languages/lessons/lesson-2", headers={"Accept-Language": "ur"})
@@ -300,3 +305,21 @@ def test_switching_to_urdu_halfway_keeps_one_enrolment_and_gives_one_bilingual_c
         assert db.session.query(Enrolment).filter_by(learner_id=learner.id).count() == 1
         [certificate] = db.session.query(Certificate).filter_by(learner_id=learner.id).all()
         assert certificate.language == "ur" and certificate.course_title_translated == "[ur] Course two-languages"
+
+
+def test_a_language_chosen_before_signing_in_is_kept_on_the_account(app, client, make_user):
+    from skills_hub.accounts import services as accounts
+
+    with app.app_context():
+        number = accounts.new_learner_number()
+        learner = accounts.create_user(role=Role.LEARNER, given_name="Amina", family_name="Begum",
+                                       learner_number=number, pin="481516")
+        db.session.commit()
+        learner_id = learner.id
+    client.post("/language", data={"language": "pl", "next": "/sign-in"})
+    page = client.get("/sign-in")
+    signed_in = client.post("/sign-in", data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
+                                              "method": "pin", "learner_number": number, "pin": "481516"})
+    assert signed_in.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, learner_id).page_language == "pl"

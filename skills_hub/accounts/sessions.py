@@ -20,6 +20,8 @@ from skills_hub.accounts import tokens
 from skills_hub.accounts.models import Role, User
 from skills_hub.audit import services as audit
 from skills_hub.extensions import csrf, db, login_manager
+from skills_hub.i18n import COOKIE as LANGUAGE_COOKIE
+from skills_hub.languages import page_language
 
 SHARED_COMPUTER_IDLE_MINUTES = 15
 STAFF_IDLE_MINUTES = 30
@@ -81,6 +83,16 @@ def start(user: User, *, shared_computer: bool) -> None:
     session["idle_minutes"] = idle_minutes_for(user, shared_computer)
     session["seen"] = int(time.time())
     confirmed()
+    _keep_the_language_chosen_before(user)
+
+
+def _keep_the_language_chosen_before(user: User) -> None:
+    """A resident who chose a language on this browser before signing in keeps it on their account, so that it
+    follows them to the next computer. A choice already saved wins. The caller commits."""
+    if user.role == Role.LEARNER and not user.page_language:
+        chosen = page_language(request.cookies.get(LANGUAGE_COOKIE))
+        if chosen is not None:
+            user.page_language = chosen.code
 
 
 def confirmed() -> None:

@@ -122,6 +122,7 @@ def sign_in():
                                "next": safe_next(form.get("next")) or "", "until": int(time.time()) + 300}
         return redirect(url_for("accounts.two_step_sign_in"))
     sessions.start(user, shared_computer=form["shared_computer"])
+    db.session.commit()  # the language chosen before signing in, kept on the account
     return redirect(safe_next(form.get("next")) or home_for(user))
 
 
