@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
 
@@ -101,6 +102,15 @@ def date_and_time(value: datetime | None) -> str:
     return format_datetime(value, "medium", locale=get_locale() or "en_GB")
 
 
+def listed(items) -> str:
+    """Words in a list as the page's language writes one: "a, b, c" in English (as pages always have), "a، b و c"
+    in Arabic, "a、b和c" in Chinese."""
+    items = [str(item) for item in items]
+    if current_language().is_english:
+        return ", ".join(items)
+    return format_list(items, locale=get_locale()) if items else ""
+
+
 def language_name_here(code: str | None) -> str:
     """A language code named in the page's language: `ur` → Urdu on an English page, اردو on an Urdu one."""
     if not code:
@@ -124,7 +134,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(page_language=current_language, page_languages=list(PAGE_LANGUAGES.values()),
                                  language_choices=language_choices)
     app.jinja_env.filters.update(long_date=long_date, short_date=short_date, date_and_time=date_and_time,
-                                 language_name=language_name_here, translate=translate)
+                                 language_name=language_name_here, translate=translate, listed=listed)
 
     @app.after_request
     def _say_what_the_page_varies_by(response):

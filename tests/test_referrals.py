@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import html
 import itertools
 import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from skills_hub.accounts.models import Role
@@ -102,7 +105,11 @@ def test_the_whole_loop_from_referral_to_outcome(app, client, bearer, world, dra
     drain_jobs()
     mail = _mail(app)
     assert any("a@provider.test" in m and "You have a new referral" in m for m in mail)
-    assert any("mo@example.test" in m and "is now completed" in m for m in mail)
+    # Mohammed prefers Urdu and pages are written in it: his email is in Urdu (the subject, decoded).
+    with app.test_request_context(), force_locale("ur"):
+        subject = gettext("Referral %(ref)s is now completed", ref=referral["reference"])
+    sent = [email.message_from_string(m, policy=email.policy.default) for m in mail if "mo@example.test" in m]
+    assert subject in [str(message["Subject"]) for message in sent]
     for message in mail:  # a reference and a link, never personal data
         assert "Mohammed" not in message and "Khan" not in message and "07700" not in message
         assert "Smartphone" not in message

@@ -30,8 +30,8 @@ ACCESSIBILITY = {
 }
 CAPACITY = {"places_available": N_("Places available"), "waitlist": N_("Waiting list"),
             "full": N_("Full at the moment")}
-NEEDS = {"email": "an email address", "phone": "a phone number", "date_of_birth": "date of birth",
-         "address": "home address"}
+NEEDS = {"email": N_("an email address"), "phone": N_("a phone number"), "date_of_birth": N_("date of birth"),
+         "address": N_("home address")}
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_RESPONSE_DAYS = 5
 

@@ -54,7 +54,8 @@ def leave(slug: str):
     course = courses.get_course(slug)
     services.leave(current_user, course)
     db.session.commit()
-    flash(gettext("You have left %(course)s. Your progress is kept if you come back.", course=course.title), "success")
+    flash(gettext("You have left %(course)s. Your progress is kept if you come back.",
+                  course=courses.in_language(course, current_language().code).title), "success")
     return redirect(url_for("learning.my_learning"))
 
 
@@ -69,10 +70,12 @@ def lesson_done(slug: str, lesson_slug: str):
         return redirect(url_for("learning.course_page", slug=slug))
     services.lesson_done(current_user.id, lesson, assisted=request.form.get("helped") == "yes")
     db.session.commit()
-    flash(gettext("Lesson done: %(lesson)s.", lesson=lesson.title), "success")
+    shown = courses.in_language(course, current_language().code)  # titles as the resident reads them
+    flash(gettext("Lesson done: %(lesson)s.", lesson=next(
+        read.title for read in shown.current_lessons if read.id == lesson.id)), "success")
     summary = services.summary_for(current_user.id, course)
     if summary.enrolment.completed_at:
-        flash(gettext("You have completed %(course)s. Well done!", course=course.title), "success")
+        flash(gettext("You have completed %(course)s. Well done!", course=shown.title), "success")
         return redirect(url_for("learning.my_learning"))
     if summary.next_lesson:
         return redirect(url_for("learning.lesson_page", slug=slug, lesson_slug=summary.next_lesson.slug))
@@ -140,6 +143,7 @@ def _profile(history: list[SkillsCheck]) -> list[dict] | None:
     completed = {s.course.id for s in services.summaries([current_user.id])[current_user.id]
                  if s.enrolment.completed_at}
     catalogue, _ = courses.list_courses(per_page=200)
+    catalogue = courses.all_in_language(catalogue, current_language().code)  # titles as the resident reads them
     rows = []
     for area, label in EDS_AREAS.items():
         if area not in latest:
