@@ -2,7 +2,8 @@
 `pybabel extract` (`make translations` runs this first). Schemas keep their messages in English (lazy strings
 break inside marshmallow and json.dumps); pages translate them when they are drawn (validation.load_form).
 
-A message is collected from each FormSchema (and the schemas nested in it): its fields' error messages,
+A message is collected from each FormSchema and each schema defined in a page module (and the schemas nested in
+them): its fields' error messages,
 marshmallow's built-in ones included, the `error` of each validator, and each field's label.
 """
 
@@ -48,7 +49,9 @@ def form_messages() -> list[str]:
     def subclasses(cls: type) -> list[type]:
         return [cls] + [found for sub in cls.__subclasses__() for found in subclasses(sub)]
 
-    for schema_class in subclasses(FormSchema):
+    # The forms: every FormSchema, and every schema a page module defines for its own form.
+    forms = set(subclasses(FormSchema)) | {cls for cls in subclasses(Schema) if cls.__module__.endswith(".views")}
+    for schema_class in sorted(forms, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}"):
         try:
             schema = schema_class()
         except TypeError:  # a schema that needs arguments is made by its page, which passes them

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from skills_hub import codes
 from skills_hub.accounts import passwords
 from skills_hub.endpoints import FormSchema, InputSchema, PageQuery
+from skills_hub.i18n import N_
 from skills_hub.validation import REQUIRED, Text, name_text
 
 GIVEN_BY = ["learner", "staff_on_behalf"]
@@ -70,7 +71,7 @@ class PostcodeField(fields.String):
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         text = " ".join(super()._deserialize(value, attr, data, **kwargs).upper().split())
         if not UK_POSTCODE.match(text):
-            raise ValidationError("Enter a full UK postcode, like M13 9PL.")
+            raise ValidationError(N_("Enter a full UK postcode, like M13 9PL."))
         compact = text.replace(" ", "")
         return f"{compact[:-3]} {compact[-3:]}"
 
@@ -81,7 +82,7 @@ class BirthDateField(fields.Date):
     def _deserialize(self, value, attr, data, **kwargs) -> date:
         born = super()._deserialize(value, attr, data, **kwargs)
         if born > date.today() or born.year < OLDEST_BIRTH_YEAR:
-            raise ValidationError("Enter a date of birth in the past, like 1960-03-27.")
+            raise ValidationError(N_("Enter a date of birth in the past, like 1960-03-27."))
         return born
 
 
@@ -134,9 +135,9 @@ class LearnerNumberField(fields.String):
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         number = codes.normalise(super()._deserialize(value, attr, data, **kwargs))
         if not codes.is_well_formed(number, 8):
-            raise ValidationError("A learner number has 8 letters and numbers, like ABCD-1234.")
+            raise ValidationError(N_("A learner number has 8 letters and numbers, like ABCD-1234."))
         if not codes.has_valid_check(number):
-            raise ValidationError("This learner number looks mistyped. Check it against the login card.")
+            raise ValidationError(N_("This learner number looks mistyped. Check it against the login card."))
         return number
 
 

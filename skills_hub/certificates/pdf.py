@@ -71,8 +71,11 @@ def _texts(certificate: Certificate, language, verify_url: str) -> dict:
             "course": title,
             "areas": gettext("Skill areas: %(areas)s", areas=", ".join(
                 gettext(EDS_AREAS.get(area, area)) for area in certificate.eds_areas)) if certificate.eds_areas else "",
-            "awarded": gettext("Awarded on %(date)s", date=long_date(certificate.awarded_at)),
-            "helped": gettext("with help from") if certificate.branch_name else "",
+            # One sentence per case, for translators; the branch's name is isolated (U+2068…U+2069, as <bdi>)
+            # so that a name in another script never reorders the words around it.
+            "awarded": gettext("Awarded on %(date)s, with help from %(branch)s", date=long_date(certificate.awarded_at),
+                               branch=f"\u2068{certificate.branch_name}\u2069") if certificate.branch_name
+            else gettext("Awarded on %(date)s", date=long_date(certificate.awarded_at)),
             "check": gettext("Check this certificate at"),
             "qr": gettext("QR code that opens the page to check this certificate"),
             "footer": gettext("Anyone can check this certificate by typing its code at the address above."),
