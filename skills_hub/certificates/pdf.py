@@ -14,6 +14,7 @@ import json
 import uuid
 
 import segno
+from babel.lists import format_list
 from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale, gettext
 from sqlalchemy.exc import SQLAlchemyError
@@ -59,6 +60,10 @@ def certificate_html(certificate: Certificate) -> str:
         qr=segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2))
 
 
+def _listed(items: list[str], language) -> str:
+    return ", ".join(items) if language.is_english else format_list(items, locale=language.locale)
+
+
 def _texts(certificate: Certificate, language, verify_url: str) -> dict:
     """What the certificate says, in one language: the first is the resident's, English is beside it."""
     with force_locale(language.locale):
@@ -69,8 +74,9 @@ def _texts(certificate: Certificate, language, verify_url: str) -> dict:
             "certify": gettext("This is to certify that"),
             "completed": gettext("has completed the course"),
             "course": title,
-            "areas": gettext("Skill areas: %(areas)s", areas=", ".join(
-                gettext(EDS_AREAS.get(area, area)) for area in certificate.eds_areas)) if certificate.eds_areas else "",
+            "areas": gettext("Skill areas: %(areas)s", areas=_listed(
+                [gettext(EDS_AREAS.get(area, area)) for area in certificate.eds_areas], language))
+            if certificate.eds_areas else "",
             # One sentence per case, for translators; the branch's name is isolated (U+2068…U+2069, as <bdi>)
             # so that a name in another script never reorders the words around it.
             "awarded": gettext("Awarded on %(date)s, with help from %(branch)s", date=long_date(certificate.awarded_at),
