@@ -16,12 +16,11 @@ from flask import Flask, current_app, flash, g, has_request_context, redirect, r
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_user, logout_user
 
+from skills_hub import i18n
 from skills_hub.accounts import tokens
 from skills_hub.accounts.models import Role, User
 from skills_hub.audit import services as audit
 from skills_hub.extensions import csrf, db, login_manager
-from skills_hub.i18n import COOKIE as LANGUAGE_COOKIE
-from skills_hub.languages import page_language
 
 SHARED_COMPUTER_IDLE_MINUTES = 15
 STAFF_IDLE_MINUTES = 30
@@ -83,16 +82,6 @@ def start(user: User, *, shared_computer: bool) -> None:
     session["idle_minutes"] = idle_minutes_for(user, shared_computer)
     session["seen"] = int(time.time())
     confirmed()
-    _keep_the_language_chosen_before(user)
-
-
-def _keep_the_language_chosen_before(user: User) -> None:
-    """A resident who chose a language on this browser before signing in keeps it on their account, so that it
-    follows them to the next computer. A choice already saved wins. The caller commits."""
-    if user.role == Role.LEARNER and not user.page_language:
-        chosen = page_language(request.cookies.get(LANGUAGE_COOKIE))
-        if chosen is not None:
-            user.page_language = chosen.code
 
 
 def confirmed() -> None:
@@ -111,6 +100,8 @@ def end_everywhere(user: User) -> None:
 
 
 def sign_out() -> None:
+    if session_is_shared():  # the next person at a library computer starts in the browser's own language
+        i18n.forget_choice()
     if current_user.is_authenticated and not g.get("api_token"):
         user = db.session.get(User, current_user.id)
         end_everywhere(user)
@@ -180,6 +171,7 @@ def init_app(app: Flask) -> None:
                 # Worded before signing out: in the language this resident was reading.
                 message = ngettext("You were signed out because nothing happened for %(num)s minutes.",
                                    "You were signed out because nothing happened for %(num)s minutes.", idle)
+                i18n.forget_choice()  # a shared computer (only they time out): the next person starts afresh
                 logout_user()
                 session.clear()
                 flash(message, "info")

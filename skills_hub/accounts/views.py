@@ -41,10 +41,15 @@ login_manager.login_message = N_("Sign in to see that page.")
 login_manager.login_message_category = "info"
 
 
+MAX_NEXT_LENGTH = 2000
+
+
 def safe_next(target: str | None) -> str | None:
     """A local path to go to after signing in, or None: never another site."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if len(target) > MAX_NEXT_LENGTH or any(ord(character) < 0x20 or ord(character) == 0x7F for character in target):
+        return None  # a line break would be a header injection (and a 500); a huge one, a huge Location
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
 
@@ -122,7 +127,6 @@ def sign_in():
                                "next": safe_next(form.get("next")) or "", "until": int(time.time()) + 300}
         return redirect(url_for("accounts.two_step_sign_in"))
     sessions.start(user, shared_computer=form["shared_computer"])
-    db.session.commit()  # the language chosen before signing in, kept on the account
     return redirect(safe_next(form.get("next")) or home_for(user))
 
 
