@@ -26,7 +26,7 @@ $(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/message
 # language's catalogue (for translators to fill in; the tests fail until they have), and compile.
 translations: $(STAMP)
 	$(BIN)/python scripts/form_messages.py > $(TRANSLATIONS)/form_messages.py
-	$(BIN)/pybabel extract --mapping-file $(TRANSLATIONS)/babel.cfg --keywords N_ --keywords _say --no-location --sort-output \
+	$(BIN)/pybabel extract --mapping-file $(TRANSLATIONS)/babel.cfg --keywords N_ --keywords say --no-location --sort-output \
 		--project "Skills Hub" --copyright-holder "Skills Hub" --output-file $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update --input-file $(TRANSLATIONS)/messages.pot --output-dir $(TRANSLATIONS) --no-fuzzy-matching \
 		--ignore-obsolete
@@ -63,10 +63,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/reports.py
 	$(BIN)/python benchmarks/load.py
 
-# Rebuild the committed Noto Sans CJK subsets in skills_hub/static/fonts from Debian's fonts-noto-cjk
+# Rebuild the committed Noto Sans CJK subsets in skills_hub/static/fonts from Debian's fonts-noto-cjk, and the pages' WOFF2
+# copies of Noto Naskh Arabic
 # (apt install fonts-noto-cjk). Only after upgrading that package: `make run` and `make test` need neither.
 fonts: $(STAMP)
 	$(BIN)/python scripts/build_cjk_fonts.py
+	$(BIN)/python scripts/build_web_fonts.py
 
 # Re-pin constraints.txt to what is installed in .venv now (after changing pyproject.toml).
 lock: $(STAMP)
