@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from skills_hub.i18n import say
+
 OUTCODES_FILE = Path(__file__).with_name("outcodes.csv")
 ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right 2025",
@@ -49,19 +51,21 @@ def split_postcode(text: str) -> tuple[str, str | None]:
     """`m13 9pl` → ("M13", "9PL"); `M13` → ("M13", None). Any case and spacing. PostcodeProblem otherwise."""
     compact = "".join(str(text).split()).upper()
     if not compact:
-        raise PostcodeProblem("Enter a postcode, like M13 9PL, or the first half of one, like M13.")
+        raise PostcodeProblem(say("Enter a postcode, like M13 9PL, or the first half of one, like M13."))
     if match := _FULL.match(compact):
         return match.group(1), match.group(2)
     if _OUTCODE_ONLY.match(compact):
         return compact, None
-    raise PostcodeProblem(f"“{text.strip()[:20]}” is not a UK postcode. Enter one like M13 9PL, or just M13.")
+    raise PostcodeProblem(say("“%(text)s” is not a UK postcode. Enter one like M13 9PL, or just M13.",
+                              text=text.strip()[:20]))
 
 
 def place(text: str) -> Place:
     """Where a postcode or outcode is. PostcodeProblem when it is malformed or not a district we know."""
     outcode, inward = split_postcode(text)
     if outcode not in centroids():
-        raise PostcodeProblem(f"We cannot find the postcode area {outcode}. Check the postcode and try again.")
+        raise PostcodeProblem(say("We cannot find the postcode area %(outcode)s. Check the postcode and try again.",
+                                  outcode=outcode))
     latitude, longitude = centroids()[outcode]
     return Place(f"{outcode} {inward}" if inward else outcode, outcode, latitude, longitude)
 

@@ -16,6 +16,7 @@ from babel.dates import format_date, format_datetime
 from babel.lists import format_list
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
+from markupsafe import Markup, escape
 
 from skills_hub.languages import (
     COMMON_LANGUAGES,
@@ -32,6 +33,14 @@ def N_(message: str) -> str:
     """Marks a fixed English message for `pybabel extract`. It is kept in English (schemas, labels, the API) and
     translated where a page or an email is drawn (`gettext(message)`, `| translate`)."""
     return message
+
+
+def say(message: str, **values) -> str:
+    """A message with values (`%(name)s`), in the page's language while a page is being drawn; in English for the
+    API and the command line. `pybabel extract` finds these through the keyword `say`."""
+    if has_request_context() and not request.path.startswith("/api/"):
+        return gettext(message, **values)
+    return message % values if values else message
 
 
 COOKIE = "language"
@@ -102,13 +111,31 @@ def date_and_time(value: datetime | None) -> str:
     return format_datetime(value, "medium", locale=get_locale() or "en_GB")
 
 
-def listed(items) -> str:
+def listed(items) -> str | Markup:
     """Words in a list as the page's language writes one: "a, b, c" in English (as pages always have), "a، b و c"
     in Arabic, "a、b和c" in Chinese."""
+    items = list(items)
+    if any(isinstance(item, Markup) for item in items):  # markup in, markup out: the rest escaped first
+        escaped = [str(escape(item)) for item in items]
+        # Safe: every item is escaped, and the list pattern is the locale's own words and commas (CLDR).
+        return Markup(", ".join(escaped) if current_language().is_english or not escaped  # noqa: S704
+                      else format_list(escaped, locale=get_locale()))
     items = [str(item) for item in items]
     if current_language().is_english:
         return ", ".join(items)
     return format_list(items, locale=get_locale()) if items else ""
+
+
+def language_tag(code: str, name: str) -> Markup:
+    """A language's name in itself, tagged with its language for screen readers."""
+    language = page_language(code)
+    return Markup('<span lang="{}">{}</span>').format(
+        "en-GB" if language is None or language.is_english else language.code, name)
+
+
+def left_to_right(value) -> Markup:
+    """A code, date-like version or number that must read left to right inside a right-to-left sentence."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
 
 def language_name_here(code: str | None) -> str:
@@ -132,16 +159,35 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale, default_domain="messages",
                    default_translation_directories="translations")
     app.jinja_env.globals.update(page_language=current_language, page_languages=list(PAGE_LANGUAGES.values()),
-                                 language_choices=language_choices)
+                                 language_choices=language_choices, chooser_next=chooser_next,
+                                 language_tag=language_tag)
     app.jinja_env.filters.update(long_date=long_date, short_date=short_date, date_and_time=date_and_time,
-                                 language_name=language_name_here, translate=translate, listed=listed)
+                                 language_name=language_name_here, translate=translate, listed=listed,
+                                 ltr=left_to_right)
 
     @app.after_request
     def _say_what_the_page_varies_by(response):
+        if g.get("forget_language"):
+            response.delete_cookie(COOKIE, secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+                                   httponly=True, samesite="Lax")
         if response.mimetype == "text/html" and "page_language" in g:
             response.vary.update(("Accept-Language", "Cookie"))
             response.headers["Content-Language"] = g.page_language.code
         return response
+
+
+def chooser_next() -> str:
+    """Where the chooser brings the reader back to: this page; after a form was sent, the form's page when it can
+    be opened again (what was typed is lost without JavaScript, the page is not)."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    rule = request.url_rule
+    return request.path if rule is not None and "GET" in (rule.methods or ()) else ""
+
+
+def forget_choice() -> None:
+    """Forget this browser's chosen language with this response (signing out of a shared computer)."""
+    g.forget_language = True
 
 
 def remember_choice(response, language: PageLanguage) -> None:

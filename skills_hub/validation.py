@@ -10,6 +10,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from skills_hub.i18n import say
+
 REQUIRED = {"required": "This is required.", "null": "This cannot be empty."}
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
                        error="Use lowercase letters, digits and single hyphens only, like using-email.")
@@ -34,18 +36,6 @@ _INVISIBLE = re.compile("[\\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u
                         "\u2060-\u2064\u206a-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 
 
-def _say(message: str, **values: str) -> str:
-    """A message with values, in the page's language when a page is being drawn (English for the API and the
-    command line). `pybabel extract` finds these through the keyword `_say`."""
-    from flask import has_request_context
-
-    if has_request_context():
-        from flask_babel import gettext
-
-        return gettext(message, **values)
-    return message % values if values else message
-
-
 def text_problem(value: str, *, multiline: bool = True) -> str | None:
     """What is wrong with a piece of text, in plain words, or None: the characters no text may hold (and, for a
     one-line text, tabs and line breaks)."""
@@ -54,11 +44,11 @@ def text_problem(value: str, *, multiline: bool = True) -> str | None:
         return None
     code = f"U+{ord(found.group()):04X}"
     if "\ud800" <= found.group() <= "\udfff":
-        return _say("This has a broken character (%(code)s) that we cannot store. Type it again without it.",
+        return say("This has a broken character (%(code)s) that we cannot store. Type it again without it.",
                     code=code)
     if _LINE_BREAKS.match(found.group()):
-        return _say("Keep this on one line. Take out the tab or line break.")
-    return _say("This has a hidden character (%(code)s) that we cannot store or show safely. Type it again without it.",
+        return say("Keep this on one line. Take out the tab or line break.")
+    return say("This has a hidden character (%(code)s) that we cannot store or show safely. Type it again without it.",
                 code=code)
 
 
@@ -250,9 +240,9 @@ def taken_out_problem(value: str) -> str | None:
         return None
     code = f"U+{ord(found.group()):04X}"
     if "\ud800" <= found.group() <= "\udfff":
-        return _say("This had a broken character (%(code)s) that we cannot store: the text was not sent as proper "
+        return say("This had a broken character (%(code)s) that we cannot store: the text was not sent as proper "
                     "UTF-8. We took it out: check what is left, then send the form again.", code=code)
-    return _say("This had a hidden character (%(code)s) that we cannot store or show safely. We took it out: check "
+    return say("This had a hidden character (%(code)s) that we cannot store or show safely. We took it out: check "
                 "what is left, then send the form again.", code=code)
 
 

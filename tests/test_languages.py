@@ -70,7 +70,8 @@ def test_the_chooser_sets_a_cookie_that_beats_the_browser_and_goes_back_to_the_p
     assert html_language(client.get("/courses", headers={"Accept-Language": "pl"})) == ("ar", "rtl")
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x",
+                                    "/\r\nX-Injected: 1", "/" + "a" * 5000])
 def test_the_chooser_never_sends_anyone_to_another_site(client, target):
     chosen = client.post("/language", data={"language": "pl", "next": target})
     assert chosen.status_code == 303 and chosen.headers["Location"] == "/"
@@ -103,7 +104,9 @@ def test_a_residents_saved_choice_beats_the_cookie_and_follows_them_to_another_b
 def test_staff_pages_are_english_whatever_the_browser_asks(client, make_user, login_as):
     login_as(make_user(Role.STAFF))
     client.set_cookie("language", "ur")
-    assert html_language(client.get("/staff", headers={"Accept-Language": "ur"})) == ("en-GB", "ltr")
+    page = client.get("/staff", headers={"Accept-Language": "ur"})
+    assert html_language(page) == ("en-GB", "ltr")
+    assert 'action="/language"' not in page.get_data(as_text=True)  # no chooser that would change nothing
 
 
 def test_the_api_answers_in_english_whatever_the_browser_asks(client):
@@ -201,6 +204,7 @@ def test_changing_an_english_lesson_marks_its_translation_outdated_and_shows_the
     assert "[ur] What you will do" in other.get_data(as_text=True)
     listed = client.get("/api/v1/courses/two-languages").json["languages"]
     assert {"code": "ur", "status": "outdated"} in listed
+    assert client.get("/api/v1/courses?available_in=ur").json["total"] == 0  # only fully current ones
 
 
 def test_changing_the_english_quiz_makes_the_course_translation_outdated_not_invalid(app, client, translated,
@@ -307,19 +311,54 @@ def test_switching_to_urdu_halfway_keeps_one_enrolment_and_gives_one_bilingual_c
         assert certificate.language == "ur" and certificate.course_title_translated == "[ur] Course two-languages"
 
 
-def test_a_language_chosen_before_signing_in_is_kept_on_the_account(app, client, make_user):
+def test_signing_out_of_a_shared_computer_forgets_the_language_for_the_next_person(app, client, make_user,
+                                                                                  login_as):
+    """A library PC: the next resident starts in the browser's language, and nobody's choice is saved on someone
+    else's account (choosing while signed in saves it; a cookie left from before never does)."""
     from skills_hub.accounts import services as accounts
 
     with app.app_context():
         number = accounts.new_learner_number()
         learner = accounts.create_user(role=Role.LEARNER, given_name="Amina", family_name="Begum",
-                                       learner_number=number, pin="481516")
+                                       learner_number=number, pin="481516", preferred_language="ur")
         db.session.commit()
         learner_id = learner.id
-    client.post("/language", data={"language": "pl", "next": "/sign-in"})
+    client.post("/language", data={"language": "pl", "next": "/sign-in"})  # the previous person's choice
     page = client.get("/sign-in")
-    signed_in = client.post("/sign-in", data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
-                                              "method": "pin", "learner_number": number, "pin": "481516"})
-    assert signed_in.status_code == 302
+    client.post("/sign-in", data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), "method": "pin",
+                                  "learner_number": number, "pin": "481516", "shared_computer": "yes"})
     with app.app_context():
-        assert db.session.get(User, learner_id).page_language == "pl"
+        assert db.session.get(User, learner_id).page_language is None
+    token = csrf_token_from(client.get("/my-learning").get_data(as_text=True))
+    signed_out = client.post("/sign-out", data={"csrf_token": token})
+    assert "language=;" in signed_out.headers["Set-Cookie"]  # deleted
+    assert html_language(client.get("/")) == ("en-GB", "ltr")
+
+
+def test_stamping_a_translation_that_does_not_match_the_english_refuses_and_keeps_the_file(app, translated,
+                                                                                           tmp_path):
+    path = translated / "course.ur.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["check"]["questions"]["q9"] = data["check"]["questions"].pop("q2")
+    data["source_hash"] = ""
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    refused = app.test_cli_runner().invoke(args=["courses", "stamp", str(path)])
+    assert refused.exit_code != 0
+    assert "not stamped" in refused.output and "missing q2; not in the English: q9" in refused.output
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_a_translation_marking_a_choice_correct_or_with_bad_yaml_says_where(app, translated, tmp_path):
+    from skills_hub.courses.files import read_course
+
+    path = translated / "course.ur.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["check"]["questions"]["q1"]["choices"]["b"]["correct"] = True
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    _, problems = read_course(translated)
+    assert any("check.questions.q1.choices.b: a translation never says which choice is correct" in str(p)
+               for p in problems)
+    path.write_text("language: ur\ntitle: [unclosed\n", encoding="utf-8")
+    _, problems = read_course(translated)
+    assert any("is not valid YAML at line" in str(p) for p in problems)

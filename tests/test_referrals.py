@@ -136,7 +136,7 @@ def test_the_learner_refers_themselves_online(client, bearer, world):
     ({"consent": {"given_by": "staff_on_behalf", "method": "in_person", "privacy_notice_version": "2026-11",
                   "recipient_organisation_id": "{other_org}"}}, ("consent", "recipient_organisation_id"),
      "must name the provider that runs this service"),
-    ({"need": ""}, ("need",), "Say what they need help with"),
+    ({"need": ""}, ("need",), "Say what help is needed"),
     ({"need": "x" * 1001}, ("need",), "up to 1,000 characters"),
     ({"client_id": "not-a-uuid"}, ("client_id",), "Not a valid UUID."),
     ({"surprise": 1}, ("surprise",), "Unknown field."),

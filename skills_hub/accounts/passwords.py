@@ -9,6 +9,8 @@ from functools import cache
 
 from marshmallow import ValidationError
 
+from skills_hub.i18n import say
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 
@@ -22,13 +24,14 @@ def _common_passwords() -> frozenset[str]:
 
 
 def problem_with(password: str) -> str | None:
-    """What is wrong with a new password, in plain English, or None when it is fine."""
+    """What is wrong with a new password, in plain words (in the page's language), or None when it is fine."""
     if len(password) < MIN_LENGTH:
-        return f"Your password must be at least {MIN_LENGTH} characters. Three random words work well."
+        return say("Your password must be at least %(length)s characters. Three random words work well.",
+                   length=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Your password must be {MAX_LENGTH} characters or fewer."
+        return say("Your password must be %(length)s characters or fewer.", length=MAX_LENGTH)
     if password.lower() in _common_passwords():
-        return "This password is too common and easy to guess. Try three random words, like cloudkettleviolin."
+        return say("This password is too common and easy to guess. Try three random words, like cloudkettleviolin.")
     return None
 
 

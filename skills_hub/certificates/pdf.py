@@ -60,6 +60,11 @@ def certificate_html(certificate: Certificate) -> str:
         qr=segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2))
 
 
+def isolated(text: str) -> str:
+    """Text between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE: the plain-text <bdi>."""
+    return "\u2068" + text + "\u2069"
+
+
 def _listed(items: list[str], language) -> str:
     return ", ".join(items) if language.is_english else format_list(items, locale=language.locale)
 
@@ -80,7 +85,7 @@ def _texts(certificate: Certificate, language, verify_url: str) -> dict:
             # One sentence per case, for translators; the branch's name is isolated (U+2068…U+2069, as <bdi>)
             # so that a name in another script never reorders the words around it.
             "awarded": gettext("Awarded on %(date)s, with help from %(branch)s", date=long_date(certificate.awarded_at),
-                               branch=f"\u2068{certificate.branch_name}\u2069") if certificate.branch_name
+                               branch=isolated(certificate.branch_name)) if certificate.branch_name
             else gettext("Awarded on %(date)s", date=long_date(certificate.awarded_at)),
             "check": gettext("Check this certificate at"),
             "qr": gettext("QR code that opens the page to check this certificate"),

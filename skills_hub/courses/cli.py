@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from skills_hub.courses import services, translation_files
-from skills_hub.courses.files import read_catalogue
+from skills_hub.courses.files import read_catalogue, read_course
 from skills_hub.extensions import db
 
 courses_cli = AppGroup("courses", help="Check and load the course files in content/courses/.")
@@ -50,7 +51,9 @@ def sync_command() -> None:
 
 @courses_cli.command("translations")
 def translations_command() -> None:
-    """Per course and language: current, outdated, missing, and whether a native speaker has reviewed it."""
+    """Per course and language: current, outdated, missing, and whether a native speaker has reviewed it (as last
+    synced: run `flask courses sync` after editing the files)."""
+    click.echo("As synced into the database (after editing the files, run `flask courses sync` first).")
     shown = services.list_all_courses()
     states = services.languages_of(shown)
     for course in shown:
@@ -70,18 +73,14 @@ def translations_command() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def stamp_command(paths: tuple[str, ...]) -> None:
     """Record in each translation file the English it now translates (after bringing it up to date)."""
-    from pathlib import Path
-
-    root = current_app.config["CONTENT_DIR"]
-    courses, _problems = read_catalogue(root)  # a course with problems cannot be stamped: it is not listed
-    by_folder = {course.slug: course for course in courses}
     for name in paths:
         path = Path(name).resolve()
-        course = by_folder.get(path.parent.parent.name if path.parent.name == "lessons" else path.parent.name)
+        folder = path.parent.parent if path.parent.name == "lessons" else path.parent
+        course, problems = read_course(folder)
         if course is None:
-            raise click.ClickException(f"{name} is not in a valid course folder under {root}: "
-                                       "run `flask courses validate`")
-        if found := translation_files.COURSE_TRANSLATION.match(path.name):
+            raise click.ClickException(f"{name}: its course has problems; fix them first:\n"
+                                       + "\n".join(str(problem) for problem in problems))
+        if translation_files.COURSE_TRANSLATION.match(path.name):
             source = translation_files.course_source_hash(services.english_texts(course))
         elif found := translation_files.LESSON_TRANSLATION.match(path.name):
             lesson = next((lesson for lesson in course.lessons if lesson.position == int(found.group(1))
@@ -92,5 +91,13 @@ def stamp_command(paths: tuple[str, ...]) -> None:
         else:
             raise click.ClickException(f"{name} is not a translation file (course.<language>.yaml or "
                                        "lessons/NN-slug.<language>.md)")
+        before = path.read_text(encoding="utf-8")
         translation_files.stamp(path, source)
+        # Now that it claims to be current, its ids and parts must match the English: check before keeping it.
+        _, problems = read_course(folder)
+        mine = [str(problem) for problem in problems if problem.path.endswith(path.name)]
+        if mine:
+            path.write_text(before, encoding="utf-8")
+            raise click.ClickException(f"{name} was not stamped: it does not match the English yet.\n"
+                                       + "\n".join(mine))
         click.echo(f"Stamped {name}")

@@ -124,6 +124,19 @@ def _published():
     return select(Course).where(Course.published.is_(True), Course.retired_at.is_(None))
 
 
+def fully_translated(language: str) -> tuple:
+    """Conditions on Course: a current translation of its texts and of every current lesson into `language` (what
+    `languages_of` calls current)."""
+    untranslated_lesson = select(Lesson.id).where(
+        Lesson.course_id == Course.id, Lesson.retired_at.is_(None),
+        ~select(LessonTranslation.id).where(LessonTranslation.lesson_id == Lesson.id,
+                                            LessonTranslation.language == language,
+                                            LessonTranslation.current.is_(True)).exists())
+    return (Course.id.in_(select(CourseTranslation.course_id).where(CourseTranslation.language == language,
+                                                                    CourseTranslation.current.is_(True))),
+            ~untranslated_lesson.exists())
+
+
 def list_courses(*, area: str | None = None, level: str | None = None, available_in: str | None = None,
                  page: int = 1, per_page: int = 50) -> tuple[list[Course], int]:
     """Published, current courses, by title; with the total for paging. `available_in` keeps the courses with a
@@ -132,8 +145,7 @@ def list_courses(*, area: str | None = None, level: str | None = None, available
     if level:
         query = query.where(Course.level == level)
     if available_in and available_in != "en":
-        query = query.where(Course.id.in_(select(CourseTranslation.course_id).where(
-            CourseTranslation.language == available_in, CourseTranslation.current.is_(True))))
+        query = query.where(*fully_translated(available_in))
     courses = list(db.session.scalars(query.order_by(Course.title)))
     if area:  # eds_areas is a JSON list; a catalogue is tens of courses, so filter here on every database
         courses = [course for course in courses if area in course.eds_areas]

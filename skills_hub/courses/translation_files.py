@@ -121,13 +121,16 @@ def read_course_translation(path: Path, shown: str, english: dict[str, Any],
     except UnicodeDecodeError:
         return None, ["is not UTF-8 text: save it as UTF-8"], []
     except yaml.YAMLError as error:
-        return None, [f"is not valid YAML ({getattr(error, 'problem', error)}): fix the indentation or quoting"], []
+        return None, [_yaml_problem(error)], []
     if not isinstance(raw, dict):
         return None, ["must be a mapping of fields (language, source_hash, title, ...)"], []
+    if said_correct := _choices_marked_correct(raw):
+        return None, [f"{where}: a translation never says which choice is correct (that comes only from the "
+                      "English): take out `correct`" for where in said_correct], []
     try:
         data = CourseTranslationSchema().load(raw)
     except ValidationError as error:
-        return None, [f"{where}: {message}" if where else message
+        return None, [f"{_plain_path(where)}: {message}" if where else message
                       for where, message in flatten_errors(error.messages)], []
     if data["language"] != language:
         return None, [f"says language {data['language']!r} but its name says {language!r}: make them the same"], []
@@ -146,6 +149,36 @@ def read_course_translation(path: Path, shown: str, english: dict[str, Any],
             if not problems else None), problems, warnings
 
 
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(error, "problem", None) or error
+    return f"is not valid YAML{where} ({problem}): fix the indentation or quoting there"
+
+
+def _plain_path(where: str) -> str:
+    """marshmallow names a dictionary's values `.value.`: `check.questions.q1.value.text` is `check.questions.q1.text`
+    to a translator."""
+    return where.replace(".value.", ".").removesuffix(".value")
+
+
+def _choices_marked_correct(raw: dict[str, Any]) -> list[str]:
+    questions = (raw.get("check") or {}).get("questions") if isinstance(raw.get("check"), dict) else None
+    found = []
+    for question_id, question in (questions or {}).items() if isinstance(questions, dict) else ():
+        choices = question.get("choices") if isinstance(question, dict) else None
+        for choice_id, choice in (choices or {}).items() if isinstance(choices, dict) else ():
+            if isinstance(choice, dict) and "correct" in choice:
+                found.append(f"check.questions.{question_id}.choices.{choice_id}")
+    return found
+
+
+def _differences(found, wanted) -> str:
+    missing, extra = [i for i in wanted if i not in found], [i for i in found if i not in wanted]
+    return "; ".join(part for part in (f"missing {', '.join(map(str, missing))}" if missing else "",
+                                       f"not in the English: {', '.join(map(str, extra))}" if extra else "") if part)
+
+
 def _id_mismatches(data: dict[str, Any], english: dict[str, Any]) -> list[str]:
     problems = []
     if len(data["outcomes"]) != len(english["outcomes"]):
@@ -153,17 +186,18 @@ def _id_mismatches(data: dict[str, Any], english: dict[str, Any]) -> list[str]:
                         "translate each outcome once, in the same order")
     slugs = [entry["slug"] for entry in english["lessons"]]
     if sorted(data["lessons"]) != sorted(slugs):
-        problems.append("lessons: must name each lesson once by its slug: " + ", ".join(slugs))
+        problems.append(f"lessons: must name each lesson by its slug ({_differences(list(data['lessons']), slugs)})")
     questions = {q["id"]: q for q in english["check"]["questions"]}
     translated = data["check"]["questions"]
     if sorted(translated) != sorted(questions):
-        problems.append("check.questions: must have the English's question ids: " + ", ".join(questions))
+        problems.append(f"check.questions: must have the English's question ids "
+                        f"({_differences(list(translated), list(questions))})")
     for question_id, question in translated.items():
         if question_id in questions:
             ids = [c["id"] for c in questions[question_id]["choices"]]
             if sorted(question["choices"]) != sorted(ids):
-                problems.append(f"check.questions.{question_id}.choices: must have the English's choice ids: "
-                                + ", ".join(ids))
+                problems.append(f"check.questions.{question_id}.choices: must have the English's choice ids "
+                                f"({_differences(list(question['choices']), ids)})")
     return problems
 
 
@@ -179,10 +213,11 @@ def read_lesson_translation(path: Path, english_body: str,
                       "translated_by, reviewed_by): see content/courses/README.md"], []
     try:
         about = LessonTranslationSchema().load(_read_yaml(found.group(1)) or {})
-    except (yaml.YAMLError, ValidationError) as error:
-        messages = flatten_errors(error.messages) if isinstance(error, ValidationError) else [("", str(error))]
+    except yaml.YAMLError as error:
+        return None, [f"front matter {_yaml_problem(error)}"], []
+    except ValidationError as error:
         return None, [f"front matter: {where}: {message}" if where else f"front matter: {message}"
-                      for where, message in messages], []
+                      for where, message in flatten_errors(error.messages)], []
     if about["language"] != language:
         return None, [f"says language {about['language']!r} but its name says {language!r}: make them the same"], []
     body = text.replace("\r\n", "\n")[found.end():]

@@ -31,9 +31,9 @@ class ReferralCreate(InputSchema):
         "description": "Made by the client; a retry with the same body answers 200 with the same referral."})
     learner_id = fields.UUID(load_default=None, metadata={"description": "Leave out to refer yourself."})
     service_id = fields.UUID(required=True, error_messages=REQUIRED)
-    need = Text(multiline=True, required=True, error_messages={**REQUIRED, "blank": "Say what they need help with."},
+    need = Text(multiline=True, required=True, error_messages={**REQUIRED, "blank": "Say what help is needed."},
                 validate=validate.Length(min=1, max=1000,
-                                         error="Say what they need help with, in up to 1,000 characters."))
+                                         error="Say what help is needed, in up to 1,000 characters."))
     access_needs = Text(multiline=True, allow_blank=True, load_default="",
                         validate=validate.Length(max=500, error="Up to 500 characters."))
     contact_method = Text(allow_blank=True, load_default="", validate=validate.Length(max=200, error="Up to 200 "

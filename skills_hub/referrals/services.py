@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from babel.lists import format_list
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
@@ -37,7 +38,7 @@ from skills_hub.directory.models import NEEDS, Service
 from skills_hub.directory.services import service_named
 from skills_hub.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
-from skills_hub.i18n import long_date
+from skills_hub.i18n import long_date, say
 from skills_hub.languages import language_name, preferred_code
 from skills_hub.mail import queue_email, written_for
 from skills_hub.referrals import workdays
@@ -171,10 +172,16 @@ def referring_branch_id(actor: User, learner: User) -> uuid.UUID | None:
 
 
 def _check_route(learner: User, route: str, branch_id: uuid.UUID | None, *, asked_by_the_resident: bool) -> None:
-    record = "Your record" if asked_by_the_resident else f"{learner.display_name}'s record"
     available = {"email": bool(learner.email), "phone": bool(learner.phone), "branch": branch_id is not None}
     if available.get(route, True):
         return
+    if asked_by_the_resident:  # in the resident's language
+        message = {"email": say("Your record has no email address: choose another way to be contacted."),
+                   "phone": say("Your record has no phone number: choose another way to be contacted."),
+                   "branch": say("You are not linked to a library yet: choose email or phone, or ask library staff "
+                                 "to link you.")}[route]
+        raise ValidationFailed(message, errors={"contact_route": [message]})
+    record = f"{learner.display_name}'s record"
     missing = {"email": "no email address", "phone": "no phone number", "branch": "no library"}[route]
     others = [ROUTE_WORDS[other] for other in ROUTE_WORDS if other != route and available[other]]
     message = f"{record} has {missing}: " + (f"choose {' or '.join(others)}." if others else
@@ -290,8 +297,9 @@ def _check_needs(learner: User, service: Service, *, asked_by_the_resident: bool
              "address": learner.postcode}
     missing = [NEEDS[need] for need in service.referral_needs if not holds.get(need)]
     if missing and asked_by_the_resident:
-        message = (f"{service.organisation.name} needs {' and '.join(missing)} for you before it can give you a "
-                   "place. Library staff can add it to your record. Or choose another service.")
+        message = say("%(organisation)s needs %(missing)s for you before it can give you a place. Library staff can "
+                      "add it to your record. Or choose another service.", organisation=service.organisation.name,
+                      missing=format_list([say(need) for need in missing], locale=get_locale() or "en_GB"))
         raise ValidationFailed(message, errors={"service_id": [message]})
     if missing:
         message = (f"{service.organisation.name} needs {' and '.join(missing)} to take a referral. Add it to "

@@ -56,9 +56,10 @@ provider_page = policy.page_for(Role.PROVIDER)
 class ReferralForm(InputSchema):
     csrf_token = fields.String(load_default=None)
     client_id = fields.UUID(required=True, error_messages=REQUIRED)
-    need = fields.String(required=True, error_messages={**REQUIRED, "required": "Say what they need help with."},
-                         validate=validate.Length(min=1, max=1000, error="Say what they need help with, in up to "
-                                                                         "1,000 characters."))
+    # Worded for both who fill it in: the resident asking for themselves, and staff for a resident.
+    need = fields.String(required=True, error_messages={**REQUIRED, "required": "Say what help is needed."},
+                         validate=validate.Length(min=1, max=1000, error="Say what help is needed, in up to 1,000 "
+                                                                         "characters."))
     access_needs = fields.String(load_default="", validate=validate.Length(max=500, error="Up to 500 characters."))
     contact_method = fields.String(load_default="", validate=validate.Length(max=200, error="Up to 200 "
                                                                                             "characters."))
@@ -67,7 +68,7 @@ class ReferralForm(InputSchema):
                                   validate=validate.OneOf(CONTACT_ROUTES, error="Choose how the provider should "
                                                                                 "get in touch."))
     permission = fields.String(required=True, validate=validate.Equal("yes"), error_messages={
-        "required": "Tick the box to show the resident agreed to share this with the provider."})
+        "required": "Tick the box to agree to share this with the provider."})
     method = fields.String(load_default=None, validate=validate.OneOf(
         METHODS, error="Choose how the resident gave permission."))
 

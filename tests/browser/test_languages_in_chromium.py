@@ -98,3 +98,12 @@ def test_the_chooser_works_without_javascript(page_without_javascript, code):
     assert_in_language(page, code)
     page.goto("/courses/using-email/lessons/what-email-is")
     assert_in_language(page, code)
+
+
+def test_an_english_page_downloads_no_font_for_the_choosers_arabic_script_names(page):
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.goto("/courses")
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("button", name="اردو").is_visible()
+    assert [url for url in fetched if url.endswith((".woff2", ".ttf", ".otf"))] == []

@@ -107,8 +107,7 @@ def refer_mohammed(page) -> str:
         page.get_by_role("button", name="Send the referral").click()
     assert sent.value.status == 422, f"without permission: {sent.value.status}"
     expect(page).to_have_title(re.compile(r"^Error: "))
-    assert_error_summary_links_to(page, "permission", "Tick the box to show the resident agreed to share this "
-                                                      "with the provider.")
+    assert_error_summary_links_to(page, "permission", "Tick the box to agree to share this with the provider.")
     expect(page.get_by_label("What does Mohammed Khan need help with?")).to_have_value(
         "Wants to use WhatsApp to call family, in Urdu.")
     assert_accessible(page)
