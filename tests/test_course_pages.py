@@ -182,3 +182,9 @@ def test_staff_on_a_course_page_are_not_asked_to_sign_in(client, catalogue, logi
     login_as(make_user(Role.STAFF))
     page = client.get("/courses/getting-started").get_data(as_text=True)
     assert "to save your progress" not in page and "You are signed in as staff" in page
+
+
+def test_a_shared_link_with_tracking_added_still_opens_the_course_list(client, catalogue):
+    page = client.get("/courses?utm_source=whatsapp&fbclid=abc&level=foundation")
+    assert page.status_code == 200 and "There is a problem" not in page.get_data(as_text=True)
+    assert client.get("/api/v1/courses?utm_source=x").status_code == 422  # the API still says what is wrong

@@ -17,7 +17,10 @@ bp = Blueprint("courses", __name__)
 
 @bp.get("/courses")
 def catalogue():
-    raw = {key: value for key, value in request.args.items() if value}
+    # A link shared with tracking added (?utm_source=, ?fbclid=) still opens the list: a page ignores what it does
+    # not use; the API refuses it (it tells a client its mistake).
+    known = CatalogueQuery().fields
+    raw = {key: value for key, value in request.args.items() if value and key in known}
     try:
         query = CatalogueQuery().load(raw)
         errors = []
