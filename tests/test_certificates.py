@@ -15,12 +15,9 @@ from tests.test_accounts import sign_in
 COURSE = "using-email"
 
 
-@pytest.fixture
-def completed(app, client, catalogue, make_branch, make_user, bearer):
-    """A learner who completed a course with a helper's help; returns (learner, grouped code)."""
-    learner = make_user(Role.LEARNER, email="l@example.test", given_name="Nguyễn", family_name="Văn An",
-                        branches=[make_branch("Central Library")])
-    headers = bearer(learner)
+def complete_the_course(app, client, headers: dict, *, helped_with_the_first_lesson: bool = False) -> None:
+    """Enrol, finish every lesson and pass the check of COURSE through the API, as the resident whose headers these
+    are."""
     with app.app_context():
         course = courses.get_course(COURSE)
         lessons = [lesson.slug for lesson in course.current_lessons]
@@ -29,8 +26,18 @@ def completed(app, client, catalogue, make_branch, make_user, bearer):
     client.post("/api/v1/enrolments", json={"course": COURSE}, headers=headers)
     for n, slug in enumerate(lessons):
         client.post("/api/v1/progress", json={"event_id": f"00000000-0000-4000-8000-{n:012d}", "course": COURSE,
-                                              "lesson": slug, "assisted": n == 0}, headers=headers)
+                                              "lesson": slug, "assisted": helped_with_the_first_lesson and n == 0},
+                    headers=headers)
     client.post(f"/api/v1/courses/{COURSE}/check", json={"answers": answers}, headers=headers)
+
+
+@pytest.fixture
+def completed(app, client, catalogue, make_branch, make_user, bearer):
+    """A learner who completed a course with a helper's help; returns (learner, grouped code)."""
+    learner = make_user(Role.LEARNER, email="l@example.test", given_name="Nguyễn", family_name="Văn An",
+                        branches=[make_branch("Central Library")])
+    headers = bearer(learner)
+    complete_the_course(app, client, headers, helped_with_the_first_lesson=True)
     [item] = client.get("/api/v1/me/enrolments", headers=headers).json["items"]
     return learner, item["certificate_code"]
 

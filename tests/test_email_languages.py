@@ -14,11 +14,10 @@ from skills_hub.accounts import services as accounts
 from skills_hub.accounts.models import OneTimeLink, Role, User
 from skills_hub.certificates import services as certificates
 from skills_hub.certificates.models import Certificate
-from skills_hub.courses import services as courses
 from skills_hub.extensions import db
+from tests.test_certificates import complete_the_course
 from tests.test_registration import emails
 
-COURSE = "using-email"
 RESET_TEXT = ("Someone asked to reset the password for this email address on Skills Hub.\n\n"
               "To choose a new password, open this link within 30 minutes:\n")
 
@@ -113,17 +112,7 @@ def test_the_certificate_email_is_written_in_polish(app, client, catalogue, make
     seen, watch = locales_used
     watch(certificates)
     learner = make_user(Role.LEARNER, email="ola@example.test", page_language="pl")
-    headers = bearer(learner)
-    with app.app_context():
-        course = courses.get_course(COURSE)
-        lessons = [lesson.slug for lesson in course.current_lessons]
-        answers = {q["id"]: next(c["id"] for c in q["choices"] if c.get("correct"))
-                   for q in course.knowledge_check["questions"]}
-    client.post("/api/v1/enrolments", json={"course": COURSE}, headers=headers)
-    for n, slug in enumerate(lessons):
-        client.post("/api/v1/progress", json={"event_id": f"00000000-0000-4000-8000-{n:012d}", "course": COURSE,
-                                              "lesson": slug, "assisted": False}, headers=headers)
-    client.post(f"/api/v1/courses/{COURSE}/check", json={"answers": answers}, headers=headers)
+    complete_the_course(app, client, bearer(learner))
     assert seen and set(seen) == {"pl"}, seen
     with app.app_context():
         certificate = db.session.scalars(select(Certificate)).one()

@@ -37,7 +37,8 @@ def link_in(text: str) -> str:
 
 def test_the_privacy_notice_has_a_version_and_old_versions_stay_readable(client):
     page = client.get("/privacy")
-    assert page.status_code == 200 and "Version <bdi dir=\"ltr\">2026-11</bdi>" in page.text and "<h1>Privacy notice</h1>" in page.text
+    assert page.status_code == 200 and "<h1>Privacy notice</h1>" in page.text
+    assert 'Version <bdi dir="ltr">2026-11</bdi>' in page.text  # a version reads left to right in Urdu too
     assert client.get("/privacy?version=2026-11").status_code == 200
     assert client.get("/privacy?version=1999-01").status_code == 404
 
