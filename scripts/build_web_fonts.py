@@ -22,8 +22,9 @@ def main() -> None:
     for weight in ("Regular", "Bold"):
         source = FONTS / f"NotoNaskhArabic-{weight}.ttf"
         target = FONTS / f"NotoNaskhArabic-{weight}.woff2"
-        subprocess.run([sys.executable, "-m", "fontTools.subset", str(source), f"--unicodes={UNICODES}",
-                        "--layout-features=*", "--flavor=woff2", f"--output-file={target}"], check=True)
+        command = [sys.executable, "-m", "fontTools.subset", str(source), f"--unicodes={UNICODES}",
+                   "--layout-features=*", "--flavor=woff2", f"--output-file={target}"]
+        subprocess.run(command, check=True)  # noqa: S603 (our own arguments)
         print(f"{target.name}: {target.stat().st_size:,} bytes")
 
 
