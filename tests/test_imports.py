@@ -776,7 +776,9 @@ def test_the_result_page_reloads_harmlessly_keeps_the_names_of_rows_not_added_an
         for name in ("Siobhán Ó Súilleabháin", "Văn An Nguyễn", "محمد Khan", "王秀英",
                      "=HYPERLINK(&#34;http://evil.test/x&#34;,&#34;Click me&#34;) Jones"):
             assert f"<bdi>{name}</bdi>" in page, name
-    assert first.text == again.text
+    # The same page both times (but for the forms' CSRF tokens, which carry the second they were made in).
+    without_tokens = re.compile(r'name="csrf_token" value="[^"]*"')
+    assert without_tokens.sub("", first.text) == without_tokens.sub("", again.text)
     report = staff_client.get(f"/api/v1/imports/{path.rsplit('/', 1)[1]}/report.csv")
     by_line = {row[0]: row for row in report_cells(report)[1:]}
     assert by_line["3"][1:5] == ["Not added: needs fixing", "", "Văn An", "Nguyễn"]
