@@ -15,6 +15,7 @@ from skills_hub.accounts import policy, services, sessions, two_step
 from skills_hub.accounts.models import Branch, Organisation, Role, User
 from skills_hub.accounts.schemas import name_field
 from skills_hub.audit import services as audit
+from skills_hub.courses import audio as course_audio
 from skills_hub.courses import services as courses
 from skills_hub.endpoints import FormSchema, PageQuery
 from skills_hub.extensions import db
@@ -59,6 +60,16 @@ def translations():
     """Per course and language: current, outdated, missing, and who reviewed it (`flask courses translations`)."""
     shown = courses.list_all_courses()
     return render_template("admin/translations.html", courses=shown, states=courses.languages_of(shown),
+                           languages=PAGE_LANGUAGES)
+
+
+@bp.get("/audio")
+@admin_required
+def audio():
+    """Which lessons are read aloud on the server, per course and language (`flask courses audio`)."""
+    shown = courses.list_all_courses()
+    return render_template("admin/audio.html", courses=shown, coverage=course_audio.coverage(shown),
+                           voices=course_audio.VOICES, missing=course_audio.tools_missing(),
                            languages=PAGE_LANGUAGES)
 
 

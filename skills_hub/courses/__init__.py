@@ -2,4 +2,4 @@
 
 from skills_hub.domains import Domain
 
-DOMAIN = Domain(__name__, blueprints=("views", "api"), cli="cli:courses_cli", models="models")
+DOMAIN = Domain(__name__, blueprints=("views", "api"), cli="cli:courses_cli", handlers=("audio",), models="models")

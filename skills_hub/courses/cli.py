@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from skills_hub.courses import services, translation_files
+from skills_hub.courses import audio, services, translation_files
 from skills_hub.courses.files import read_catalogue, read_course
 from skills_hub.extensions import db
 
@@ -47,6 +47,34 @@ def sync_command() -> None:
     db.session.commit()
     click.echo(f"Courses synced: {len(report.created)} new, {len(report.updated)} updated, "
                f"{len(report.retired)} retired, {len(report.unchanged)} unchanged.")
+    if missing := audio.tools_missing():
+        click.echo(f"Lessons are not read aloud on this server: install Debian's {' and '.join(missing)} (the "
+                   "browser's own voice still reads them).")
+        return
+    queued = audio.queue_missing_audio()
+    db.session.commit()
+    if queued:
+        click.echo(f"Audio: {queued} lesson readings queued (`flask jobs run` makes them).")
+
+
+@courses_cli.command("audio")
+def audio_command() -> None:
+    """Per course and language: which lessons are read aloud on the server, and which are waiting or failed."""
+    if missing := audio.tools_missing():
+        click.echo(f"No server audio here: install Debian's {' and '.join(missing)}.")
+    shown = services.list_all_courses()
+    found = audio.coverage(shown)
+    for course in shown:
+        click.echo(f"{course.slug}:")
+        for language in audio.VOICES:
+            rows = found[(course.id, language)]
+            counts = {status: sum(row.status == status for row in rows)
+                      for status in ("ready", "waiting", "failed", "english")}
+            parts = [f"{counts['ready']} of {len(rows)} ready"] + [f"{counts[s]} {s}" for s in ("waiting", "failed")
+                                                                    if counts[s]]
+            if counts["english"]:
+                parts.append(f"{counts['english']} not translated (the English is read)")
+            click.echo(f"  {language}: " + ", ".join(parts))
 
 
 @courses_cli.command("translations")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory
 from marshmallow import ValidationError
 
-from skills_hub.courses import services
+from skills_hub import storage
+from skills_hub.courses import audio, services
 from skills_hub.courses.schemas import CatalogueQuery
 from skills_hub.eds import EDS_AREAS, LEVELS
 from skills_hub.i18n import current_language
@@ -39,3 +40,19 @@ def course_image(slug: str, filename: str):
     if not filename:
         abort(404)
     return send_from_directory(current_app.config["CONTENT_DIR"] / course.slug / "images", filename, max_age=86400)
+
+
+@bp.get("/courses/<slug>/lessons/<lesson_slug>/audio/<language>.opus")
+def lesson_audio(slug: str, lesson_slug: str, language: str):
+    """The lesson read aloud (Ogg Opus), for the lesson as it reads now; with byte ranges (206), without which
+    browsers show no length and cannot skip. An old lesson text's audio is never served."""
+    course = services.get_course(slug)
+    lesson = services.get_lesson(course, lesson_slug)
+    key = audio.ready_key(lesson, language) if language in audio.VOICES else None
+    data = storage.load(key) if key else None
+    if data is None:
+        abort(404)
+    response = Response(data, mimetype=audio.CONTENT_TYPE)
+    response.set_etag(storage.sha256_of(key))
+    response.cache_control.public, response.cache_control.max_age = True, 86400
+    return response.make_conditional(request, accept_ranges=True, complete_length=len(data))

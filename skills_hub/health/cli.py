@@ -7,6 +7,7 @@ import sys
 import click
 
 from skills_hub import fonts
+from skills_hub.courses import audio
 
 
 @click.command("doctor")
@@ -28,5 +29,9 @@ def doctor() -> None:
     click.echo("Beyond these sets (rare ideographs, other scripts), the system's fonts through fontconfig: "
                + (", ".join(sorted(set(extra))[:4]) if extra else "none with Chinese or Japanese")
                + ". A character no font has fails the render, naming the character.")
+    missing = audio.tools_missing()
+    click.echo("Lessons read aloud on the server (English, Urdu, Polish): "
+               + (f"no: install Debian's {' and '.join(missing)}; browsers' own voices still read them" if missing
+                  else "yes, with espeak-ng and opusenc"))
     if not all(script.printable for script in report):
         sys.exit(1)

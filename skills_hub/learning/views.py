@@ -15,6 +15,7 @@ from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role, User
 from skills_hub.accounts.schemas import LearnerNumberField
 from skills_hub.certificates import services as certificates
+from skills_hub.courses import audio as course_audio
 from skills_hub.courses import services as courses
 from skills_hub.eds import EDS_AREAS
 from skills_hub.endpoints import FormSchema
@@ -215,8 +216,12 @@ def lesson_page(slug: str, lesson_slug: str):
         services.lesson_opened(learner, lesson)  # a read receipt: "started"
         db.session.commit()
         summary = services.summary_for(learner.id, course)
+    read_in = lessons[index].body_language
+    audio_url = (url_for("courses.lesson_audio", slug=slug, lesson_slug=lesson_slug, language=read_in)
+                 if course_audio.ready_key(lesson, read_in) else None)
     return render_template(
         "courses/lesson.html", course=shown, lesson=lessons[index], body=body, number=index + 1, total=len(lessons),
+        audio_url=audio_url,
         previous=lessons[index - 1] if index > 0 else None,
         next=lessons[index + 1] if index + 1 < len(lessons) else None, summary=summary,
         done=bool(summary and lesson.id in summary.done_lesson_ids and not summary.left),
