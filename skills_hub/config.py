@@ -72,6 +72,7 @@ class Config:
         self.CONTENT_DIR = Path(env.get("SKILLS_HUB_CONTENT_DIR") or PROJECT_ROOT / "content" / "courses")
         self.SKILLS_CHECK_FILE = Path(env.get("SKILLS_HUB_SKILLS_CHECK_FILE")
                                       or PROJECT_ROOT / "content" / "skills-check.yaml")
+        self.GLOSSARY_FILE = Path(env.get("SKILLS_HUB_GLOSSARY_FILE") or PROJECT_ROOT / "content" / "glossary.yaml")
         self.PRIVACY_DIR = Path(env.get("SKILLS_HUB_PRIVACY_DIR") or PROJECT_ROOT / "content" / "privacy")
         self.DEMO_DIRECTORY_FILE = PROJECT_ROOT / "content" / "directory" / "demo-providers.json"
         # Two-step verification for staff, provider and admin accounts: on in production unless turned off.

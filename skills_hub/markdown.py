@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 EXTERNAL_LINK_NOTE = " (another website)"
 
@@ -43,10 +43,41 @@ def _mark_external_links(children: list[Token]) -> list[Token]:
     return marked
 
 
+def explained_after(tokens: list[Token], words: tuple = (), language: str = "en") -> dict[int, list]:
+    """Where each glossary word is explained: after the first paragraph (or list item's text) that uses it, never
+    in a heading; as {index of that paragraph's closing token: [words]}. Each word once, where it first appears."""
+    left, places = list(words), {}
+    for index, token in enumerate(tokens):
+        if not left or token.type != "inline" or index == 0 or tokens[index - 1].type != "paragraph_open":
+            continue
+        text = "".join(child.content for child in token.children or [] if child.type in ("text", "code_inline"))
+        found = [word for word in left if word.pattern(language).search(text)]
+        if found:
+            close = next(i for i in range(index + 1, len(tokens)) if tokens[i].type == "paragraph_close")
+            places.setdefault(close, []).extend(found)
+            left = [word for word in left if word not in found]
+    return places
+
+
+def _explanation(word, label: str) -> Token:
+    token = Token("html_block", "", 0)
+    summary = escape(label.format(word=word.word))
+    token.content = (f'<details class="word" id="word-{escape(word.id)}"><summary>{summary}</summary>'
+                     f"<p>{escape(word.meaning)}</p></details>\n")
+    return token
+
+
 @lru_cache(maxsize=512)
-def render(markdown: str, image_base: str) -> Markup:
-    """Render a lesson body. `image_base` is the URL folder that relative image paths resolve against."""
+def render(markdown: str, image_base: str, words: tuple = (), language: str = "en",
+           label: str = "{word}") -> Markup:
+    """Render a lesson body. `image_base` is the URL folder that relative image paths resolve against. Each of
+    `words` (glossary.Word) is explained where the lesson first uses it, in a <details> after that paragraph,
+    whose summary is `label` with the word in it (no JavaScript needed to open it)."""
     tokens = _RENDERER.parse(markdown)
+    places = explained_after(tokens, words, language)
+    if places:
+        tokens = [added for index, token in enumerate(tokens)
+                  for added in (token, *(_explanation(word, label) for word in places.get(index, ())))]
     for token in tokens:
         if token.type == "inline" and token.children:
             for child in token.children:

@@ -63,6 +63,7 @@ SERVICE_FORM = {"version": "1", "name": "Phone help", "status": "active", "deliv
 ROWS = [
     Row("GET", "/", "/", every(200)),
     Row("GET", "/accessibility", "/accessibility", every(200)),
+    Row("GET", "/words", "/words", every(200)),
     Row("POST", "/language", "/language", every(303), {"language": "pl", "next": "/courses"}),
     Row("GET", "/privacy", "/privacy", every(200)),
     Row("GET", "/healthz", "/healthz", every(200)),

@@ -23,9 +23,11 @@ from markdown_it import MarkdownIt
 from sqlalchemy import select
 
 from skills_hub import storage
+from skills_hub.courses import glossary
 from skills_hub.courses.models import Course, Lesson, LessonTranslation
 from skills_hub.extensions import db
 from skills_hub.jobs.services import enqueue, job_handler
+from skills_hub.markdown import explained_after
 
 # Page language → espeak-ng voice. Arabic and Chinese are left out on purpose (module docstring).
 VOICES = {"en": "en-gb", "ur": "ur", "pl": "pl"}
@@ -64,11 +66,16 @@ class Spoken:
         return "\n".join(" ".join(block) for block in self.blocks)
 
 
-def spoken(markdown: str) -> Spoken:
-    """A lesson's words as a listener hears them: headings, paragraphs and list items in order; no link targets,
-    image file names or Markdown marks (a picture's alt text is not read: it describes what the page shows)."""
+def spoken(markdown: str, words: tuple = (), language: str = "en") -> Spoken:
+    """A lesson's words as a listener hears them: headings, paragraphs and list items in order, each glossary word
+    explained after the paragraph that first uses it, as on the page; no link targets, image file names or Markdown
+    marks (a picture's alt text is not read: it describes what the page shows)."""
     blocks: list[tuple[str, ...]] = []
-    for token in _MARKDOWN.parse(markdown):
+    tokens = _MARKDOWN.parse(markdown)
+    places = explained_after(tokens, words, language)
+    for index, token in enumerate(tokens):
+        for word in places.get(index, ()):
+            blocks.append((f"{word.word}: {word.meaning}",))
         if token.type != "inline":
             continue
         words = "".join(child.content if child.type in ("text", "code_inline") else " "
@@ -119,9 +126,18 @@ def lesson_text(lesson: Lesson, language: str) -> str | None:
         LessonTranslation.current.is_(True)))
 
 
-def key_for(lesson: Lesson, language: str) -> str | None:
+def said_for(lesson: Lesson, language: str) -> Spoken | None:
+    """What is read aloud for a lesson in a language (its words explained as on the page), or None."""
     text = lesson_text(lesson, language) if speaks(language) else None
-    return audio_key(spoken(text), language) if text else None
+    if not text:
+        return None
+    words, words_language = glossary.words_in(language)
+    return spoken(text, words if words_language == language else (), language)
+
+
+def key_for(lesson: Lesson, language: str) -> str | None:
+    said = said_for(lesson, language)
+    return audio_key(said, language) if said else None
 
 
 def ready_key(lesson: Lesson, language: str) -> str | None:
@@ -135,10 +151,9 @@ def make_lesson_audio(payload: dict) -> None:
     lesson = db.session.get(Lesson, uuid.UUID(payload["lesson_id"]))
     if lesson is None or lesson.retired_at is not None:
         return
-    text = lesson_text(lesson, payload["language"])
-    if not text:
+    said = said_for(lesson, payload["language"])
+    if said is None:
         return
-    said = spoken(text)
     key = audio_key(said, payload["language"])
     if storage.sha256_of(key) is None:
         storage.save(key, synthesise(said, payload["language"]), CONTENT_TYPE)

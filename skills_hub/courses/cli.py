@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import click
+import yaml
 from flask import current_app
 from flask.cli import AppGroup
 
-from skills_hub.courses import audio, services, translation_files
+from skills_hub.courses import audio, glossary, services, translation_files
 from skills_hub.courses.files import read_catalogue, read_course
 from skills_hub.extensions import db
 
@@ -26,6 +28,13 @@ def validate_command() -> None:
     for course in courses:
         for warning in course.warnings:
             click.echo(f"warning: {warning}", err=True)
+    glossary_file = current_app.config["GLOSSARY_FILE"]
+    for problem in glossary.problems(glossary_file):
+        if "is outdated" in problem:
+            click.echo(f"warning: {problem}", err=True)
+        else:
+            problems.append(problem)
+            click.echo(problem, err=True)
     if problems:
         click.echo(f"{len(problems)} problem(s) found. Fix them and run `flask courses validate` again.", err=True)
         sys.exit(1)
@@ -103,6 +112,11 @@ def stamp_command(paths: tuple[str, ...]) -> None:
     """Record in each translation file the English it now translates (after bringing it up to date)."""
     for name in paths:
         path = Path(name).resolve()
+        if re.match(r"^glossary\.[A-Za-z-]+\.yaml$", path.name):  # the glossary's translations
+            english = yaml.safe_load(path.with_name("glossary.yaml").read_text(encoding="utf-8"))
+            translation_files.stamp(path, glossary.english_hash(english["words"]))
+            click.echo(f"Stamped {name}")
+            continue
         folder = path.parent.parent if path.parent.name == "lessons" else path.parent
         course, problems = read_course(folder)
         if course is None:

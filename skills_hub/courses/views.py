@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from marshmallow import ValidationError
 
 from skills_hub import storage
-from skills_hub.courses import audio, services
+from skills_hub.courses import audio, glossary, services
 from skills_hub.courses.schemas import CatalogueQuery
 from skills_hub.eds import EDS_AREAS, LEVELS
 from skills_hub.i18n import current_language
@@ -56,3 +56,11 @@ def lesson_audio(slug: str, lesson_slug: str, language: str):
     response.set_etag(storage.sha256_of(key))
     response.cache_control.public, response.cache_control.max_age = True, 86400
     return response.make_conditional(request, accept_ranges=True, complete_length=len(data))
+
+
+@bp.get("/words")
+def words_explained():
+    """Every word the lessons explain, with its meaning, in the page's language where the glossary is translated."""
+    words, language = glossary.words_in(current_language().code)
+    return render_template("courses/words.html", words=sorted(words, key=lambda word: word.word.casefold()),
+                           words_language=language)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_login import current_user
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
@@ -16,12 +16,14 @@ from skills_hub.accounts.models import Role, User
 from skills_hub.accounts.schemas import LearnerNumberField
 from skills_hub.certificates import services as certificates
 from skills_hub.courses import audio as course_audio
+from skills_hub.courses import glossary
 from skills_hub.courses import services as courses
 from skills_hub.eds import EDS_AREAS
 from skills_hub.endpoints import FormSchema
 from skills_hub.errors import DomainError, NotFound
 from skills_hub.extensions import db
 from skills_hub.i18n import current_language
+from skills_hub.languages import PAGE_LANGUAGES
 from skills_hub.learning import services, skills
 from skills_hub.learning.models import SkillsCheck
 from skills_hub.referrals import services as referrals
@@ -209,14 +211,18 @@ def lesson_page(slug: str, lesson_slug: str):
     index = course.current_lessons.index(lesson)
     shown = courses.in_language(course, current_language().code)  # one course, whatever language it is read in
     lessons = shown.current_lessons
-    body = markdown.render(lessons[index].body_markdown, url_for("courses.course_image", slug=slug, filename=""))
+    read_in = lessons[index].body_language
+    words, words_language = glossary.words_in(read_in)
+    with force_locale(PAGE_LANGUAGES[read_in].locale):  # the explanations are part of the lesson's body
+        label = gettext("What does “%(word)s” mean?", word="{word}")
+    body = markdown.render(lessons[index].body_markdown, url_for("courses.course_image", slug=slug, filename=""),
+                           words if words_language == read_in else (), read_in, label)
     learner = _signed_in_learner()
     summary = None
     if learner:
         services.lesson_opened(learner, lesson)  # a read receipt: "started"
         db.session.commit()
         summary = services.summary_for(learner.id, course)
-    read_in = lessons[index].body_language
     audio_url = (url_for("courses.lesson_audio", slug=slug, lesson_slug=lesson_slug, language=read_in)
                  if course_audio.ready_key(lesson, read_in) else None)
     return render_template(
