@@ -82,6 +82,8 @@ def render(markdown: str, image_base: str, words: tuple = (), language: str = "e
         if token.type == "inline" and token.children:
             for child in token.children:
                 if child.type == "image":
+                    child.attrSet("loading", "lazy")  # fetched when scrolled to: most are below the fold
+                    child.attrSet("decoding", "async")
                     src = child.attrGet("src") or ""
                     if not is_external(src) and not src.startswith("/"):
                         child.attrSet("src", f"{image_base.rstrip('/')}/{src.removeprefix('images/')}")

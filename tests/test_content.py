@@ -61,3 +61,12 @@ def test_every_eds_area_is_covered():
     covered = {area for path in CONTENT_DIR.glob("*/course.yaml")
                for area in yaml.safe_load(path.read_text(encoding="utf-8"))["eds_areas"]}
     assert covered == set(EDS_AREAS)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_every_lesson_shows_at_least_one_picture_in_its_steps(lesson):
+    steps = re.split(r"(?m)^## ", lesson.read_text(encoding="utf-8"))
+    [part] = [part for part in steps if part.startswith("Steps")]
+    pictures = re.findall(r"!\[([^\]]+)\]\((images/[^)]+\.svg)\)", part)
+    assert pictures, f"{lesson}: add a picture of what the resident sees to its Steps part"
+    assert all(len(alt.split()) >= 4 for alt, _ in pictures), "alt text says what it shows and what to do"

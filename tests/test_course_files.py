@@ -137,3 +137,19 @@ def test_one_bad_course_does_not_hide_the_good_ones(tmp_path):
     courses, problems = read_catalogue(tmp_path)
     assert [c.slug for c in courses] == ["good"]
     assert len(problems) == 1
+
+
+def test_a_picture_that_is_too_heavy_unsafe_or_has_words_in_it_fails_validation(tmp_path):
+    from skills_hub.courses import pictures
+
+    heavy = tmp_path / "heavy.svg"
+    heavy.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">' + "<rect/>" * 3000 + "</svg>")
+    unsafe = tmp_path / "unsafe.svg"
+    unsafe.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)">'
+                      '<script>alert(1)</script><text>Tap</text><use href="https://evil.example/x.svg#a"/></svg>')
+    fine = tmp_path / "fine.svg"
+    fine.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect id="a"/><use href="#a"/></svg>')
+    assert any("bytes: keep a picture under" in problem for problem in pictures.problems(heavy))
+    said = " ".join(pictures.problems(unsafe))
+    assert "<script>" in said and "<text>" in said and "onload" in said and "evil.example" in said
+    assert pictures.problems(fine) == []

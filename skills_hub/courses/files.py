@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 
 from skills_hub import markdown
 from skills_hub.config import PROJECT_ROOT
-from skills_hub.courses import readability
+from skills_hub.courses import pictures, readability
 from skills_hub.courses.schemas import CourseFileSchema
 from skills_hub.courses.translation_files import (
     ANY_TRANSLATION,
@@ -203,6 +203,8 @@ def _lesson_problems(body: str, folder: Path) -> list[str]:
     for src in images:
         if not markdown.is_external(src) and not (folder / src).is_file():
             problems.append(f"image {src} does not exist: put it in the course's images/ folder")
+        elif not markdown.is_external(src):
+            problems.extend(f"image {src} {problem}" for problem in pictures.problems(folder / src))
     measured = readability.measure(body)
     if measured.words > readability.MAX_LESSON_WORDS:
         problems.append(f"has {measured.words} words: keep a lesson to {readability.MAX_LESSON_WORDS} or fewer")
