@@ -38,10 +38,12 @@ def test_the_servers_reading_is_fetched_only_when_asked_for_and_lasts_several_se
         lesson = services.get_lesson(services.get_course("using-email"), "what-email-is")
         audio.make_lesson_audio({"lesson_id": str(lesson.id), "language": "en"})
         db.session.commit()
-    fetched = []
+    fetched, sizes = [], {}
     page.on("request", lambda request: fetched.append(request.url))
+    page.on("requestfinished", lambda request: sizes.update({request.url: request.sizes()["responseBodySize"]}))
     page.goto(LESSON)
     page.wait_for_load_state("networkidle")
+    assert sum(sizes.values()) < 60_000, sizes  # the lesson page, its style, script and pictures in view
     assert page.locator("audio[preload=none]").count() == 1
     assert [url for url in fetched if ".opus" in url] == [], "nothing is downloaded before play"
     assert_accessible(page)
