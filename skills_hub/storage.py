@@ -50,3 +50,17 @@ def sha256_of(key: str) -> str | None:
 def load(key: str) -> bytes | None:
     stored = db.session.get(StoredFile, key)
     return stored.data if stored else None
+
+
+def response_for(key: str | None, *, cache_seconds: int = 86400):
+    """A stored file as an HTTP response, with its ETag and byte ranges (206: audio players need them to show a
+    length and to skip); 404 when there is none."""
+    from flask import Response, abort, request
+
+    stored = db.session.get(StoredFile, key) if key else None
+    if stored is None:
+        abort(404)
+    response = Response(stored.data, mimetype=stored.content_type)
+    response.set_etag(stored.sha256)
+    response.cache_control.max_age = cache_seconds
+    return response.make_conditional(request, accept_ranges=True, complete_length=stored.size)

@@ -68,7 +68,7 @@ def make_audio(app) -> int:
 
 def test_a_lesson_is_read_into_small_ogg_opus_served_with_byte_ranges(app, client, spoken_course):
     need_the_tools()
-    assert make_audio(app) == 1  # English only: the course has no translations
+    assert make_audio(app) == 2  # the lesson and the quiz, in English only: the course has no translations
     page = client.get("/courses/spoken/lessons/lesson-1").get_data(as_text=True)
     assert '<audio controls preload="none" src="/courses/spoken/lessons/lesson-1/audio/en.opus"' in page
     whole = client.get("/courses/spoken/lessons/lesson-1/audio/en.opus")
@@ -95,7 +95,7 @@ def test_changing_the_words_makes_a_new_reading_and_the_old_one_is_not_served(ap
     assert client.get("/courses/spoken/lessons/lesson-1/audio/en.opus").status_code == 404  # not the old words
     page = client.get("/courses/spoken/lessons/lesson-1").get_data(as_text=True)
     assert "<audio" not in page and "in its own voice" in page
-    assert make_audio(app) == 1
+    assert make_audio(app) == 1  # the lesson again; the quiz did not change
     after = client.get("/courses/spoken/lessons/lesson-1/audio/en.opus")
     assert after.status_code == 200 and after.data != before
 
@@ -146,3 +146,23 @@ def test_stored_audio_is_kept_by_the_hash_of_its_words(app, spoken_course):
         lesson = services.get_course("spoken").current_lessons[0]
         key = audio.ready_key(lesson, "en")
         assert key == audio.audio_key(audio.said_for(lesson, "en"), "en") and storage.sha256_of(key)
+
+
+def test_the_quiz_and_the_skills_check_are_read_aloud_too(app, client, spoken_course, make_user, login_as):
+    need_the_tools()
+    make_audio(app)  # the lesson and the quiz
+    quiz = client.get("/courses/spoken/check").get_data(as_text=True)
+    assert 'src="/courses/spoken/check/audio/en.opus"' in quiz
+    reading = client.get("/courses/spoken/check/audio/en.opus")
+    assert reading.status_code == 200 and reading.data[:4] == b"OggS" and _seconds(reading.data) > 3
+    login_as(make_user(Role.LEARNER))
+    first = client.get("/skills-check").get_data(as_text=True)  # the first visit asks for the reading
+    assert "<audio" not in first
+    from skills_hub.jobs.models import Job
+    from skills_hub.learning import skills
+    with app.app_context():
+        [job] = db.session.query(Job).filter_by(kind=skills.SKILLS_AUDIO_JOB).all()
+        skills.make_skills_check_audio(dict(job.payload))
+        db.session.commit()
+    assert 'src="/skills-check/audio/en.opus"' in client.get("/skills-check").get_data(as_text=True)
+    assert client.get("/skills-check/audio/en.opus", headers={"Range": "bytes=0-9"}).status_code == 206

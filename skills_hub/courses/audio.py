@@ -25,6 +25,7 @@ from sqlalchemy import select
 from skills_hub import storage
 from skills_hub.courses import glossary
 from skills_hub.courses.models import Course, Lesson, LessonTranslation
+from skills_hub.courses.services import in_language
 from skills_hub.extensions import db
 from skills_hub.jobs.services import enqueue, job_handler
 from skills_hub.markdown import explained_after
@@ -148,15 +149,45 @@ def ready_key(lesson: Lesson, language: str) -> str | None:
 
 @job_handler(JOB)
 def make_lesson_audio(payload: dict) -> None:
-    lesson = db.session.get(Lesson, uuid.UUID(payload["lesson_id"]))
-    if lesson is None or lesson.retired_at is not None:
-        return
-    said = said_for(lesson, payload["language"])
-    if said is None:
-        return
-    key = audio_key(said, payload["language"])
+    """Read a lesson aloud (payload `lesson_id`) or a course's quiz (`course_id`), in `language`, if its current
+    words have no reading yet."""
+    if "course_id" in payload:
+        course = db.session.get(Course, uuid.UUID(payload["course_id"]))
+        said = check_said(course, payload["language"]) if course is not None and course.retired_at is None else None
+    else:
+        lesson = db.session.get(Lesson, uuid.UUID(payload["lesson_id"]))
+        said = said_for(lesson, payload["language"]) if lesson is not None and lesson.retired_at is None else None
+    if said is not None:
+        save_reading(said, payload["language"])
+
+
+def save_reading(said: Spoken, language: str) -> str:
+    """Make and store the reading of these words unless it exists; its key."""
+    key = audio_key(said, language)
     if storage.sha256_of(key) is None:
-        storage.save(key, synthesise(said, payload["language"]), CONTENT_TYPE)
+        storage.save(key, synthesise(said, language), CONTENT_TYPE)
+    return key
+
+
+def check_said(course: Course, language: str) -> Spoken | None:
+    """A course's quiz read aloud: each question, then each of its choices, in the language it is shown in (its
+    current translation), or None where that language's readers see the English quiz."""
+    if not speaks(language):
+        return None
+    shown = in_language(course, language)
+    if shown.language != language:
+        return None
+    blocks = []
+    for number, question in enumerate(shown.knowledge_check["questions"], start=1):
+        blocks.append((f"{number}.", question["text"]))
+        blocks.extend((choice["text"],) for choice in question["choices"])
+    return Spoken(tuple(blocks))
+
+
+def check_ready_key(course: Course, language: str) -> str | None:
+    said = check_said(course, language)
+    key = audio_key(said, language) if said else None
+    return key if key and storage.sha256_of(key) is not None else None
 
 
 def queue_missing_audio() -> int:
@@ -172,6 +203,12 @@ def queue_missing_audio() -> int:
             key = key_for(lesson, language)
             if key and storage.sha256_of(key) is None:
                 enqueue(JOB, {"lesson_id": str(lesson.id), "language": language})
+                queued += 1
+    for course in db.session.scalars(select(Course).where(Course.retired_at.is_(None))).all():
+        for language in VOICES:
+            said = check_said(course, language)
+            if said and storage.sha256_of(audio_key(said, language)) is None:
+                enqueue(JOB, {"course_id": str(course.id), "language": language})
                 queued += 1
     return queued
 

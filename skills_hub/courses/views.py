@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 from marshmallow import ValidationError
 
 from skills_hub import storage
@@ -48,14 +48,14 @@ def lesson_audio(slug: str, lesson_slug: str, language: str):
     browsers show no length and cannot skip. An old lesson text's audio is never served."""
     course = services.get_course(slug)
     lesson = services.get_lesson(course, lesson_slug)
-    key = audio.ready_key(lesson, language) if language in audio.VOICES else None
-    data = storage.load(key) if key else None
-    if data is None:
-        abort(404)
-    response = Response(data, mimetype=audio.CONTENT_TYPE)
-    response.set_etag(storage.sha256_of(key))
-    response.cache_control.public, response.cache_control.max_age = True, 86400
-    return response.make_conditional(request, accept_ranges=True, complete_length=len(data))
+    return storage.response_for(audio.ready_key(lesson, language) if language in audio.VOICES else None)
+
+
+@bp.get("/courses/<slug>/check/audio/<language>.opus")
+def check_audio(slug: str, language: str):
+    """The quiz read aloud: each question and its choices."""
+    course = services.get_course(slug)
+    return storage.response_for(audio.check_ready_key(course, language) if language in audio.VOICES else None)
 
 
 @bp.get("/words")

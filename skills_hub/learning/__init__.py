@@ -2,4 +2,5 @@
 
 from skills_hub.domains import Domain
 
-DOMAIN = Domain(__name__, blueprints=("views", "api"), handlers=("lifecycle", "permissions"), models="models")
+DOMAIN = Domain(__name__, blueprints=("views", "api"), handlers=("lifecycle", "permissions", "skills"),
+                models="models")

@@ -10,9 +10,14 @@ from pathlib import Path
 import yaml
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import func, select
 
+from skills_hub import storage
+from skills_hub.courses import audio
 from skills_hub.courses.translation_files import sha256
 from skills_hub.eds import EDS_AREAS, N_
+from skills_hub.extensions import db
+from skills_hub.jobs.services import enqueue, job_handler
 from skills_hub.validation import SLUG
 
 CONFIDENCE = {1: N_("Not yet"), 2: N_("With help"), 3: N_("Mostly"), 4: N_("Yes, easily")}
@@ -87,3 +92,43 @@ def area_scores(answers: dict[str, int]) -> dict[str, float]:
         if statement.id in answers:
             totals.setdefault(statement.area, []).append(answers[statement.id])
     return {area: sum(values) / len(values) for area, values in totals.items()}
+
+
+# The statements read aloud on the server ---------------------------------------------------------------------------
+SKILLS_AUDIO_JOB = "make_skills_check_audio"
+
+
+def said(language: str) -> audio.Spoken | None:
+    """The statements as read aloud in a language they are shown in, or None (no server voice for it, or its
+    readers see the English statements)."""
+    if not audio.speaks(language) or (language != "en" and statements(language) == statements("en")):
+        return None
+    return audio.Spoken(tuple((statement.text,) for statement in statements(language)))
+
+
+def reading_key(language: str) -> str | None:
+    spoken = said(language)
+    key = audio.audio_key(spoken, language) if spoken else None
+    return key if key and storage.sha256_of(key) is not None else None
+
+
+@job_handler(SKILLS_AUDIO_JOB)
+def make_skills_check_audio(payload: dict) -> None:
+    if spoken := said(payload["language"]):
+        audio.save_reading(spoken, payload["language"])
+
+
+def ask_for_reading(language: str) -> bool:
+    """Queue the statements' reading in this language if it is missing and not already asked for (the page asks,
+    the first time someone opens it). Flushes, never commits."""
+    from skills_hub.jobs.models import Job, JobStatus
+
+    if audio.tools_missing() or said(language) is None or reading_key(language) is not None:
+        return False
+    waiting = db.session.scalar(select(func.count()).select_from(Job).where(
+        Job.kind == SKILLS_AUDIO_JOB, Job.status.in_([JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING]),
+        Job.payload["language"].as_string() == language))
+    if waiting:
+        return False
+    enqueue(SKILLS_AUDIO_JOB, {"language": language})
+    return True

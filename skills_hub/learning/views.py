@@ -10,7 +10,7 @@ from flask_login import current_user
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
-from skills_hub import codes, markdown
+from skills_hub import codes, markdown, storage
 from skills_hub.accounts import policy
 from skills_hub.accounts.models import Role, User
 from skills_hub.accounts.schemas import LearnerNumberField
@@ -132,10 +132,22 @@ def skills_check():
             flash(gettext("Thank you. Your skills profile is updated."), "success")
             return redirect(url_for("learning.skills_check"))
     profile = _profile(history)
-    return render_template("learning/skills_check.html", statements=skills.statements(current_language().code),
+    language = current_language().code
+    if skills.ask_for_reading(language):  # the first visit in a language asks the server to read the statements
+        db.session.commit()
+    audio_url = url_for("learning.skills_check_audio", language=language) if skills.reading_key(language) else None
+    return render_template("learning/skills_check.html", statements=skills.statements(language), audio_url=audio_url,
                            areas=EDS_AREAS,
                            confidence=skills.CONFIDENCE, errors=errors, answers=answers, profile=profile,
                            history=history), 422 if errors else 200
+
+
+@bp.get("/skills-check/audio/<language>.opus")
+@learner_required
+def skills_check_audio(language: str):
+    """The skills check's statements read aloud, with byte ranges."""
+    return storage.response_for(skills.reading_key(language) if language in course_audio.VOICES else None,
+                                cache_seconds=0)
 
 
 def _profile(history: list[SkillsCheck]) -> list[dict] | None:
@@ -240,9 +252,11 @@ def check_page(slug: str):
     # Answers are choice ids: changing language mid-course keeps every answer; only the words change.
     translated = courses.in_language(course, current_language().code)
     questions = course.knowledge_check["questions"]
+    reading = course_audio.check_ready_key(course, translated.language)
+    audio_url = url_for("courses.check_audio", slug=slug, language=translated.language) if reading else None
     if request.method == "GET":
         shown = services.new_check_order()
-        return render_template("courses/check.html", course=translated, order=shown,
+        return render_template("courses/check.html", course=translated, order=shown, audio_url=audio_url,
                                questions=services.shuffled_questions(translated, shown), answers={}, errors=[])
     answers = {key.removeprefix("answer-"): value for key, value in request.form.items() if key.startswith("answer-")}
     try:
@@ -251,7 +265,7 @@ def check_page(slug: str):
         order = {f"answer-{q['id']}": n for n, q in enumerate(questions)}
         errors = sorted(flatten_errors(error.messages), key=lambda e: order.get(e[0], -1))
         shown = _check_order(request.form.get("order"))
-        return render_template("courses/check.html", course=translated, order=shown,
+        return render_template("courses/check.html", course=translated, order=shown, audio_url=audio_url,
                                questions=services.shuffled_questions(translated, shown), answers=answers,
                                errors=errors), 422
     answers = {key.removeprefix("answer-"): value for key, value in form.items() if key.startswith("answer-")}
