@@ -225,3 +225,15 @@ def test_with_redis_down_jobs_wait_safely_in_the_table(database_url, tmp_path):
         db.session.commit()
         assert jobs.dispatch_due() == 0  # Redis refuses: nothing is handed over, and nothing is lost
         assert db.session.get(Job, job_id).status == "pending"
+
+
+def test_a_runner_told_to_stop_finishes_the_job_in_hand_and_starts_no_more(app):
+    with app.app_context():
+        app.config["REDIS_URL"], before = None, app.config["REDIS_URL"]
+        try:
+            ids = [jobs.enqueue("test-record", {"n": n}).id for n in range(3)]
+            db.session.commit()
+            assert jobs.dispatch(ids, stopping=lambda: len(CALLS) >= 1) == 1
+        finally:
+            app.config["REDIS_URL"] = before
+    assert CALLS == [{"n": 0}]

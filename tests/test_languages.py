@@ -198,7 +198,7 @@ def test_changing_an_english_lesson_marks_its_translation_outdated_and_shows_the
     assert "Open the new app." in text and "[ur] What you will do" not in text  # whole in English
     with app.app_context():
         assert said_in("ur", "This lesson is being translated. Until it is ready, here it is in English.") in text
-    assert '<div class="lesson-body" lang="en-GB" dir="ltr">' in text
+    assert '<div class="lesson-body" id="lesson-body" lang="en-GB" dir="ltr">' in text
     # The other lesson is still current, in Urdu; the API lists the language as outdated.
     other = client.get("/courses/two-languages/lessons/lesson-2", headers={"Accept-Language": "ur"})
     assert "[ur] What you will do" in other.get_data(as_text=True)

@@ -34,7 +34,7 @@ def run_command(once: bool) -> None:
     last_runs: dict = {}
     while not stopping:
         try:
-            services.dispatch_due()
+            services.dispatch_due(stopping=lambda: stopping)  # a long pass (lessons read aloud) stops between jobs
             services.run_ticks(last_runs)
         except Exception:  # Redis or the database away for a moment: say so, and try again on the next pass
             log.exception("The job runner's pass failed; trying again")

@@ -154,16 +154,22 @@ def _hand_to_rq(job_ids: list[uuid.UUID]) -> int:
     return len(handed)
 
 
-def dispatch(job_ids: list[uuid.UUID]) -> int:
-    """Run the jobs here (embedded mode) or hand them to RQ workers (with Redis)."""
+def dispatch(job_ids: list[uuid.UUID], stopping: Callable[[], bool] = lambda: False) -> int:
+    """Run the jobs here (embedded mode) or hand them to RQ workers (with Redis). Here, `stopping` is asked
+    before each job, so a runner told to stop finishes the job in hand and no more."""
     if not job_ids:
         return 0
     if current_app.config["REDIS_URL"]:
         return _hand_to_rq(job_ids)
-    return sum(run_job(job_id) for job_id in job_ids)
+    ran = 0
+    for job_id in job_ids:
+        if stopping():
+            break
+        ran += run_job(job_id)
+    return ran
 
 
-def dispatch_due(limit: int = 100) -> int:
+def dispatch_due(limit: int = 100, stopping: Callable[[], bool] = lambda: False) -> int:
     """Dispatch pending jobs that are due, and recover jobs whose runner vanished."""
     now = utcnow()
     db.session.execute(  # a worker that died mid-job: count it as a failed attempt, try again
@@ -178,7 +184,7 @@ def dispatch_due(limit: int = 100) -> int:
     due = list(db.session.scalars(
         select(Job.id).where(Job.status == JobStatus.PENDING, Job.run_after <= now).order_by(Job.run_after).limit(limit)
     ))
-    return dispatch(due)
+    return dispatch(due, stopping)
 
 
 def run_ticks(last_runs: dict[str, datetime], *, force: bool = False) -> list[str]:

@@ -7,6 +7,7 @@
   if (!synth || !window.SpeechSynthesisUtterance) { return; }
   var ENDS = /[^.!?\u06d4\u061f\u3002\uff01\uff1f]+[.!?\u06d4\u061f\u3002\uff01\uff1f]*["'\u201d\u2019)]*\s*/g;
   var MARK = "listen-sentence";
+  var BLOCKS = "h2, h3, p, li, summary, legend, label";
 
   function voiceFor(lang) {
     var wanted = lang.toLowerCase(), primary = wanted.split("-")[0];
@@ -19,10 +20,14 @@
   // the page: the CSS Custom Highlight API, or the block's class where that is missing).
   function sentences(root) {
     var found = [];
-    root.querySelectorAll("h2, h3, p, li, summary, legend, label").forEach(function (block) {
-      if (block.querySelector("p, li") || block.closest("[hidden]")) { return; }  // the innermost blocks only
+    root.querySelectorAll(BLOCKS).forEach(function (block) {
+      if (block.closest("[hidden]")) { return; }
+      // A block's own words: not those of a block inside it (a list item's explanation is read after the item).
       var walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT), nodes = [], text = "", node;
-      while ((node = walker.nextNode())) { nodes.push({ node: node, start: text.length }); text += node.data; }
+      while ((node = walker.nextNode())) {
+        if (node.parentElement.closest(BLOCKS + ", details") !== block) { continue; }
+        nodes.push({ node: node, start: text.length }); text += node.data;
+      }
       var match;
       ENDS.lastIndex = 0;
       while ((match = ENDS.exec(text)) !== null) {
