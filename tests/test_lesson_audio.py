@@ -3,6 +3,7 @@ new reading when the words change (the old one no longer served), and which page
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -68,7 +69,7 @@ def make_audio(app) -> int:
 
 def test_a_lesson_is_read_into_small_ogg_opus_served_with_byte_ranges(app, client, spoken_course):
     need_the_tools()
-    assert make_audio(app) == 2  # the lesson and the quiz, in English only: the course has no translations
+    assert make_audio(app) == 5  # the lesson and the quiz in its 4 orders, in English only: no translations
     page = client.get("/courses/spoken/lessons/lesson-1").get_data(as_text=True)
     assert '<audio controls preload="none" src="/courses/spoken/lessons/lesson-1/audio/en.opus"' in page
     whole = client.get("/courses/spoken/lessons/lesson-1/audio/en.opus")
@@ -152,9 +153,16 @@ def test_the_quiz_and_the_skills_check_are_read_aloud_too(app, client, spoken_co
     need_the_tools()
     make_audio(app)  # the lesson and the quiz
     quiz = client.get("/courses/spoken/check").get_data(as_text=True)
-    assert 'src="/courses/spoken/check/audio/en.opus"' in quiz
-    reading = client.get("/courses/spoken/check/audio/en.opus")
+    order = re.search(r'name="order" value="(\d+)"', quiz).group(1)
+    assert f'src="/courses/spoken/check/audio/{order}/en.opus"' in quiz  # read in the order shown
+    reading = client.get(f"/courses/spoken/check/audio/{order}/en.opus")
     assert reading.status_code == 200 and reading.data[:4] == b"OggS" and _seconds(reading.data) > 3
+    first_choice = re.search(r'name="answer-q1" value="(\w)"', quiz).group(1)
+    with app.app_context():
+        course = services.get_course("spoken")
+        said = audio.check_said(course, "en", int(order))
+        choice_text = {"a": "The right one", "b": "The wrong one"}[first_choice]
+        assert said.blocks[1] == (choice_text,)  # the first choice heard is the first choice shown
     login_as(make_user(Role.LEARNER))
     first = client.get("/skills-check").get_data(as_text=True)  # the first visit asks for the reading
     assert "<audio" not in first

@@ -146,7 +146,7 @@ ROWS = [
     Row("GET", "/admin/audit", "/admin/audit", ADMIN_PAGE(200)),
     Row("GET", "/admin/translations", "/admin/translations", ADMIN_PAGE(200)),
     Row("GET", "/admin/audio", "/admin/audio", ADMIN_PAGE(200)),
-    Row("GET", "/courses/<slug>/check/audio/<language>.opus", "/courses/using-email/check/audio/en.opus",
+    Row("GET", "/courses/<slug>/check/audio/<int:order>/<language>.opus", "/courses/using-email/check/audio/0/en.opus",
         every(404), catalogue=True),
     Row("GET", "/skills-check/audio/<language>.opus", "/skills-check/audio/en.opus", LEARNER_PAGE(404)),
     Row("GET", "/courses/<slug>/lessons/<lesson_slug>/audio/<language>.opus",

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from skills_hub import storage
 from skills_hub.courses import glossary
 from skills_hub.courses.models import Course, Lesson, LessonTranslation
-from skills_hub.courses.services import in_language
+from skills_hub.courses.services import CHECK_ORDERS, in_language, shuffled_questions
 from skills_hub.extensions import db
 from skills_hub.jobs.services import enqueue, job_handler
 from skills_hub.markdown import explained_after
@@ -153,7 +153,8 @@ def make_lesson_audio(payload: dict) -> None:
     words have no reading yet."""
     if "course_id" in payload:
         course = db.session.get(Course, uuid.UUID(payload["course_id"]))
-        said = check_said(course, payload["language"]) if course is not None and course.retired_at is None else None
+        said = (check_said(course, payload["language"], payload["order"])
+                if course is not None and course.retired_at is None else None)
     else:
         lesson = db.session.get(Lesson, uuid.UUID(payload["lesson_id"]))
         said = said_for(lesson, payload["language"]) if lesson is not None and lesson.retired_at is None else None
@@ -169,23 +170,24 @@ def save_reading(said: Spoken, language: str) -> str:
     return key
 
 
-def check_said(course: Course, language: str) -> Spoken | None:
-    """A course's quiz read aloud: each question, then each of its choices, in the language it is shown in (its
-    current translation), or None where that language's readers see the English quiz."""
+def check_said(course: Course, language: str, order: int) -> Spoken | None:
+    """A course's quiz read aloud: each question, then each of its choices in the order numbered `order` (as the
+    page shows them), in the language it is shown in (its current translation), or None where that language's
+    readers see the English quiz."""
     if not speaks(language):
         return None
     shown = in_language(course, language)
     if shown.language != language:
         return None
     blocks = []
-    for number, question in enumerate(shown.knowledge_check["questions"], start=1):
+    for number, question in enumerate(shuffled_questions(shown, order), start=1):
         blocks.append((f"{number}.", question["text"]))
         blocks.extend((choice["text"],) for choice in question["choices"])
     return Spoken(tuple(blocks))
 
 
-def check_ready_key(course: Course, language: str) -> str | None:
-    said = check_said(course, language)
+def check_ready_key(course: Course, language: str, order: int) -> str | None:
+    said = check_said(course, language, order)
     key = audio_key(said, language) if said else None
     return key if key and storage.sha256_of(key) is not None else None
 
@@ -206,10 +208,11 @@ def queue_missing_audio() -> int:
                 queued += 1
     for course in db.session.scalars(select(Course).where(Course.retired_at.is_(None))).all():
         for language in VOICES:
-            said = check_said(course, language)
-            if said and storage.sha256_of(audio_key(said, language)) is None:
-                enqueue(JOB, {"course_id": str(course.id), "language": language})
-                queued += 1
+            for order in range(CHECK_ORDERS):
+                said = check_said(course, language, order)
+                if said and storage.sha256_of(audio_key(said, language)) is None:
+                    enqueue(JOB, {"course_id": str(course.id), "language": language, "order": order})
+                    queued += 1
     return queued
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import random
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,6 +203,23 @@ class CheckResult:
     question_count: int
     passed: bool
     results: list[QuestionResult]
+
+
+# The orders a check's choices are shown in: few, so that each can be read aloud on the server (courses.audio) and a
+# listener hears the choices in the order the page shows them; an attempt keeps its order (the form carries it).
+CHECK_ORDERS = 4
+
+
+def shuffled_questions(course: Course, order: int) -> list[dict]:
+    """The questions with their choices in the order numbered `order`, never with the answers. An attempt keeps
+    its order (the form carries it), so the choices do not move when the form comes back with an error."""
+    shuffler = random.Random(f"{course.slug}:{order}")
+    questions = []
+    for question in course.knowledge_check["questions"]:
+        choices = [{"id": c["id"], "text": c["text"]} for c in question["choices"]]
+        shuffler.shuffle(choices)
+        questions.append({"id": question["id"], "text": question["text"], "choices": choices})
+    return questions
 
 
 def score_check(course: Course, answers: dict[str, str]) -> CheckResult:

@@ -51,11 +51,12 @@ def lesson_audio(slug: str, lesson_slug: str, language: str):
     return storage.response_for(audio.ready_key(lesson, language) if language in audio.VOICES else None)
 
 
-@bp.get("/courses/<slug>/check/audio/<language>.opus")
-def check_audio(slug: str, language: str):
-    """The quiz read aloud: each question and its choices."""
+@bp.get("/courses/<slug>/check/audio/<int:order>/<language>.opus")
+def check_audio(slug: str, order: int, language: str):
+    """The quiz read aloud: each question, then its choices in the order the page numbered `order` shows them."""
     course = services.get_course(slug)
-    return storage.response_for(audio.check_ready_key(course, language) if language in audio.VOICES else None)
+    known = language in audio.VOICES and order < services.CHECK_ORDERS
+    return storage.response_for(audio.check_ready_key(course, language, order) if known else None)
 
 
 @bp.get("/words")

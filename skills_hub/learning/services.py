@@ -207,24 +207,9 @@ def lesson_named(course_slug: str, lesson_slug: str) -> Lesson:
 
 # Knowledge checks ---------------------------------------------------------------------------------------------------
 
-CHECK_ORDERS = 2**32  # how many orders an attempt at a knowledge check can be given
-
-
 def new_check_order() -> int:
     """A fresh order for the choices of a knowledge check: one for each attempt."""
-    return _shuffler.randrange(CHECK_ORDERS)
-
-
-def shuffled_questions(course: Course, order: int) -> list[dict]:
-    """The questions with their choices in the order numbered `order`, never with the answers. An attempt keeps
-    its order (the form carries it), so the choices do not move when the form comes back with an error."""
-    shuffler = random.Random(f"{course.slug}:{order}")  # an order to show choices in, not a secret
-    questions = []
-    for question in course.knowledge_check["questions"]:
-        choices = [{"id": c["id"], "text": c["text"]} for c in question["choices"]]
-        shuffler.shuffle(choices)
-        questions.append({"id": question["id"], "text": question["text"], "choices": choices})
-    return questions
+    return _shuffler.randrange(courses.CHECK_ORDERS)
 
 
 def check_answers(course: Course, answers: dict[str, str]) -> None:

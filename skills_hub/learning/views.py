@@ -188,7 +188,7 @@ def check_answers_form(questions: list[dict]) -> Schema:
 
 def _check_order(text: str | None) -> int:
     """The order of the choices the form was shown in, so that they come back the same; a new one if it is lost."""
-    if text and text.isascii() and text.isdigit() and int(text) < services.CHECK_ORDERS:
+    if text and text.isascii() and text.isdigit() and int(text) < courses.CHECK_ORDERS:
         return int(text)
     return services.new_check_order()
 
@@ -252,12 +252,14 @@ def check_page(slug: str):
     # Answers are choice ids: changing language mid-course keeps every answer; only the words change.
     translated = courses.in_language(course, current_language().code)
     questions = course.knowledge_check["questions"]
-    reading = course_audio.check_ready_key(course, translated.language)
-    audio_url = url_for("courses.check_audio", slug=slug, language=translated.language) if reading else None
+    def reading_of(order: int) -> str | None:  # the quiz read aloud with its choices in the order shown
+        found = course_audio.check_ready_key(course, translated.language, order)
+        return url_for("courses.check_audio", slug=slug, order=order, language=translated.language) if found else None
+
     if request.method == "GET":
         shown = services.new_check_order()
-        return render_template("courses/check.html", course=translated, order=shown, audio_url=audio_url,
-                               questions=services.shuffled_questions(translated, shown), answers={}, errors=[])
+        return render_template("courses/check.html", course=translated, order=shown, audio_url=reading_of(shown),
+                               questions=courses.shuffled_questions(translated, shown), answers={}, errors=[])
     answers = {key.removeprefix("answer-"): value for key, value in request.form.items() if key.startswith("answer-")}
     try:
         form = check_answers_form(questions).load(request.form.to_dict())
@@ -265,8 +267,8 @@ def check_page(slug: str):
         order = {f"answer-{q['id']}": n for n, q in enumerate(questions)}
         errors = sorted(flatten_errors(error.messages), key=lambda e: order.get(e[0], -1))
         shown = _check_order(request.form.get("order"))
-        return render_template("courses/check.html", course=translated, order=shown, audio_url=audio_url,
-                               questions=services.shuffled_questions(translated, shown), answers=answers,
+        return render_template("courses/check.html", course=translated, order=shown, audio_url=reading_of(shown),
+                               questions=courses.shuffled_questions(translated, shown), answers=answers,
                                errors=errors), 422
     answers = {key.removeprefix("answer-"): value for key, value in form.items() if key.startswith("answer-")}
     learner = _signed_in_learner()
