@@ -36,7 +36,8 @@ def test_the_first_use_of_each_word_is_explained_after_its_paragraph_once_and_ne
 
 def test_chinese_words_are_found_without_spaces():
     word = glossary.Word("app", "应用", ("应用",), "手机上做一件事的程序。")
-    html = str(render("## 打开\n\n找到您要用的应用，然后点一下。\n", "/i", (word,), "zh-Hans", "“{word}”是什么意思？"))
+    lesson = "## 打开\n\n找到您要用的应用\uff0c然后点一下\u3002\n"  # Chinese, with no spaces between words
+    html = str(render(lesson, "/i", (word,), "zh-Hans", "“{word}”是什么意思\uff1f"))
     assert 'id="word-app"' in html
 
 
