@@ -63,7 +63,7 @@ def sync_command() -> None:
     queued = audio.queue_missing_audio()
     db.session.commit()
     if queued:
-        click.echo(f"Audio: {queued} lesson readings queued (`flask jobs run` makes them).")
+        click.echo(f"Audio: {queued} readings of lessons and quizzes queued (`flask jobs run` makes them).")
 
 
 @courses_cli.command("audio")
