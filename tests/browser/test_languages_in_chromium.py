@@ -68,6 +68,7 @@ def test_a_resident_signs_in_with_a_pin_and_my_learning_and_the_quiz_result_are_
     page.locator("#learner_number").fill(DEMO_LEARNER_NUMBER)
     page.locator("#pin").fill(DEMO_PIN)
     page.get_by_role("button", name=said(app, code, "Sign in with learner number")).click()
+    page.wait_for_load_state("load")
     assert page.url.endswith("/my-learning")
     assert_in_language(page, code)
     assert_accessible(page)
@@ -76,6 +77,7 @@ def test_a_resident_signs_in_with_a_pin_and_my_learning_and_the_quiz_result_are_
     for group in page.locator("fieldset").all():
         group.locator("input[type=radio]").first.check()
     page.get_by_role("button", name=said(app, code, "Check my answers")).click()
+    page.wait_for_load_state("load")
     assert_in_language(page, code)
     assert_accessible(page)
     assert page.evaluate(WIDTH_OF_PAGE) <= 320
