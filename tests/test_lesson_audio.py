@@ -160,7 +160,7 @@ def test_the_quiz_and_the_skills_check_are_read_aloud_too(app, client, spoken_co
     first_choice = re.search(r'name="answer-q1" value="(\w)"', quiz).group(1)
     with app.app_context():
         course = services.get_course("spoken")
-        said = audio.check_said(course, "en", int(order))
+        said = audio.check_said(services.in_language(course, "en"), int(order))
         choice_text = {"a": "The right one", "b": "The wrong one"}[first_choice]
         assert said.blocks[1] == (choice_text,)  # the first choice heard is the first choice shown
     login_as(make_user(Role.LEARNER))

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from skills_hub import storage
 from skills_hub.courses import glossary
 from skills_hub.courses.models import Course, Lesson, LessonTranslation
-from skills_hub.courses.services import CHECK_ORDERS, in_language, shuffled_questions
+from skills_hub.courses.services import CHECK_ORDERS, CourseShown, in_language, shuffled_questions
 from skills_hub.extensions import db
 from skills_hub.jobs.services import enqueue, job_handler
 from skills_hub.markdown import explained_after
@@ -151,15 +151,17 @@ def ready_key(lesson: Lesson, language: str) -> str | None:
 def make_lesson_audio(payload: dict) -> None:
     """Read a lesson aloud (payload `lesson_id`) or a course's quiz (`course_id`), in `language`, if its current
     words have no reading yet."""
+    language = payload["language"]
     if "course_id" in payload:
         course = db.session.get(Course, uuid.UUID(payload["course_id"]))
-        said = (check_said(course, payload["language"], payload["order"])
-                if course is not None and course.retired_at is None else None)
+        shown = in_language(course, language) if course is not None and course.retired_at is None else None
+        # Only a quiz shown in this language: an untranslated one is read by its English job.
+        said = check_said(shown, payload["order"]) if shown is not None and shown.language == language else None
     else:
         lesson = db.session.get(Lesson, uuid.UUID(payload["lesson_id"]))
-        said = said_for(lesson, payload["language"]) if lesson is not None and lesson.retired_at is None else None
+        said = said_for(lesson, language) if lesson is not None and lesson.retired_at is None else None
     if said is not None:
-        save_reading(said, payload["language"])
+        save_reading(said, language)
 
 
 def save_reading(said: Spoken, language: str) -> str:
@@ -170,14 +172,11 @@ def save_reading(said: Spoken, language: str) -> str:
     return key
 
 
-def check_said(course: Course, language: str, order: int) -> Spoken | None:
-    """A course's quiz read aloud: each question, then each of its choices in the order numbered `order` (as the
-    page shows them), in the language it is shown in (its current translation), or None where that language's
-    readers see the English quiz."""
-    if not speaks(language):
-        return None
-    shown = in_language(course, language)
-    if shown.language != language:
+def check_said(shown: CourseShown, order: int) -> Spoken | None:
+    """A course's quiz read aloud in the language its texts are shown in (`shown`, the course as its reader sees
+    it): each question, then each of its choices in the order numbered `order` (as the page shows them); None where
+    the server has no voice for that language."""
+    if not speaks(shown.language):
         return None
     blocks = []
     for number, question in enumerate(shuffled_questions(shown, order), start=1):
@@ -186,9 +185,10 @@ def check_said(course: Course, language: str, order: int) -> Spoken | None:
     return Spoken(tuple(blocks))
 
 
-def check_ready_key(course: Course, language: str, order: int) -> str | None:
-    said = check_said(course, language, order)
-    key = audio_key(said, language) if said else None
+def check_ready_key(shown: CourseShown, order: int) -> str | None:
+    """The stored reading of the quiz as shown (the page's course, already in its reader's language)."""
+    said = check_said(shown, order)
+    key = audio_key(said, shown.language) if said else None
     return key if key and storage.sha256_of(key) is not None else None
 
 
@@ -208,8 +208,11 @@ def queue_missing_audio() -> int:
                 queued += 1
     for course in db.session.scalars(select(Course).where(Course.retired_at.is_(None))).all():
         for language in VOICES:
+            shown = in_language(course, language)
+            if shown.language != language:
+                continue  # its readers hear the English quiz, queued with the English
             for order in range(CHECK_ORDERS):
-                said = check_said(course, language, order)
+                said = check_said(shown, order)
                 if said and storage.sha256_of(audio_key(said, language)) is None:
                     enqueue(JOB, {"course_id": str(course.id), "language": language, "order": order})
                     queued += 1

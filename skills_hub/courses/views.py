@@ -54,9 +54,9 @@ def lesson_audio(slug: str, lesson_slug: str, language: str):
 @bp.get("/courses/<slug>/check/audio/<int:order>/<language>.opus")
 def check_audio(slug: str, order: int, language: str):
     """The quiz read aloud: each question, then its choices in the order the page numbered `order` shows them."""
-    course = services.get_course(slug)
     known = language in audio.VOICES and order < services.CHECK_ORDERS
-    return storage.response_for(audio.check_ready_key(course, language, order) if known else None)
+    shown = services.in_language(services.get_course(slug), language) if known else None
+    return storage.response_for(audio.check_ready_key(shown, order) if known else None)
 
 
 @bp.get("/words")

@@ -253,7 +253,7 @@ def check_page(slug: str):
     translated = courses.in_language(course, current_language().code)
     questions = course.knowledge_check["questions"]
     def reading_of(order: int) -> str | None:  # the quiz read aloud with its choices in the order shown
-        found = course_audio.check_ready_key(course, translated.language, order)
+        found = course_audio.check_ready_key(translated, order)
         return url_for("courses.check_audio", slug=slug, order=order, language=translated.language) if found else None
 
     if request.method == "GET":

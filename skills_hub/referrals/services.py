@@ -38,7 +38,7 @@ from skills_hub.directory.models import NEEDS, Service
 from skills_hub.directory.services import service_named
 from skills_hub.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from skills_hub.extensions import db, utcnow
-from skills_hub.i18n import long_date, say
+from skills_hub.i18n import N_, long_date, say
 from skills_hub.languages import language_name, preferred_code
 from skills_hub.mail import queue_email, written_for
 from skills_hub.referrals import workdays
@@ -466,35 +466,38 @@ def _tell_provider(referral: Referral, kind: str) -> None:
             queue_email(user.email, subject, body + "\n")
 
 
+# The subject and first paragraph of the email telling the referrer and the learner of a referral's new status: a
+# whole sentence for each status, so that each language can say it its own way (translated when the email is written).
+STATUS_NEWS = {
+    "submitted": (N_("Referral %(ref)s is now submitted"),
+                  N_("There is news about referral %(ref)s: it is now submitted.")),
+    "viewed": (N_("Referral %(ref)s is now viewed"),
+               N_("There is news about referral %(ref)s: it is now viewed.")),
+    "accepted": (N_("Referral %(ref)s is now accepted"),
+                 N_("There is news about referral %(ref)s: it is now accepted.")),
+    "waitlisted": (N_("Referral %(ref)s is now waitlisted"),
+                   N_("There is news about referral %(ref)s: it is now waitlisted.")),
+    "in_progress": (N_("Referral %(ref)s is now in progress"),
+                    N_("There is news about referral %(ref)s: it is now in progress.")),
+    "declined": (N_("Referral %(ref)s is now declined"),
+                 N_("There is news about referral %(ref)s: it is now declined.")),
+    "completed": (N_("Referral %(ref)s is now completed"),
+                  N_("There is news about referral %(ref)s: it is now completed.")),
+    "not_completed": (N_("Referral %(ref)s is now not completed"),
+                      N_("There is news about referral %(ref)s: it is now not completed.")),
+    "withdrawn": (N_("Referral %(ref)s is now withdrawn"),
+                  N_("There is news about referral %(ref)s: it is now withdrawn.")),
+    "expired": (N_("Referral %(ref)s is now expired"),
+                N_("There is news about referral %(ref)s: it is now expired. The provider did not reply in time. "
+                   "The page below suggests other services to try.")),
+    "entered_in_error": (N_("Referral %(ref)s is now entered in error"),
+                         N_("There is news about referral %(ref)s: it is now entered in error.")),
+}
+
+
 def _status_news(status: str, ref: str) -> tuple[str, str]:
-    """The subject and first paragraph of the email telling the referrer and the learner of a referral's new
-    status: a whole sentence for each status, so each language can say it its own way."""
-    news = {
-        "submitted": (gettext("Referral %(ref)s is now submitted", ref=ref),
-                      gettext("There is news about referral %(ref)s: it is now submitted.", ref=ref)),
-        "viewed": (gettext("Referral %(ref)s is now viewed", ref=ref),
-                   gettext("There is news about referral %(ref)s: it is now viewed.", ref=ref)),
-        "accepted": (gettext("Referral %(ref)s is now accepted", ref=ref),
-                     gettext("There is news about referral %(ref)s: it is now accepted.", ref=ref)),
-        "waitlisted": (gettext("Referral %(ref)s is now waitlisted", ref=ref),
-                       gettext("There is news about referral %(ref)s: it is now waitlisted.", ref=ref)),
-        "in_progress": (gettext("Referral %(ref)s is now in progress", ref=ref),
-                        gettext("There is news about referral %(ref)s: it is now in progress.", ref=ref)),
-        "declined": (gettext("Referral %(ref)s is now declined", ref=ref),
-                     gettext("There is news about referral %(ref)s: it is now declined.", ref=ref)),
-        "completed": (gettext("Referral %(ref)s is now completed", ref=ref),
-                      gettext("There is news about referral %(ref)s: it is now completed.", ref=ref)),
-        "not_completed": (gettext("Referral %(ref)s is now not completed", ref=ref),
-                          gettext("There is news about referral %(ref)s: it is now not completed.", ref=ref)),
-        "withdrawn": (gettext("Referral %(ref)s is now withdrawn", ref=ref),
-                      gettext("There is news about referral %(ref)s: it is now withdrawn.", ref=ref)),
-        "expired": (gettext("Referral %(ref)s is now expired", ref=ref),
-                    gettext("There is news about referral %(ref)s: it is now expired. The provider did not reply "
-                            "in time. The page below suggests other services to try.", ref=ref)),
-        "entered_in_error": (gettext("Referral %(ref)s is now entered in error", ref=ref),
-                             gettext("There is news about referral %(ref)s: it is now entered in error.", ref=ref)),
-    }
-    return news[status]
+    subject, news = STATUS_NEWS[status]
+    return gettext(subject, ref=ref), gettext(news, ref=ref)
 
 
 def _tell_referrer(referral: Referral) -> None:
