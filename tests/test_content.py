@@ -29,6 +29,7 @@ def test_three_courses_are_translated_into_every_page_language(real_course_files
                             *(t for lesson in course.lessons for t in lesson.translations.values())]:
             assert translation.translated_by.strip()
             assert "reviewed_by" in translation.__dataclass_fields__
+            assert translation.reviewed_by is None or translation.reviewed_by.strip()  # a name, or nobody yet
 
 
 def test_the_catalogue_has_at_least_eight_valid_courses(real_course_files):

@@ -53,6 +53,8 @@ def test_a_lesson_page_explains_words_in_its_language_and_words_lists_them_all(c
     assert "What does “inbox” mean?" in english
     polish = client.get("/courses/using-email/lessons/what-email-is", headers={"Accept-Language": "pl"})
     assert "Co znaczy „hasło”?" in polish.get_data(as_text=True) or 'id="word-' in polish.get_data(as_text=True)
+    assert "<summary>Co znaczy „" in polish.get_data(as_text=True)  # explained in Polish, not in English
+    assert "What does" not in polish.get_data(as_text=True)
     listed = client.get("/words").get_data(as_text=True)
     assert '<div id="inbox"><dt>inbox</dt>' in listed and listed.count("<dt>") >= 25
 
